@@ -1,0 +1,175 @@
+//! Typed errors for input that cannot become a domain value.
+//!
+//! Each error has a stable code, the field it is about (a JSON path into the input) and a message
+//! in every supported language from [`crate::messages`]; `Display` is the English message.
+
+use crate::messages::{Lang, input_error};
+use crate::money::Currency;
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{}", input_error(self, Lang::En))]
+pub enum InputError {
+    UnknownCurrency {
+        code: String,
+    },
+    NegativeAmount {
+        field: String,
+        value: String,
+    },
+    AmountTooLarge {
+        field: String,
+        value: String,
+    },
+    TooManyDecimals {
+        field: String,
+        value: String,
+        currency: Currency,
+        exponent: u32,
+    },
+    Required {
+        field: String,
+    },
+    TooLong {
+        field: String,
+        max: usize,
+    },
+    TooMany {
+        field: String,
+        max: usize,
+    },
+    OutOfRange {
+        field: String,
+        min: u64,
+        max: u64,
+    },
+    InvalidEmail,
+    TimeBefore {
+        field: String,
+        before: String,
+    },
+    DuplicateId {
+        field: String,
+        id: String,
+    },
+    QuantityZero {
+        field: String,
+    },
+    QuantityTooLarge {
+        field: String,
+        max: u32,
+    },
+    LineDiscountExceedsPrice {
+        field: String,
+    },
+    GiftParentMissing {
+        field: String,
+        parent: String,
+    },
+    GiftOfGift {
+        field: String,
+    },
+    GiftNotFree {
+        field: String,
+    },
+    NotAllowed {
+        field: String,
+    },
+    DiscountsExceedGoods {
+        discounts: String,
+        goods: String,
+    },
+    PaymentsMismatch {
+        expected: String,
+        paid: String,
+    },
+    InvalidUtcOffset {
+        value: String,
+    },
+    InvalidPercent {
+        field: String,
+        value: String,
+    },
+    UnknownLanguage {
+        tag: String,
+    },
+    EmptyRequest,
+    UnknownLine {
+        line_id: String,
+    },
+    DuplicateRequestLine {
+        line_id: String,
+    },
+    LedgerInconsistent {
+        field: String,
+    },
+    Overflow,
+}
+
+impl InputError {
+    /// The stable snake_case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            InputError::UnknownCurrency { .. } => "unknown_currency",
+            InputError::NegativeAmount { .. } => "negative_amount",
+            InputError::AmountTooLarge { .. } => "amount_too_large",
+            InputError::TooManyDecimals { .. } => "too_many_decimals",
+            InputError::Required { .. } => "required",
+            InputError::TooLong { .. } => "too_long",
+            InputError::TooMany { .. } => "too_many",
+            InputError::OutOfRange { .. } => "out_of_range",
+            InputError::InvalidEmail => "invalid_email",
+            InputError::TimeBefore { .. } => "time_out_of_order",
+            InputError::DuplicateId { .. } => "duplicate_id",
+            InputError::QuantityZero { .. } => "quantity_zero",
+            InputError::QuantityTooLarge { .. } => "quantity_too_large",
+            InputError::LineDiscountExceedsPrice { .. } => "line_discount_exceeds_price",
+            InputError::GiftParentMissing { .. } => "gift_parent_missing",
+            InputError::GiftOfGift { .. } => "gift_of_gift",
+            InputError::GiftNotFree { .. } => "gift_not_free",
+            InputError::NotAllowed { .. } => "field_not_allowed",
+            InputError::DiscountsExceedGoods { .. } => "discounts_exceed_goods",
+            InputError::PaymentsMismatch { .. } => "payments_mismatch",
+            InputError::InvalidUtcOffset { .. } => "invalid_utc_offset",
+            InputError::InvalidPercent { .. } => "invalid_percent",
+            InputError::UnknownLanguage { .. } => "unknown_language",
+            InputError::EmptyRequest => "request_empty",
+            InputError::UnknownLine { .. } => "unknown_line",
+            InputError::DuplicateRequestLine { .. } => "duplicate_request_line",
+            InputError::LedgerInconsistent { .. } => "ledger_inconsistent",
+            InputError::Overflow => "amount_overflow",
+        }
+    }
+
+    /// The input field the error is about, as a path (`"lines[2].unit_price"`), when there is one.
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            InputError::NegativeAmount { field, .. }
+            | InputError::AmountTooLarge { field, .. }
+            | InputError::TooManyDecimals { field, .. }
+            | InputError::Required { field }
+            | InputError::TooLong { field, .. }
+            | InputError::TooMany { field, .. }
+            | InputError::OutOfRange { field, .. }
+            | InputError::TimeBefore { field, .. }
+            | InputError::DuplicateId { field, .. }
+            | InputError::QuantityZero { field }
+            | InputError::QuantityTooLarge { field, .. }
+            | InputError::LineDiscountExceedsPrice { field }
+            | InputError::GiftParentMissing { field, .. }
+            | InputError::GiftOfGift { field }
+            | InputError::GiftNotFree { field }
+            | InputError::NotAllowed { field }
+            | InputError::InvalidPercent { field, .. }
+            | InputError::LedgerInconsistent { field } => Some(field),
+            InputError::UnknownCurrency { .. } => Some("currency"),
+            InputError::InvalidEmail => Some("customer_email"),
+            InputError::DiscountsExceedGoods { .. } => Some("discounts"),
+            InputError::PaymentsMismatch { .. } => Some("payments"),
+            InputError::InvalidUtcOffset { .. } => Some("utc_offset"),
+            InputError::EmptyRequest
+            | InputError::UnknownLine { .. }
+            | InputError::DuplicateRequestLine { .. } => Some("lines"),
+            InputError::UnknownLanguage { .. } | InputError::Overflow => None,
+        }
+    }
+}

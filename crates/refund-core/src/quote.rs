@@ -1,0 +1,542 @@
+//! Quoting a request: eligibility, every amount component, the total and the payment split
+//! (PRODUCT.md §5 and §6).
+//!
+//! The quote is the one thing both the browser and the server compute from the same inputs, and
+//! its JSON must come out byte for byte the same on both. It is therefore plain data in a fixed
+//! order: lines in request order, components in rule order, the split in payment order.
+//!
+//! Choices where the brief is silent:
+//! - Amounts are computed for every line that is not itself ineligible; a blocking request code
+//!   (say, missing evidence) leaves the amounts in place so the shopper sees what they would get.
+//! - An item amount is `C(r + k) − refunded_so_far`, clamped to what the line has left, rather
+//!   than `C(r + k) − C(r)`: the two agree while no request was cancelled, and the first cannot
+//!   pay a cent too much after one was.
+//! - Deductions are applied in the order the brief lists them; each is cut to what is left of the
+//!   running total, so the components always sum to the total exactly.
+//! - Lost free shipping and a lost 满减 discount are charged when *this* request takes the kept
+//!   goods from at or above the threshold to below it, so a shopper is never charged for a drop a
+//!   seller-fault return caused.
+//! - The missing-gift deduction applies to `return_and_refund` only (a `refund_only` shopper keeps
+//!   both the item and the gift), when this request completes the parent line, for each gift unit
+//!   not returned, once per gift line.
+//! - Orders with no refund left (`refund_limit`) get a negative component so the sum still holds.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::eligibility::{
+    Code, Outcome, line_codes, outcome_of, request_blockers, unshipped_refund_only,
+};
+use crate::error::InputError;
+use crate::ledger::Ledger;
+use crate::money::{Currency, Money, allocate};
+use crate::order::{LineIndex, Order};
+use crate::policy::{Policy, PolicyAmounts, ThresholdMode};
+use crate::request::{Fault, Reason, RefundRequest, RequestKind};
+use crate::wire::{DecimalStr, DiscountKind, PaymentMethod};
+
+/// What the engine needs from outside besides the order, policy, ledger and request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Context {
+    /// The instant the request is judged at; the engine has no clock of its own.
+    pub now: DateTime<Utc>,
+    /// How many requests this shopper made in the last 30 days, for the auto-approval rule.
+    pub recent_requests: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Quote {
+    pub policy_version: u32,
+    pub currency: Currency,
+    pub kind: RequestKind,
+    pub reason: Reason,
+    /// The verdict on the whole request: `eligible` means approved by rule on submission.
+    pub outcome: Outcome,
+    pub lines: Vec<QuoteLine>,
+    /// Request-level codes (see [`crate::eligibility`]).
+    pub codes: Vec<Code>,
+    /// Signed amount components; they sum to `total`.
+    pub components: Vec<Component>,
+    pub total: DecimalStr,
+    pub split: Vec<SplitLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteLine {
+    pub line_id: String,
+    pub quantity: u32,
+    pub outcome: Outcome,
+    pub codes: Vec<Code>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Component {
+    Item {
+        line_id: String,
+        quantity: u32,
+        amount: DecimalStr,
+    },
+    ShippingRefund {
+        amount: DecimalStr,
+    },
+    ReturnShippingFee {
+        amount: DecimalStr,
+    },
+    RestockingFee {
+        amount: DecimalStr,
+        percent: DecimalStr,
+    },
+    LostFreeShipping {
+        amount: DecimalStr,
+        threshold: DecimalStr,
+    },
+    LostThresholdDiscount {
+        amount: DecimalStr,
+        discount_id: String,
+        threshold: DecimalStr,
+    },
+    MissingGift {
+        amount: DecimalStr,
+        line_id: String,
+        units: u32,
+    },
+    RefundLimit {
+        amount: DecimalStr,
+    },
+}
+
+impl Component {
+    pub fn amount(&self) -> DecimalStr {
+        match self {
+            Component::Item { amount, .. }
+            | Component::ShippingRefund { amount }
+            | Component::ReturnShippingFee { amount }
+            | Component::RestockingFee { amount, .. }
+            | Component::LostFreeShipping { amount, .. }
+            | Component::LostThresholdDiscount { amount, .. }
+            | Component::MissingGift { amount, .. }
+            | Component::RefundLimit { amount } => *amount,
+        }
+    }
+
+    /// The stable snake_case code, as on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Component::Item { .. } => "item",
+            Component::ShippingRefund { .. } => "shipping_refund",
+            Component::ReturnShippingFee { .. } => "return_shipping_fee",
+            Component::RestockingFee { .. } => "restocking_fee",
+            Component::LostFreeShipping { .. } => "lost_free_shipping",
+            Component::LostThresholdDiscount { .. } => "lost_threshold_discount",
+            Component::MissingGift { .. } => "missing_gift",
+            Component::RefundLimit { .. } => "refund_limit",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SplitLine {
+    /// The payment's position in the order's payments.
+    pub payment: u32,
+    pub method: PaymentMethod,
+    pub amount: DecimalStr,
+    /// Comes back as points, store credit or gift-card balance rather than cash.
+    pub in_kind: bool,
+}
+
+/// Quotes `request` on `order` under `policy`, given what earlier requests consumed.
+///
+/// Fails only on arithmetic overflow, which the input bounds make unreachable; it never panics.
+pub fn quote(
+    order: &Order,
+    policy: &Policy,
+    ledger: &Ledger,
+    request: &RefundRequest,
+    context: Context,
+) -> Result<Quote, InputError> {
+    let (kind, reason) = (request.kind(), request.reason());
+    let mut lines = Vec::with_capacity(request.lines().len());
+    let mut counted = Vec::with_capacity(request.lines().len());
+    for requested in request.lines() {
+        let codes = line_codes(
+            order,
+            policy,
+            ledger,
+            kind,
+            reason,
+            requested.line(),
+            requested.quantity(),
+            context.now,
+        );
+        let outcome = outcome_of(&codes);
+        if outcome != Outcome::Ineligible {
+            counted.push((requested.line(), requested.quantity()));
+        }
+        lines.push(QuoteLine {
+            line_id: order.line(requested.line()).id().to_owned(),
+            quantity: requested.quantity(),
+            outcome,
+            codes,
+        });
+    }
+
+    let currency = order.currency();
+    let amounts = policy.amounts(currency);
+    let priced = if kind == RequestKind::Exchange {
+        Priced::nothing(currency)
+    } else {
+        price(order, policy, &amounts, ledger, request, &counted)?
+    };
+
+    let mut codes = request_blockers(order, policy, request);
+    codes.extend(
+        order
+            .flags()
+            .iter()
+            .cloned()
+            .map(|flag| Code::OrderFlagged { flag }),
+    );
+    let shipped = order.shipped_at().is_some();
+    let delivered = order.delivered_at().is_some();
+    match kind {
+        RequestKind::Exchange => codes.push(Code::ExchangeReview),
+        RequestKind::RefundOnly if delivered => {
+            if priced.items.minor() > amounts.keep_item_threshold.minor() {
+                codes.push(Code::KeepItemReview {
+                    threshold: DecimalStr(amounts.keep_item_threshold.amount()),
+                });
+            }
+        }
+        RequestKind::RefundOnly if shipped && reason != Reason::NotReceived => {
+            codes.push(Code::InTransitReview);
+        }
+        _ => {}
+    }
+    if let Some(cap) = amounts.review_cap
+        && priced.total.minor() > cap.minor()
+    {
+        codes.push(Code::AboveReviewCap {
+            cap: DecimalStr(cap.amount()),
+        });
+    }
+    let line_outcome = lines
+        .iter()
+        .map(|l| l.outcome)
+        .max()
+        .unwrap_or(Outcome::Eligible);
+    if line_outcome == Outcome::Eligible && codes.is_empty() {
+        codes.extend(auto_approval(
+            policy,
+            &amounts,
+            reason,
+            priced.total,
+            context,
+        ));
+    }
+    let outcome = line_outcome.max(outcome_of(&codes));
+
+    Ok(Quote {
+        policy_version: policy.version(),
+        currency,
+        kind,
+        reason,
+        outcome,
+        lines,
+        codes,
+        components: priced.components,
+        total: DecimalStr(priced.total.amount()),
+        split: priced.split,
+    })
+}
+
+fn auto_approval(
+    policy: &Policy,
+    amounts: &PolicyAmounts,
+    reason: Reason,
+    total: Money,
+    context: Context,
+) -> Option<Code> {
+    let (Some(rule), Some(max)) = (policy.auto_approve(), amounts.auto_approve_max) else {
+        return Some(Code::ManualReview);
+    };
+    if total.minor() > max.minor() {
+        Some(Code::AutoApproveAmountExceeded {
+            max: DecimalStr(max.amount()),
+        })
+    } else if !rule.reasons().contains(&reason) {
+        Some(Code::AutoApproveReasonExcluded { reason })
+    } else if context.recent_requests >= rule.max_recent_requests() {
+        Some(Code::AutoApproveRecentRequests {
+            count: context.recent_requests,
+            max: rule.max_recent_requests(),
+        })
+    } else {
+        None
+    }
+}
+
+struct Priced {
+    items: Money,
+    total: Money,
+    components: Vec<Component>,
+    split: Vec<SplitLine>,
+}
+
+impl Priced {
+    fn nothing(currency: Currency) -> Priced {
+        Priced {
+            items: Money::zero(currency),
+            total: Money::zero(currency),
+            components: Vec::new(),
+            split: Vec::new(),
+        }
+    }
+}
+
+const OVERFLOW: InputError = InputError::Overflow;
+
+fn dec(m: Money) -> DecimalStr {
+    DecimalStr(m.amount())
+}
+
+fn price(
+    order: &Order,
+    policy: &Policy,
+    amounts: &PolicyAmounts,
+    ledger: &Ledger,
+    request: &RefundRequest,
+    counted: &[(LineIndex, u32)],
+) -> Result<Priced, InputError> {
+    let currency = order.currency();
+    let zero = Money::zero(currency);
+    // Units refunded or requested per line before and after this request.
+    let before: Vec<u32> = order
+        .line_indices()
+        .map(|i| ledger.usage(i).refunded_units)
+        .collect();
+    let mut after = before.clone();
+    for &(line, k) in counted {
+        after[line.get()] = after[line.get()].checked_add(k).ok_or(OVERFLOW)?;
+    }
+
+    let mut components = Vec::new();
+    let mut items = zero;
+    for &(index, k) in counted {
+        let line = order.line(index);
+        let usage = ledger.usage(index);
+        let left = line
+            .paid()
+            .checked_sub(usage.refunded_amount)
+            .ok_or(OVERFLOW)?;
+        let units = after[index.get()];
+        let item = if units == line.quantity() {
+            left
+        } else {
+            let cumulative = line.paid().share(units, line.quantity()).ok_or(OVERFLOW)?;
+            cumulative
+                .checked_sub(usage.refunded_amount)
+                .ok_or(OVERFLOW)?
+                .max(zero)
+                .min(left)
+        };
+        items = items.checked_add(item).ok_or(OVERFLOW)?;
+        components.push(Component::Item {
+            line_id: line.id().to_owned(),
+            quantity: k,
+            amount: dec(item),
+        });
+    }
+    let mut running = items;
+
+    let shipped = order.shipped_at().is_some();
+    let fault = request.reason().fault();
+    let everything_back = order
+        .line_indices()
+        .all(|i| order.line(i).is_gift() || after[i.get()] == order.line(i).quantity());
+    if everything_back
+        && !ledger.shipping_refunded()
+        && !order.shipping_fee().is_zero()
+        && (!shipped || fault == Fault::Seller && policy.refund_shipping_on_seller_fault())
+    {
+        running = running.checked_add(order.shipping_fee()).ok_or(OVERFLOW)?;
+        components.push(Component::ShippingRefund {
+            amount: dec(order.shipping_fee()),
+        });
+    }
+
+    if fault == Fault::Shopper && shipped && !unshipped_refund_only(order, request.kind()) {
+        let mut deductions = Vec::new();
+        if request.kind() == RequestKind::ReturnAndRefund && !amounts.return_shipping_fee.is_zero()
+        {
+            deductions.push((
+                amounts.return_shipping_fee,
+                Component::ReturnShippingFee { amount: dec(zero) },
+            ));
+        }
+        let percent = policy.restocking_fee_percent();
+        if !percent.is_zero() {
+            deductions.push((
+                items.percent(percent).ok_or(OVERFLOW)?,
+                Component::RestockingFee {
+                    amount: dec(zero),
+                    percent: DecimalStr(percent),
+                },
+            ));
+        }
+        if let Some(threshold) = amounts.free_shipping_threshold
+            && !ledger.lost_free_shipping_charged()
+            && order.shipping_fee().is_zero()
+            && !amounts.standard_shipping_fee.is_zero()
+        {
+            let kept_before = kept_total(order, &before, |i| order.line(i).paid())?;
+            let kept_after = kept_total(order, &after, |i| order.line(i).paid())?;
+            if kept_before.minor() >= threshold.minor() && kept_after.minor() < threshold.minor() {
+                deductions.push((
+                    amounts.standard_shipping_fee,
+                    Component::LostFreeShipping {
+                        amount: dec(zero),
+                        threshold: dec(threshold),
+                    },
+                ));
+            }
+        }
+        if policy.threshold_mode() == ThresholdMode::Resettle {
+            for (d, discount) in order.discounts().iter().enumerate() {
+                let Some(threshold) = discount.threshold() else {
+                    continue;
+                };
+                if discount.kind() != DiscountKind::Threshold || ledger.threshold_charged(d) {
+                    continue;
+                }
+                let kept_before = kept_total(order, &before, |i| order.line(i).net())?;
+                let kept_after = kept_total(order, &after, |i| order.line(i).net())?;
+                if kept_before.minor() >= threshold.minor()
+                    && kept_after.minor() < threshold.minor()
+                {
+                    let lost = kept_total(order, &after, |i| discount.share_of(i))?;
+                    deductions.push((
+                        lost,
+                        Component::LostThresholdDiscount {
+                            amount: dec(zero),
+                            discount_id: discount.id().to_owned(),
+                            threshold: dec(threshold),
+                        },
+                    ));
+                }
+            }
+        }
+        if request.kind() == RequestKind::ReturnAndRefund && policy.missing_gift_deduction() {
+            for gift_index in order.line_indices() {
+                let gift_line = order.line(gift_index);
+                let Some(gift) = gift_line.gift() else {
+                    continue;
+                };
+                let parent = order.line(gift.parent());
+                let p = gift.parent().get();
+                let completes_parent =
+                    before[p] < parent.quantity() && after[p] == parent.quantity();
+                let kept = gift_line.quantity() - after[gift_index.get()].min(gift_line.quantity());
+                if completes_parent && kept > 0 && !ledger.gift_charged(gift_index) {
+                    deductions.push((
+                        gift.unit_value().checked_mul(kept).ok_or(OVERFLOW)?,
+                        Component::MissingGift {
+                            amount: dec(zero),
+                            line_id: gift_line.id().to_owned(),
+                            units: kept,
+                        },
+                    ));
+                }
+            }
+        }
+        for (amount, mut component) in deductions {
+            let taken = amount.min(running);
+            if taken.is_zero() {
+                continue;
+            }
+            running = running.checked_sub(taken).ok_or(OVERFLOW)?;
+            set_amount(&mut component, taken.negated());
+            components.push(component);
+        }
+    }
+
+    let lefts: Vec<Money> = order
+        .payments()
+        .iter()
+        .enumerate()
+        .map(|(j, p)| {
+            p.amount()
+                .checked_sub(ledger.payment_used(j))
+                .ok_or(OVERFLOW)
+        })
+        .collect::<Result<_, _>>()?;
+    let left = Money::sum(currency, lefts.iter().copied()).ok_or(OVERFLOW)?;
+    if running.minor() > left.minor() {
+        let over = running.checked_sub(left).ok_or(OVERFLOW)?;
+        running = left;
+        components.push(Component::RefundLimit {
+            amount: dec(over.negated()),
+        });
+    }
+    let shares = allocate(running, &lefts).ok_or(OVERFLOW)?;
+    let split = order
+        .payments()
+        .iter()
+        .zip(shares)
+        .enumerate()
+        .filter(|(_, (_, share))| !share.is_zero())
+        .map(|(j, (payment, share))| SplitLine {
+            payment: u32::try_from(j).unwrap_or(u32::MAX),
+            method: payment.method(),
+            amount: dec(share),
+            in_kind: payment.method().refunds_in_kind(),
+        })
+        .collect();
+
+    Ok(Priced {
+        items,
+        total: running,
+        components,
+        split,
+    })
+}
+
+/// The kept part of a per-line amount over non-gift lines, given units refunded per line: for each
+/// line, `amount − round(amount × units / quantity)` (§6, "kept").
+fn kept_total(
+    order: &Order,
+    units: &[u32],
+    amount: impl Fn(LineIndex) -> Money,
+) -> Result<Money, InputError> {
+    let mut kept = Money::zero(order.currency());
+    for i in order.line_indices() {
+        let line = order.line(i);
+        if line.is_gift() {
+            continue;
+        }
+        let whole = amount(i);
+        let refunded = whole
+            .share(units[i.get()], line.quantity())
+            .ok_or(OVERFLOW)?;
+        kept = kept
+            .checked_add(whole.checked_sub(refunded).ok_or(OVERFLOW)?)
+            .ok_or(OVERFLOW)?;
+    }
+    Ok(kept)
+}
+
+fn set_amount(component: &mut Component, value: Money) {
+    match component {
+        Component::Item { amount, .. }
+        | Component::ShippingRefund { amount }
+        | Component::ReturnShippingFee { amount }
+        | Component::RestockingFee { amount, .. }
+        | Component::LostFreeShipping { amount, .. }
+        | Component::LostThresholdDiscount { amount, .. }
+        | Component::MissingGift { amount, .. }
+        | Component::RefundLimit { amount } => *amount = dec(value),
+    }
+}
