@@ -204,14 +204,14 @@ pub fn quote(
     let delivered = order.delivered_at().is_some();
     match kind {
         RequestKind::Exchange => codes.push(Code::ExchangeReview),
-        RequestKind::RefundOnly if delivered => {
-            if priced.items.minor() > amounts.keep_item_threshold.minor() {
-                codes.push(Code::KeepItemReview {
-                    threshold: DecimalStr(amounts.keep_item_threshold.amount()),
-                });
-            }
+        RequestKind::RefundOnly
+            if delivered && priced.items.minor() > amounts.keep_item_threshold.minor() =>
+        {
+            codes.push(Code::KeepItemReview {
+                threshold: DecimalStr(amounts.keep_item_threshold.amount()),
+            });
         }
-        RequestKind::RefundOnly if shipped && reason != Reason::NotReceived => {
+        RequestKind::RefundOnly if shipped && !delivered && reason != Reason::NotReceived => {
             codes.push(Code::InTransitReview);
         }
         _ => {}
@@ -341,7 +341,6 @@ fn price(
                 .checked_sub(usage.refunded_amount)
                 .ok_or(OVERFLOW)?
                 .max(zero)
-                .min(left)
         };
         items = items.checked_add(item).ok_or(OVERFLOW)?;
         components.push(Component::Item {

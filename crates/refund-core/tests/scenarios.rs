@@ -13,6 +13,8 @@ struct Case {
     policy: Value,
     /// Requests recorded before, in order, each quoted at `now`.
     history: Vec<Value>,
+    /// Positions in `history` of requests cancelled after all of them were recorded.
+    cancelled: &'static [usize],
     request: Value,
     now: &'static str,
     recent_requests: u32,
@@ -26,6 +28,7 @@ impl Default for Case {
             order: base_order(),
             policy: json!({}),
             history: vec![],
+            cancelled: &[],
             request: json!({}),
             now: "2026-11-06T12:00:00+08:00",
             recent_requests: 0,
@@ -159,11 +162,21 @@ fn check_against(case: Case, expect: &str) {
         recent_requests: case.recent_requests,
     };
     let mut ledger = Ledger::new(&order);
+    let mut recorded = Vec::new();
     for earlier in &case.history {
         let q = quote_json(&order, &policy, &ledger, earlier, context);
         ledger
             .record(&order, &q)
             .unwrap_or_else(|e| panic!("{}: recording history: {e}\n{}", case.name, render(&q)));
+        recorded.push(q);
+    }
+    if !case.cancelled.is_empty() {
+        let live = recorded
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !case.cancelled.contains(i))
+            .map(|(_, q)| q);
+        ledger = Ledger::from_quotes(&order, live).expect("live requests fit the order");
     }
     let q = quote_json(&order, &policy, &ledger, &case.request, context);
     let expected: Vec<&str> = expect.trim().lines().map(str::trim).collect();
@@ -1173,6 +1186,51 @@ fn a_refund_is_split_across_alipay_and_points_in_proportion_to_what_each_has_lef
             total 99.00
             split alipay 83.19
             split points 15.81",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn after_a_cancellation_a_line_never_refunds_a_cent_more_or_less_than_was_paid() {
+    // 5 pins that cost 0.01 together: C(1) = C(2) = 0.00 and C(3) = 0.01, so the third pin
+    // refunded took the cent. With the first two requests cancelled, one pin holds 0.01, and the
+    // next pin would be C(2) − 0.01 < 0: it is 0.00, and the rest of the line then adds up to
+    // exactly the 0.01 paid.
+    let order = merge(
+        base_order(),
+        json!({"lines": [{"id": "PIN", "sku": "PIN", "title": "Pin", "unit_price": "0.01", "quantity": 5,
+                          "line_discount": "0.04", "category": "apparel"}],
+               "payments": [{"method": "alipay", "amount": "10.01"}]}),
+    );
+    let one = req("return_and_refund", "quality_issue", &[("PIN", 1)]);
+    check(Case {
+        name: "cancelled requests leave a unit that took the rounding cent",
+        order: order.clone(),
+        policy: auto(),
+        history: vec![one.clone(), one.clone(), one.clone()],
+        cancelled: &[0, 1],
+        request: one.clone(),
+        expect: "
+            outcome eligible
+            line PIN x1 eligible
+            item PIN x1 0.00
+            total 0.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "the rest of the line after the cancellation",
+        order,
+        policy: auto(),
+        history: vec![one.clone(), one.clone(), one.clone()],
+        cancelled: &[0, 1],
+        request: req("return_and_refund", "quality_issue", &[("PIN", 4)]),
+        expect: "
+            outcome eligible
+            line PIN x4 eligible
+            item PIN x4 0.00
+            shipping_refund 10.00
+            total 10.00
+            split alipay 10.00",
         ..Case::default()
     });
 }
