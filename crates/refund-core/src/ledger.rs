@@ -277,18 +277,4 @@ impl Ledger {
     pub fn payment_used(&self, j: usize) -> Money {
         self.payments[j]
     }
-
-    /// What the order still has to refund: what was paid minus what was refunded or requested.
-    pub fn left_to_refund(&self, order: &Order) -> Money {
-        let used = self
-            .payments
-            .iter()
-            .fold(Money::zero(order.currency()), |acc, m| {
-                acc.checked_add(*m).unwrap_or(acc)
-            });
-        order
-            .total_paid()
-            .checked_sub(used)
-            .unwrap_or(Money::zero(order.currency()))
-    }
 }

@@ -99,6 +99,7 @@ pub struct Policy {
     amounts: BTreeMap<Currency, PolicyAmounts>,
 }
 
+/// A count of days (or files) up to [`MAX_DAYS`].
 fn days(field: &str, value: u32) -> Result<u32, InputError> {
     if value > MAX_DAYS {
         return Err(InputError::OutOfRange {
@@ -141,6 +142,19 @@ impl Policy {
                 max: u64::from(MAX_DAYS) * 24,
             });
         }
+        for (field, value) in [
+            ("ship_back_days", wire.ship_back_days),
+            ("receipt_days", wire.receipt_days),
+            ("min_evidence_files", wire.min_evidence_files),
+        ] {
+            if value == 0 {
+                return Err(InputError::OutOfRange {
+                    field: field.to_owned(),
+                    min: 1,
+                    max: u64::from(MAX_DAYS),
+                });
+            }
+        }
         let mut kinds = Vec::new();
         for kind in RequestKind::ALL {
             if wire.kinds.contains(&kind) {
@@ -173,14 +187,14 @@ impl Policy {
                 .collect(),
             kinds,
             reasons,
-            min_evidence_files: wire.min_evidence_files.max(1),
+            min_evidence_files: days("min_evidence_files", wire.min_evidence_files)?,
             restocking_fee_percent: percent,
             missing_gift_deduction: wire.missing_gift_deduction,
             threshold_mode: wire.threshold_mode,
             refund_shipping_on_seller_fault: wire.refund_shipping_on_seller_fault,
             review_hours: wire.review_hours,
-            ship_back_days: days("ship_back_days", wire.ship_back_days)?.max(1),
-            receipt_days: days("receipt_days", wire.receipt_days)?.max(1),
+            ship_back_days: days("ship_back_days", wire.ship_back_days)?,
+            receipt_days: days("receipt_days", wire.receipt_days)?,
             auto_approve: wire
                 .auto_approve
                 .as_ref()

@@ -323,8 +323,10 @@ fn price(
         after[line.get()] = after[line.get()].checked_add(k).ok_or(OVERFLOW)?;
     }
 
-    let mut components = Vec::new();
-    let mut items = zero;
+    let mut tally = Tally {
+        total: zero,
+        components: Vec::new(),
+    };
     for &(index, k) in counted {
         let line = order.line(index);
         let usage = ledger.usage(index);
@@ -342,14 +344,16 @@ fn price(
                 .ok_or(OVERFLOW)?
                 .max(zero)
         };
-        items = items.checked_add(item).ok_or(OVERFLOW)?;
-        components.push(Component::Item {
-            line_id: line.id().to_owned(),
-            quantity: k,
-            amount: dec(item),
-        });
+        tally.add(
+            item,
+            Component::Item {
+                line_id: line.id().to_owned(),
+                quantity: k,
+                amount: dec(item),
+            },
+        )?;
     }
-    let mut running = items;
+    let items = tally.total;
 
     let shipped = order.shipped_at().is_some();
     let fault = request.reason().fault();
@@ -361,70 +365,61 @@ fn price(
         && !order.shipping_fee().is_zero()
         && (!shipped || fault == Fault::Seller && policy.refund_shipping_on_seller_fault())
     {
-        running = running.checked_add(order.shipping_fee()).ok_or(OVERFLOW)?;
-        components.push(Component::ShippingRefund {
-            amount: dec(order.shipping_fee()),
-        });
+        tally.add(
+            order.shipping_fee(),
+            Component::ShippingRefund {
+                amount: dec(order.shipping_fee()),
+            },
+        )?;
     }
 
     if fault == Fault::Shopper && shipped && !unshipped_refund_only(order, request.kind()) {
-        let mut deductions = Vec::new();
-        if request.kind() == RequestKind::ReturnAndRefund && !amounts.return_shipping_fee.is_zero()
-        {
-            deductions.push((
-                amounts.return_shipping_fee,
-                Component::ReturnShippingFee { amount: dec(zero) },
-            ));
+        if request.kind() == RequestKind::ReturnAndRefund {
+            tally.deduct(amounts.return_shipping_fee, |amount| {
+                Component::ReturnShippingFee { amount }
+            })?;
         }
         let percent = policy.restocking_fee_percent();
-        if !percent.is_zero() {
-            deductions.push((
-                items.percent(percent).ok_or(OVERFLOW)?,
-                Component::RestockingFee {
-                    amount: dec(zero),
-                    percent: DecimalStr(percent),
-                },
-            ));
-        }
+        tally.deduct(items.percent(percent).ok_or(OVERFLOW)?, |amount| {
+            Component::RestockingFee {
+                amount,
+                percent: DecimalStr(percent),
+            }
+        })?;
+        let falls_below = |threshold: Money, amount: &dyn Fn(LineIndex) -> Money| {
+            let kept_before = kept_total(order, &before, amount)?;
+            let kept_after = kept_total(order, &after, amount)?;
+            Ok::<_, InputError>(
+                kept_before.minor() >= threshold.minor() && kept_after.minor() < threshold.minor(),
+            )
+        };
         if let Some(threshold) = amounts.free_shipping_threshold
             && !ledger.lost_free_shipping_charged()
             && order.shipping_fee().is_zero()
-            && !amounts.standard_shipping_fee.is_zero()
+            && falls_below(threshold, &|i| order.line(i).paid())?
         {
-            let kept_before = kept_total(order, &before, |i| order.line(i).paid())?;
-            let kept_after = kept_total(order, &after, |i| order.line(i).paid())?;
-            if kept_before.minor() >= threshold.minor() && kept_after.minor() < threshold.minor() {
-                deductions.push((
-                    amounts.standard_shipping_fee,
-                    Component::LostFreeShipping {
-                        amount: dec(zero),
-                        threshold: dec(threshold),
-                    },
-                ));
-            }
+            tally.deduct(amounts.standard_shipping_fee, |amount| {
+                Component::LostFreeShipping {
+                    amount,
+                    threshold: dec(threshold),
+                }
+            })?;
         }
         if policy.threshold_mode() == ThresholdMode::Resettle {
             for (d, discount) in order.discounts().iter().enumerate() {
                 let Some(threshold) = discount.threshold() else {
                     continue;
                 };
-                if discount.kind() != DiscountKind::Threshold || ledger.threshold_charged(d) {
-                    continue;
-                }
-                let kept_before = kept_total(order, &before, |i| order.line(i).net())?;
-                let kept_after = kept_total(order, &after, |i| order.line(i).net())?;
-                if kept_before.minor() >= threshold.minor()
-                    && kept_after.minor() < threshold.minor()
+                if discount.kind() == DiscountKind::Threshold
+                    && !ledger.threshold_charged(d)
+                    && falls_below(threshold, &|i| order.line(i).net())?
                 {
-                    let lost = kept_total(order, &after, |i| discount.share_of(i))?;
-                    deductions.push((
-                        lost,
-                        Component::LostThresholdDiscount {
-                            amount: dec(zero),
-                            discount_id: discount.id().to_owned(),
-                            threshold: dec(threshold),
-                        },
-                    ));
+                    let lost = kept_total(order, &after, &|i| discount.share_of(i))?;
+                    tally.deduct(lost, |amount| Component::LostThresholdDiscount {
+                        amount,
+                        discount_id: discount.id().to_owned(),
+                        threshold: dec(threshold),
+                    })?;
                 }
             }
         }
@@ -438,27 +433,16 @@ fn price(
                 let p = gift.parent().get();
                 let completes_parent =
                     before[p] < parent.quantity() && after[p] == parent.quantity();
-                let kept = gift_line.quantity() - after[gift_index.get()].min(gift_line.quantity());
+                let kept = gift_line.quantity().saturating_sub(after[gift_index.get()]);
                 if completes_parent && kept > 0 && !ledger.gift_charged(gift_index) {
-                    deductions.push((
-                        gift.unit_value().checked_mul(kept).ok_or(OVERFLOW)?,
-                        Component::MissingGift {
-                            amount: dec(zero),
-                            line_id: gift_line.id().to_owned(),
-                            units: kept,
-                        },
-                    ));
+                    let value = gift.unit_value().checked_mul(kept).ok_or(OVERFLOW)?;
+                    tally.deduct(value, |amount| Component::MissingGift {
+                        amount,
+                        line_id: gift_line.id().to_owned(),
+                        units: kept,
+                    })?;
                 }
             }
-        }
-        for (amount, mut component) in deductions {
-            let taken = amount.min(running);
-            if taken.is_zero() {
-                continue;
-            }
-            running = running.checked_sub(taken).ok_or(OVERFLOW)?;
-            set_amount(&mut component, taken.negated());
-            components.push(component);
         }
     }
 
@@ -473,14 +457,9 @@ fn price(
         })
         .collect::<Result<_, _>>()?;
     let left = Money::sum(currency, lefts.iter().copied()).ok_or(OVERFLOW)?;
-    if running.minor() > left.minor() {
-        let over = running.checked_sub(left).ok_or(OVERFLOW)?;
-        running = left;
-        components.push(Component::RefundLimit {
-            amount: dec(over.negated()),
-        });
-    }
-    let shares = allocate(running, &lefts).ok_or(OVERFLOW)?;
+    let over = tally.total.checked_sub(left).ok_or(OVERFLOW)?;
+    tally.deduct(over, |amount| Component::RefundLimit { amount })?;
+    let shares = allocate(tally.total, &lefts).ok_or(OVERFLOW)?;
     let split = order
         .payments()
         .iter()
@@ -497,8 +476,8 @@ fn price(
 
     Ok(Priced {
         items,
-        total: running,
-        components,
+        total: tally.total,
+        components: tally.components,
         split,
     })
 }
@@ -508,7 +487,7 @@ fn price(
 fn kept_total(
     order: &Order,
     units: &[u32],
-    amount: impl Fn(LineIndex) -> Money,
+    amount: &dyn Fn(LineIndex) -> Money,
 ) -> Result<Money, InputError> {
     let mut kept = Money::zero(order.currency());
     for i in order.line_indices() {
@@ -527,15 +506,32 @@ fn kept_total(
     Ok(kept)
 }
 
-fn set_amount(component: &mut Component, value: Money) {
-    match component {
-        Component::Item { amount, .. }
-        | Component::ShippingRefund { amount }
-        | Component::ReturnShippingFee { amount }
-        | Component::RestockingFee { amount, .. }
-        | Component::LostFreeShipping { amount, .. }
-        | Component::LostThresholdDiscount { amount, .. }
-        | Component::MissingGift { amount, .. }
-        | Component::RefundLimit { amount } => *amount = dec(value),
+/// The running total and the components that make it up, so they always agree.
+struct Tally {
+    total: Money,
+    components: Vec<Component>,
+}
+
+impl Tally {
+    fn add(&mut self, amount: Money, component: Component) -> Result<(), InputError> {
+        self.total = self.total.checked_add(amount).ok_or(OVERFLOW)?;
+        self.components.push(component);
+        Ok(())
+    }
+
+    /// Takes `amount` off the total, cut to what is left of it; a deduction that takes nothing
+    /// (zero, or nothing left) leaves no component.
+    fn deduct(
+        &mut self,
+        amount: Money,
+        component: impl FnOnce(DecimalStr) -> Component,
+    ) -> Result<(), InputError> {
+        let taken = amount.min(self.total);
+        if taken.is_negative() || taken.is_zero() {
+            return Ok(());
+        }
+        self.total = self.total.checked_sub(taken).ok_or(OVERFLOW)?;
+        self.components.push(component(dec(taken.negated())));
+        Ok(())
     }
 }
