@@ -102,6 +102,12 @@ pub enum InputError {
     LedgerInconsistent {
         field: String,
     },
+    /// A ledger or request built for one order was used with another.
+    OrderMismatch,
+    /// A timestamp outside 1970 to 9999.
+    TimeOutOfRange {
+        field: String,
+    },
     Overflow,
 }
 
@@ -136,6 +142,8 @@ impl InputError {
             InputError::UnknownLine { .. } => "unknown_line",
             InputError::DuplicateRequestLine { .. } => "duplicate_request_line",
             InputError::LedgerInconsistent { .. } => "ledger_inconsistent",
+            InputError::OrderMismatch => "order_mismatch",
+            InputError::TimeOutOfRange { .. } => "time_out_of_range",
             InputError::Overflow => "amount_overflow",
         }
     }
@@ -160,7 +168,8 @@ impl InputError {
             | InputError::GiftNotFree { field }
             | InputError::NotAllowed { field }
             | InputError::InvalidPercent { field, .. }
-            | InputError::LedgerInconsistent { field } => Some(field),
+            | InputError::LedgerInconsistent { field }
+            | InputError::TimeOutOfRange { field } => Some(field),
             InputError::UnknownCurrency { .. } => Some("currency"),
             InputError::InvalidEmail => Some("customer_email"),
             InputError::DiscountsExceedGoods { .. } => Some("discounts"),
@@ -169,7 +178,9 @@ impl InputError {
             InputError::EmptyRequest
             | InputError::UnknownLine { .. }
             | InputError::DuplicateRequestLine { .. } => Some("lines"),
-            InputError::UnknownLanguage { .. } | InputError::Overflow => None,
+            InputError::UnknownLanguage { .. }
+            | InputError::OrderMismatch
+            | InputError::Overflow => None,
         }
     }
 }

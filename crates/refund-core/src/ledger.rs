@@ -10,13 +10,16 @@ use crate::error::InputError;
 use crate::money::Money;
 use crate::order::{LineIndex, Order};
 use crate::quote::{Component, Quote};
-use crate::request::RequestKind;
+use crate::request::{Fault, RequestKind};
 use crate::wire::{DecimalStr, DiscountKind, LedgerWire, LineUsageWire};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LineUsage {
     /// Units refunded or in an open refund request.
     pub refunded_units: u32,
+    /// Of those, units refunded for a seller-fault reason: they count as kept when judging
+    /// whether a shopper's return lost the order a threshold (PRODUCT.md §6 rule 5).
+    pub seller_fault_units: u32,
     /// Units in an open exchange.
     pub held_units: u32,
     /// Item money refunded or requested for this line.
@@ -25,11 +28,14 @@ pub struct LineUsage {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ledger {
+    /// Lines, discounts and payments of the order this ledger was built for.
+    shape: (usize, usize, usize),
     lines: Vec<LineUsage>,
     shipping_refunded: bool,
     lost_free_shipping_charged: bool,
     thresholds_charged: Vec<bool>,
-    gifts_charged: Vec<bool>,
+    /// Gift units whose value was deducted because the gift was kept.
+    gift_units_charged: Vec<u32>,
     payments: Vec<Money>,
 }
 
@@ -44,9 +50,11 @@ impl Ledger {
     pub fn new(order: &Order) -> Ledger {
         let zero = Money::zero(order.currency());
         Ledger {
+            shape: shape(order),
             lines: vec![
                 LineUsage {
                     refunded_units: 0,
+                    seller_fault_units: 0,
                     held_units: 0,
                     refunded_amount: zero,
                 };
@@ -55,7 +63,7 @@ impl Ledger {
             shipping_refunded: false,
             lost_free_shipping_charged: false,
             thresholds_charged: vec![false; order.discounts().len()],
-            gifts_charged: vec![false; order.lines().len()],
+            gift_units_charged: vec![0; order.lines().len()],
             payments: vec![zero; order.payments().len()],
         }
     }
@@ -81,6 +89,9 @@ impl Ledger {
         if quote.outcome == Outcome::Ineligible {
             return Err(inconsistent("outcome"));
         }
+        if !self.fits(order) {
+            return Err(InputError::OrderMismatch);
+        }
         let mut next = self.clone();
         let money = |value: DecimalStr, field: &str| {
             Money::parse_input(value.0, order.currency(), field).map_err(|_| inconsistent(field))
@@ -101,6 +112,9 @@ impl Ledger {
                 usage.held_units += line.quantity;
             } else {
                 usage.refunded_units += line.quantity;
+                if quote.reason.fault() == Fault::Seller {
+                    usage.seller_fault_units += line.quantity;
+                }
             }
         }
         for component in &quote.components {
@@ -128,11 +142,22 @@ impl Ledger {
                         .ok_or_else(|| inconsistent("components.discount_id"))?;
                     next.thresholds_charged[d] = true;
                 }
-                Component::MissingGift { line_id, .. } => {
+                Component::MissingGift {
+                    line_id,
+                    units,
+                    amount,
+                } => {
                     let index = order
                         .line_index(line_id)
+                        .filter(|i| order.line(*i).is_gift())
                         .ok_or_else(|| inconsistent("components.line_id"))?;
-                    next.gifts_charged[index.get()] = true;
+                    let charged = &mut next.gift_units_charged[index.get()];
+                    *charged = charged
+                        .checked_add(*units)
+                        .filter(|c| {
+                            *c <= order.line(index).quantity() && !amount.0.is_sign_positive()
+                        })
+                        .ok_or_else(|| inconsistent("components.units"))?;
                 }
                 Component::ReturnShippingFee { .. }
                 | Component::RestockingFee { .. }
@@ -166,11 +191,15 @@ impl Ledger {
                 Money::parse_input(usage.refunded_amount.0, order.currency(), "refunded_amount")
                     .map_err(|_| inconsistent("lines.refunded_amount"))?;
             let units = usage.refunded_units.checked_add(usage.held_units);
-            if units.is_none_or(|u| u > line.quantity()) || amount.minor() > line.paid().minor() {
+            if units.is_none_or(|u| u > line.quantity())
+                || usage.seller_fault_units > usage.refunded_units
+                || amount.minor() > line.paid().minor()
+            {
                 return Err(inconsistent(format!("lines.{}", line.id())));
             }
             ledger.lines[index.get()] = LineUsage {
                 refunded_units: usage.refunded_units,
+                seller_fault_units: usage.seller_fault_units,
                 held_units: usage.held_units,
                 refunded_amount: amount,
             };
@@ -185,12 +214,12 @@ impl Ledger {
                 .ok_or_else(|| inconsistent("threshold_discounts_charged"))?;
             ledger.thresholds_charged[d] = true;
         }
-        for id in &wire.gifts_charged {
+        for (id, units) in &wire.gift_units_charged {
             let index = order
                 .line_index(id)
-                .filter(|i| order.line(*i).is_gift())
-                .ok_or_else(|| inconsistent("gifts_charged"))?;
-            ledger.gifts_charged[index.get()] = true;
+                .filter(|i| order.line(*i).is_gift() && *units <= order.line(*i).quantity())
+                .ok_or_else(|| inconsistent("gift_units_charged"))?;
+            ledger.gift_units_charged[index.get()] = *units;
         }
         if !wire.payments.is_empty() && wire.payments.len() != order.payments().len() {
             return Err(inconsistent("payments"));
@@ -219,6 +248,7 @@ impl Ledger {
                         order.line(i).id().to_owned(),
                         LineUsageWire {
                             refunded_units: u.refunded_units,
+                            seller_fault_units: u.seller_fault_units,
                             held_units: u.held_units,
                             refunded_amount: DecimalStr(u.refunded_amount.amount()),
                         },
@@ -234,10 +264,15 @@ impl Ledger {
                 .filter(|(_, charged)| **charged)
                 .map(|(d, _)| d.id().to_owned())
                 .collect(),
-            gifts_charged: order
+            gift_units_charged: order
                 .line_indices()
-                .filter(|i| self.gifts_charged[i.get()])
-                .map(|i| order.line(i).id().to_owned())
+                .filter(|i| self.gift_units_charged[i.get()] > 0)
+                .map(|i| {
+                    (
+                        order.line(i).id().to_owned(),
+                        self.gift_units_charged[i.get()],
+                    )
+                })
                 .collect(),
             payments: self
                 .payments
@@ -247,16 +282,27 @@ impl Ledger {
         }
     }
 
+    /// Whether this ledger was built for an order shaped like `order`.
+    pub fn fits(&self, order: &Order) -> bool {
+        self.shape == shape(order)
+    }
+
+    /// What earlier requests consumed of `line`; nothing for a line the ledger does not know.
     pub fn usage(&self, line: LineIndex) -> LineUsage {
-        self.lines[line.get()]
+        self.lines.get(line.get()).copied().unwrap_or(LineUsage {
+            refunded_units: 0,
+            seller_fault_units: 0,
+            held_units: 0,
+            refunded_amount: Money::zero(crate::money::Currency::Cny),
+        })
     }
 
     /// Units of `line` that can still be requested.
     pub fn available(&self, order: &Order, line: LineIndex) -> u32 {
-        let usage = self.lines[line.get()];
+        let usage = self.usage(line);
         order
-            .line(line)
-            .quantity()
+            .get_line(line)
+            .map_or(0, |l| l.quantity())
             .saturating_sub(usage.refunded_units)
             .saturating_sub(usage.held_units)
     }
@@ -268,13 +314,34 @@ impl Ledger {
         self.lost_free_shipping_charged
     }
     pub fn threshold_charged(&self, discount: usize) -> bool {
-        self.thresholds_charged[discount]
+        self.thresholds_charged
+            .get(discount)
+            .copied()
+            .unwrap_or(false)
     }
-    pub fn gift_charged(&self, line: LineIndex) -> bool {
-        self.gifts_charged[line.get()]
+    /// Gift units of `line` whose value is currently deducted.
+    pub fn gift_units_charged(&self, line: LineIndex) -> u32 {
+        self.gift_units_charged
+            .get(line.get())
+            .copied()
+            .unwrap_or(0)
     }
     /// What was refunded or requested from the order's `j`-th payment.
-    pub fn payment_used(&self, j: usize) -> Money {
-        self.payments[j]
+    pub fn payment_used(&self, j: usize) -> Option<Money> {
+        self.payments.get(j).copied()
     }
+
+    /// What the order still has to refund: what was paid minus what was refunded or requested.
+    pub fn left_to_refund(&self, order: &Order) -> Option<Money> {
+        let used = Money::sum(order.currency(), self.payments.iter().copied())?;
+        order.total_paid().checked_sub(used)
+    }
+}
+
+fn shape(order: &Order) -> (usize, usize, usize) {
+    (
+        order.lines().len(),
+        order.discounts().len(),
+        order.payments().len(),
+    )
 }

@@ -201,8 +201,57 @@ impl Lifecycle {
         }
     }
 
+    /// Rebuilds a lifecycle from stored fields, refusing combinations no sequence of events can
+    /// produce (a state the kind cannot reach, or an instant missing or present where it must not).
+    pub fn restore(
+        kind: RequestKind,
+        state: State,
+        submitted_at: DateTime<Utc>,
+        last_event_at: DateTime<Utc>,
+        approved_at: Option<DateTime<Utc>>,
+        shipped_back_at: Option<DateTime<Utc>>,
+    ) -> Option<Lifecycle> {
+        let returns = kind.returns_goods();
+        let reachable = match state {
+            State::ReturnShipped | State::Received | State::Closed => returns,
+            State::Exchanged => kind == RequestKind::Exchange,
+            State::Refunded => kind != RequestKind::Exchange,
+            _ => true,
+        };
+        let approved = !matches!(state, State::Submitted | State::Rejected | State::Cancelled);
+        let shipped = matches!(
+            state,
+            State::ReturnShipped | State::Received | State::Exchanged
+        ) || state == State::Refunded && returns;
+        let ordered = [
+            Some(submitted_at),
+            approved_at,
+            shipped_back_at,
+            Some(last_event_at),
+        ]
+        .into_iter()
+        .flatten()
+        .is_sorted();
+        (reachable
+            && approved == approved_at.is_some()
+            && shipped == shipped_back_at.is_some()
+            && ordered)
+            .then_some(Lifecycle {
+                kind,
+                state,
+                submitted_at,
+                last_event_at,
+                approved_at,
+                shipped_back_at,
+            })
+    }
+
     pub fn kind(&self) -> RequestKind {
         self.kind
+    }
+
+    pub fn last_event_at(&self) -> DateTime<Utc> {
+        self.last_event_at
     }
     pub fn state(&self) -> State {
         self.state

@@ -218,6 +218,24 @@ pub fn method_label(method: PaymentMethod, lang: Lang) -> &'static str {
     if lang == Lang::ZhCn { zh } else { en }
 }
 
+/// The brief's default excluded categories by name; any other category by its code.
+fn category_label(category: &str, lang: Lang) -> String {
+    let (zh, en) = match category {
+        "custom_made" => ("定制商品", "Custom-made items"),
+        "perishable" => ("生鲜易腐商品", "Perishable goods"),
+        "digital_unsealed" => ("已拆封的数字商品", "Unsealed digital goods"),
+        "periodical" => ("报刊杂志", "Newspapers and magazines"),
+        other => {
+            return pick(
+                lang,
+                format!("该类商品（{other}）"),
+                format!("Items in category \"{other}\""),
+            );
+        }
+    };
+    pick(lang, zh.to_owned(), en.to_owned())
+}
+
 fn flag_message(flag: &OrderFlag, lang: Lang) -> String {
     match flag {
         OrderFlag::DiscountOutsideValidity { discount_id } => pick(
@@ -331,8 +349,11 @@ pub fn code_message(code: &Code, lang: Lang, currency: Currency) -> String {
         ),
         Code::ExcludedCategory { category } => pick(
             lang,
-            format!("该类商品（{category}）不支持七天无理由退换。"),
-            format!("Items of this kind ({category}) cannot be returned without a fault."),
+            format!("{}不支持无理由退货。", category_label(category, lang)),
+            format!(
+                "{} cannot be returned without a fault.",
+                category_label(category, lang)
+            ),
         ),
         Code::NoReasonWaived => pick(
             lang,
@@ -452,7 +473,10 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         ),
         Component::RestockingFee { percent, .. } => pick(
             lang,
-            format!("非商品问题退货，收取商品退款 {}% 的重新上架费。", percent.0),
+            format!(
+                "非商品质量问题退货，收取商品退款金额 {}% 的退货手续费。",
+                percent.0
+            ),
             format!(
                 "For a return that is not the seller's fault, a restocking fee of {}% of the items is charged.",
                 percent.0
@@ -461,7 +485,7 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         Component::LostFreeShipping { threshold, .. } => pick(
             lang,
             format!(
-                "退货后留下的商品不足包邮门槛 {}，需补回原免运费。",
+                "退货后剩余商品未满包邮门槛 {}，扣除原先免收的运费。",
                 money(threshold.0)
             ),
             format!(
@@ -472,7 +496,7 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         Component::LostThresholdDiscount { threshold, .. } => pick(
             lang,
             format!(
-                "退货后留下的商品不足满减门槛 {}，需退回该满减优惠。",
+                "退货后剩余商品未满满减门槛 {}，扣除其享受的满减优惠。",
                 money(threshold.0)
             ),
             format!(
@@ -639,6 +663,16 @@ pub fn input_error(error: &InputError, lang: Lang) -> String {
             format!("退款记录与订单不一致（{field}）。"),
             format!("The refund history does not fit the order ({field})."),
         ),
+        InputError::OrderMismatch => pick(
+            lang,
+            "退款记录或申请与订单不匹配，请刷新后重试。".into(),
+            "The refund history or request belongs to another version of the order; reload and try again.".into(),
+        ),
+        InputError::TimeOutOfRange { field } => pick(
+            lang,
+            format!("{field} 必须在 1970 年到 9999 年之间。"),
+            format!("{field} must be between the years 1970 and 9999."),
+        ),
         InputError::Overflow => pick(
             lang,
             "金额超出可计算范围。".into(),
@@ -691,20 +725,33 @@ pub fn lifecycle_error(error: &LifecycleError, lang: Lang) -> String {
                 event_label(event, lang)
             ),
         ),
-        LifecycleError::DeadlineNotReached { deadline } => pick(
-            lang,
-            format!("期限 {deadline} 尚未到达。"),
-            format!("The deadline ({deadline}) has not passed yet."),
-        ),
-        LifecycleError::InvalidText { field, max } => pick(
-            lang,
-            format!("请填写 {field}（最多 {max} 个字符）。"),
-            format!("{field} is required, at most {max} characters."),
-        ),
-        LifecycleError::OutOfOrder { last } => pick(
-            lang,
-            format!("事件时间早于上一事件（{last}）。"),
-            format!("The event is dated before the previous one ({last})."),
-        ),
+        LifecycleError::DeadlineNotReached { deadline } => {
+            let at = format_datetime(deadline.fixed_offset(), lang);
+            pick(
+                lang,
+                format!("期限 {at} 尚未到达。"),
+                format!("The deadline ({at}) has not passed yet."),
+            )
+        }
+        LifecycleError::InvalidText { field, max } => {
+            let (zh, en) = match *field {
+                "reason" => ("拒绝理由", "The rejection reason"),
+                "carrier" => ("快递公司", "The carrier"),
+                _ => ("运单号", "The tracking number"),
+            };
+            pick(
+                lang,
+                format!("请填写{zh}（最多 {max} 个字符）。"),
+                format!("{en} is required, at most {max} characters."),
+            )
+        }
+        LifecycleError::OutOfOrder { last } => {
+            let at = format_datetime(last.fixed_offset(), lang);
+            pick(
+                lang,
+                format!("事件时间早于上一事件（{at}）。"),
+                format!("The event is dated before the previous one ({at})."),
+            )
+        }
     }
 }

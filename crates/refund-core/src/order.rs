@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
@@ -226,6 +226,18 @@ pub(crate) fn text(
     Ok(value.to_owned())
 }
 
+/// Timestamps must lie in 1970 to 9999, so every date computed from them is representable.
+fn in_range(field: &str, value: Option<DateTime<Utc>>) -> Result<(), InputError> {
+    let Some(value) = value else { return Ok(()) };
+    if (1970..=9999).contains(&value.year()) {
+        Ok(())
+    } else {
+        Err(InputError::TimeOutOfRange {
+            field: field.to_owned(),
+        })
+    }
+}
+
 fn after(
     field: &str,
     value: Option<DateTime<Utc>>,
@@ -254,6 +266,10 @@ impl Order {
             Some(id) => Some(text("customer_id", id, MAX_ID_CHARS, true)?),
             None => None,
         };
+        in_range("placed_at", Some(wire.placed_at))?;
+        in_range("paid_at", wire.paid_at)?;
+        in_range("shipped_at", wire.shipped_at)?;
+        in_range("delivered_at", wire.delivered_at)?;
         after("paid_at", wire.paid_at, "placed_at", Some(wire.placed_at))?;
         after(
             "shipped_at",
@@ -486,7 +502,12 @@ impl Order {
     pub fn lines(&self) -> &[Line] {
         &self.lines
     }
-    pub fn line(&self, index: LineIndex) -> &Line {
+    /// The line at `index`; `None` for an index from another order.
+    pub fn get_line(&self, index: LineIndex) -> Option<&Line> {
+        self.lines.get(index.0)
+    }
+    /// The line at an index already checked against this order.
+    pub(crate) fn line(&self, index: LineIndex) -> &Line {
         &self.lines[index.0]
     }
     pub fn line_indices(&self) -> impl Iterator<Item = LineIndex> + use<> {
@@ -611,6 +632,8 @@ fn build_discount(
         }
         (DiscountKind::Coupon, None) => None,
     };
+    in_range(&field("valid_from"), d.valid_from)?;
+    in_range(&field("valid_until"), d.valid_until)?;
     after(
         &field("valid_until"),
         d.valid_until,

@@ -332,8 +332,9 @@ impl Policy {
 
     /// The last local day of a window of `days` days that starts the day after `from`.
     pub fn window_last_day(&self, from: DateTime<Utc>, days: u32) -> Option<NaiveDate> {
-        from.with_timezone(&self.offset)
-            .date_naive()
+        from.naive_utc()
+            .checked_add_offset(self.offset)?
+            .date()
             .checked_add_days(Days::new(u64::from(days)))
     }
 

@@ -13,12 +13,18 @@
 //!   pay a cent too much after one was.
 //! - Deductions are applied in the order the brief lists them; each is cut to what is left of the
 //!   running total, so the components always sum to the total exactly.
-//! - Lost free shipping and a lost 满减 discount are charged when *this* request takes the kept
-//!   goods from at or above the threshold to below it, so a shopper is never charged for a drop a
-//!   seller-fault return caused.
+//! - Return shipping and restocking fees apply to `return_and_refund` only: a `refund_only`
+//!   shopper sends nothing back, so there is nothing to ship or restock.
+//! - Lost free shipping and a lost 满减 discount are charged, once per order, to the first
+//!   shopper-fault request after which the goods kept fall below the threshold, counting units
+//!   returned for a seller-fault reason as kept (the seller's mistakes are not the shopper's to
+//!   pay for). "Once" is judged on live requests: if the request that paid it is cancelled, the
+//!   next one that keeps below the threshold pays it.
 //! - The missing-gift deduction applies to `return_and_refund` only (a `refund_only` shopper keeps
 //!   both the item and the gift), when this request completes the parent line, for each gift unit
-//!   not returned, once per gift line.
+//!   not returned, once per gift line. A gift sent back later is taken back at its price (zero)
+//!   with no credit: a credit would outlive the request that paid the deduction if that request
+//!   were cancelled. The merchant settles such a case by hand.
 //! - Orders with no refund left (`refund_limit`) get a negative component so the sum still holds.
 
 use chrono::{DateTime, Utc};
@@ -158,6 +164,9 @@ pub fn quote(
     request: &RefundRequest,
     context: Context,
 ) -> Result<Quote, InputError> {
+    if !ledger.fits(order) || !request.fits(order) {
+        return Err(InputError::OrderMismatch);
+    }
     let (kind, reason) = (request.kind(), request.reason());
     let mut lines = Vec::with_capacity(request.lines().len());
     let mut counted = Vec::with_capacity(request.lines().len());
@@ -373,24 +382,32 @@ fn price(
         )?;
     }
 
+    let returns = request.kind() == RequestKind::ReturnAndRefund;
     if fault == Fault::Shopper && shipped && !unshipped_refund_only(order, request.kind()) {
-        if request.kind() == RequestKind::ReturnAndRefund {
+        if returns {
             tally.deduct(amounts.return_shipping_fee, |amount| {
                 Component::ReturnShippingFee { amount }
             })?;
+            let percent = policy.restocking_fee_percent();
+            tally.deduct(items.percent(percent).ok_or(OVERFLOW)?, |amount| {
+                Component::RestockingFee {
+                    amount,
+                    percent: DecimalStr(percent),
+                }
+            })?;
         }
-        let percent = policy.restocking_fee_percent();
-        tally.deduct(items.percent(percent).ok_or(OVERFLOW)?, |amount| {
-            Component::RestockingFee {
-                amount,
-                percent: DecimalStr(percent),
-            }
-        })?;
+        // Units refunded for the seller's fault count as kept: a threshold the seller's mistakes
+        // lost is not the shopper's to pay for.
+        let shopper_refunded: Vec<u32> = order
+            .line_indices()
+            .map(|i| after[i.get()].saturating_sub(ledger.usage(i).seller_fault_units))
+            .collect();
+        let nothing = vec![0; after.len()];
         let falls_below = |threshold: Money, amount: &dyn Fn(LineIndex) -> Money| {
-            let kept_before = kept_total(order, &before, amount)?;
-            let kept_after = kept_total(order, &after, amount)?;
+            let bought = kept_total(order, &nothing, amount)?;
+            let kept = kept_total(order, &shopper_refunded, amount)?;
             Ok::<_, InputError>(
-                kept_before.minor() >= threshold.minor() && kept_after.minor() < threshold.minor(),
+                bought.minor() >= threshold.minor() && kept.minor() < threshold.minor(),
             )
         };
         if let Some(threshold) = amounts.free_shipping_threshold
@@ -423,7 +440,7 @@ fn price(
                 }
             }
         }
-        if request.kind() == RequestKind::ReturnAndRefund && policy.missing_gift_deduction() {
+        if returns && policy.missing_gift_deduction() {
             for gift_index in order.line_indices() {
                 let gift_line = order.line(gift_index);
                 let Some(gift) = gift_line.gift() else {
@@ -434,7 +451,7 @@ fn price(
                 let completes_parent =
                     before[p] < parent.quantity() && after[p] == parent.quantity();
                 let kept = gift_line.quantity().saturating_sub(after[gift_index.get()]);
-                if completes_parent && kept > 0 && !ledger.gift_charged(gift_index) {
+                if completes_parent && kept > 0 && ledger.gift_units_charged(gift_index) == 0 {
                     let value = gift.unit_value().checked_mul(kept).ok_or(OVERFLOW)?;
                     tally.deduct(value, |amount| Component::MissingGift {
                         amount,
@@ -452,7 +469,7 @@ fn price(
         .enumerate()
         .map(|(j, p)| {
             p.amount()
-                .checked_sub(ledger.payment_used(j))
+                .checked_sub(ledger.payment_used(j).ok_or(InputError::OrderMismatch)?)
                 .ok_or(OVERFLOW)
         })
         .collect::<Result<_, _>>()?;

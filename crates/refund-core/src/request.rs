@@ -141,6 +141,8 @@ impl RequestLine {
 /// A request checked against its order: at least one line, every line id known and named once.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RefundRequest {
+    /// How many lines the order it was checked against has.
+    order_lines: usize,
     kind: RequestKind,
     reason: Reason,
     lines: Vec<RequestLine>,
@@ -180,6 +182,7 @@ impl RefundRequest {
             });
         }
         Ok(RefundRequest {
+            order_lines: order.lines().len(),
             kind: wire.kind,
             reason: wire.reason,
             lines,
@@ -191,6 +194,11 @@ impl RefundRequest {
 
     pub fn kind(&self) -> RequestKind {
         self.kind
+    }
+
+    /// Whether this request was checked against an order shaped like `order`.
+    pub fn fits(&self, order: &Order) -> bool {
+        self.order_lines == order.lines().len()
     }
 
     pub fn reason(&self) -> Reason {

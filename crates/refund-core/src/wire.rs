@@ -302,7 +302,8 @@ pub struct LedgerWire {
     pub shipping_refunded: bool,
     pub lost_free_shipping_charged: bool,
     pub threshold_discounts_charged: Vec<String>,
-    pub gifts_charged: Vec<String>,
+    /// Gift units, by gift line id, whose value is deducted because the gift was kept.
+    pub gift_units_charged: BTreeMap<String, u32>,
     /// Amount refunded or requested from each payment, in the order's payment order.
     pub payments: Vec<DecimalStr>,
 }
@@ -312,6 +313,8 @@ pub struct LedgerWire {
 pub struct LineUsageWire {
     /// Units refunded or in an open refund request.
     pub refunded_units: u32,
+    /// Of those, units refunded for a seller-fault reason.
+    pub seller_fault_units: u32,
     /// Units in an open exchange.
     pub held_units: u32,
     /// Item money refunded or requested for this line.

@@ -167,6 +167,12 @@ fn orders_that_cannot_be_real_are_refused_with_a_typed_error_naming_the_field() 
             Some("delivered_at"),
         ),
         (
+            "a date past the year 9999",
+            json!({"shipped_at": "+10000-01-01T00:00:00Z"}),
+            "time_out_of_range",
+            Some("shipped_at"),
+        ),
+        (
             "delivered but never shipped",
             json!({"shipped_at": null, "delivered_at": "2026-11-03T12:00:00+08:00"}),
             "required",
@@ -305,4 +311,33 @@ fn every_error_says_what_to_fix_in_both_languages() {
         messages::input_error(&error, Lang::ZhCn),
         "支付合计 250.00 与订单应付 258.00（商品 − 优惠 + 运费）不符。"
     );
+}
+
+#[test]
+fn a_ledger_or_request_built_for_another_order_is_refused_not_misread() {
+    use refund_core::{Context, Ledger, quote};
+    let small = build(base_order()).unwrap();
+    let big = build(patched(json!({
+        "lines": [
+            {"id": "L1", "sku": "SHIRT", "title": "Shirt", "unit_price": "99.00", "quantity": 2},
+            {"id": "L2", "sku": "MUG", "title": "Mug", "unit_price": "50.00", "quantity": 1},
+            {"id": "L3", "sku": "PEN", "title": "Pen", "unit_price": "5.00", "quantity": 1}
+        ],
+        "payments": [{"method": "alipay", "amount": "263.00"}]
+    })))
+    .unwrap();
+    let policy = Policy::new(&PolicyWire::default()).unwrap();
+    let wire: RequestWire = serde_json::from_value(
+        json!({"kind": "return_and_refund", "reason": "quality_issue", "lines": [{"line_id": "L3", "quantity": 1}]}),
+    )
+    .unwrap();
+    let request = RefundRequest::new(&big, &wire).unwrap();
+    let context = Context {
+        now: small.placed_at(),
+        recent_requests: 0,
+    };
+    let error = quote(&small, &policy, &Ledger::new(&big), &request, context).unwrap_err();
+    assert_eq!(error.code(), "order_mismatch");
+    let error = quote(&small, &policy, &Ledger::new(&small), &request, context).unwrap_err();
+    assert_eq!(error.code(), "order_mismatch");
 }

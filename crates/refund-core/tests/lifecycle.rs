@@ -408,3 +408,66 @@ fn requests_that_ended_without_money_release_what_they_held() {
         ]
     );
 }
+
+#[test]
+fn a_stored_lifecycle_restores_exactly_when_some_sequence_of_events_could_produce_it() {
+    for kind in KINDS {
+        for l in reachable(kind) {
+            let restored = Lifecycle::restore(
+                kind,
+                l.state(),
+                l.submitted_at(),
+                l.last_event_at(),
+                l.approved_at(),
+                l.shipped_back_at(),
+            );
+            assert_eq!(restored.as_ref(), Some(&l), "{kind:?} {:?}", l.state());
+        }
+    }
+    let t = t0();
+    assert_eq!(
+        Lifecycle::restore(
+            RequestKind::RefundOnly,
+            State::ReturnShipped,
+            t,
+            t,
+            Some(t),
+            Some(t)
+        ),
+        None
+    );
+    assert_eq!(
+        Lifecycle::restore(
+            RequestKind::ReturnAndRefund,
+            State::Approved,
+            t,
+            t,
+            None,
+            None
+        ),
+        None
+    );
+    assert_eq!(
+        Lifecycle::restore(
+            RequestKind::Exchange,
+            State::Refunded,
+            t,
+            t,
+            Some(t),
+            Some(t)
+        ),
+        None
+    );
+    let earlier = t - TimeDelta::seconds(1);
+    assert_eq!(
+        Lifecycle::restore(
+            RequestKind::RefundOnly,
+            State::Approved,
+            t,
+            t,
+            Some(earlier),
+            None
+        ),
+        None
+    );
+}

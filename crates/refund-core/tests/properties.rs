@@ -259,7 +259,7 @@ fn fit(order: &Order, ledger: &Ledger, picks: &[(usize, u32)]) -> Option<Vec<Req
     for &(pick, quantity) in picks {
         let index = order.line_indices().nth(pick % order.lines().len())?;
         let available = ledger.available(order, index);
-        let id = order.line(index).id().to_owned();
+        let id = order.get_line(index)?.id().to_owned();
         if available == 0 || lines.iter().any(|l| l.line_id == id) {
             continue;
         }
@@ -424,10 +424,10 @@ proptest! {
         let refunded = sum_decimals(live.iter().map(|q| q.total.0));
         prop_assert_eq!(refunded, order.total_paid().amount());
         for (j, payment) in order.payments().iter().enumerate() {
-            prop_assert_eq!(ledger.payment_used(j), payment.amount());
+            prop_assert_eq!(ledger.payment_used(j), Some(payment.amount()));
         }
-        for index in order.line_indices() {
-            prop_assert_eq!(ledger.usage(index).refunded_amount, order.line(index).paid());
+        for (index, line) in order.line_indices().zip(order.lines()) {
+            prop_assert_eq!(ledger.usage(index).refunded_amount, line.paid());
         }
     }
 
@@ -503,6 +503,16 @@ fn any_time() -> impl Strategy<Value = DateTime<Utc>> {
         (0i64..30 * 86_400).prop_map(|s| placed() + TimeDelta::seconds(s)),
         Just(DateTime::<Utc>::MAX_UTC),
         Just(DateTime::<Utc>::MIN_UTC),
+        Just(
+            DateTime::parse_from_rfc3339("9999-12-31T23:59:59Z")
+                .unwrap()
+                .to_utc()
+        ),
+        Just(
+            DateTime::parse_from_rfc3339("1970-01-01T00:00:00Z")
+                .unwrap()
+                .to_utc()
+        ),
     ]
 }
 
@@ -600,6 +610,26 @@ fn hostile_order() -> impl Strategy<Value = OrderWire> {
         )
 }
 
+/// A consistent order dated at the very start or end of the accepted range, so every window and
+/// deadline computed from it runs off the calendar.
+fn edge_of_time_order() -> impl Strategy<Value = OrderWire> {
+    (order_strategy(true), prop::bool::ANY).prop_map(|(order, late)| {
+        let base = if late {
+            "9999-12-31T23:00:00Z"
+        } else {
+            "1970-01-01T00:00:00Z"
+        };
+        let t = DateTime::parse_from_rfc3339(base).unwrap().to_utc();
+        OrderWire {
+            placed_at: t,
+            paid_at: Some(t),
+            shipped_at: Some(t),
+            delivered_at: Some(t),
+            ..order
+        }
+    })
+}
+
 fn hostile_policy() -> impl Strategy<Value = PolicyWire> {
     (
         any::<u32>(),
@@ -629,7 +659,7 @@ proptest! {
 
     #[test]
     fn no_input_makes_the_engine_panic(
-        order in prop_oneof![hostile_order(), order_strategy(true), order_strategy(false)],
+        order in prop_oneof![hostile_order(), order_strategy(true), order_strategy(false), edge_of_time_order()],
         policy in prop_oneof![hostile_policy(), policy_strategy()],
         kind in 0usize..3,
         reason in 0usize..9,
@@ -643,7 +673,10 @@ proptest! {
         let ledger_wire = LedgerWire {
             lines: usage
                 .into_iter()
-                .map(|(id, r, h, a)| (id, LineUsageWire { refunded_units: r, held_units: h, refunded_amount: a }))
+                .map(|(id, r, h, a)| {
+                    let usage = LineUsageWire { refunded_units: r, seller_fault_units: r / 2, held_units: h, refunded_amount: a };
+                    (id, usage)
+                })
                 .collect(),
             payments: payments_used,
             ..LedgerWire::default()

@@ -15,6 +15,8 @@ struct Case {
     history: Vec<Value>,
     /// Positions in `history` of requests cancelled after all of them were recorded.
     cancelled: &'static [usize],
+    /// A ledger received over the wire, used instead of `history`.
+    ledger: Option<Value>,
     request: Value,
     now: &'static str,
     recent_requests: u32,
@@ -29,6 +31,7 @@ impl Default for Case {
             policy: json!({}),
             history: vec![],
             cancelled: &[],
+            ledger: None,
             request: json!({}),
             now: "2026-11-06T12:00:00+08:00",
             recent_requests: 0,
@@ -177,6 +180,11 @@ fn check_against(case: Case, expect: &str) {
             .filter(|(i, _)| !case.cancelled.contains(i))
             .map(|(_, q)| q);
         ledger = Ledger::from_quotes(&order, live).expect("live requests fit the order");
+    }
+    if let Some(wire) = case.ledger {
+        let wire: refund_core::wire::LedgerWire =
+            serde_json::from_value(wire).expect("ledger JSON");
+        ledger = Ledger::from_wire(&order, &wire).expect("ledger fits the order");
     }
     let q = quote_json(&order, &policy, &ledger, &case.request, context);
     let expected: Vec<&str> = expect.trim().lines().map(str::trim).collect();
@@ -1231,6 +1239,249 @@ fn after_a_cancellation_a_line_never_refunds_a_cent_more_or_less_than_was_paid()
             shipping_refund 10.00
             total 10.00
             split alipay 10.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn a_deduction_dropped_with_a_cancelled_request_is_charged_to_the_next_return_that_keeps_below() {
+    // Free shipping at 99.00 on A 60.00 + B 2 × 30.00. R1 (B×1) takes the 10.00; R2 (A) is not
+    // charged again while R1 stands. When R1 is cancelled, the next return of B keeps 30.00 of
+    // goods, below the threshold, so it pays the 10.00 nobody pays otherwise.
+    let order = json!({
+        "number": "F2", "currency": "CNY", "customer_email": "a@example.com", "status": "paid",
+        "placed_at": "2026-11-01T10:00:00+08:00", "shipped_at": "2026-11-02T10:00:00+08:00",
+        "delivered_at": "2026-11-04T15:00:00+08:00",
+        "lines": [
+            {"id": "A", "sku": "A", "title": "A", "unit_price": "60.00", "quantity": 1},
+            {"id": "B", "sku": "B", "title": "B", "unit_price": "30.00", "quantity": 2}
+        ],
+        "shipping_fee": "0.00",
+        "payments": [{"method": "alipay", "amount": "120.00"}]
+    });
+    check(Case {
+        name: "deduction after a cancellation",
+        order,
+        policy: merge(
+            auto(),
+            json!({"amounts": {"CNY": {"free_shipping_threshold": "99.00", "standard_shipping_fee": "10.00"}}}),
+        ),
+        history: vec![
+            req("return_and_refund", "changed_mind", &[("B", 1)]),
+            req("return_and_refund", "changed_mind", &[("A", 1)]),
+        ],
+        cancelled: &[0],
+        request: req("return_and_refund", "changed_mind", &[("B", 1)]),
+        expect: "
+            outcome eligible
+            line B x1 eligible
+            item B x1 30.00
+            lost_free_shipping -10.00
+            total 20.00
+            split alipay 20.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn a_threshold_lost_through_the_sellers_fault_is_not_charged_to_the_shopper() {
+    // 110.00 of goods shipped free (threshold 99.00). A wrong item (A, 60.00) came back first;
+    // the shopper now returns D (10.00). Counting A as kept, the shopper's own returns leave
+    // 100.00, so nothing is deducted although only 40.00 of goods remain.
+    let order = json!({
+        "number": "F3", "currency": "CNY", "customer_email": "a@example.com", "status": "paid",
+        "placed_at": "2026-11-01T10:00:00+08:00", "shipped_at": "2026-11-02T10:00:00+08:00",
+        "delivered_at": "2026-11-04T15:00:00+08:00",
+        "lines": [
+            {"id": "A", "sku": "A", "title": "A", "unit_price": "60.00", "quantity": 1},
+            {"id": "B", "sku": "B", "title": "B", "unit_price": "40.00", "quantity": 1},
+            {"id": "D", "sku": "D", "title": "D", "unit_price": "10.00", "quantity": 1}
+        ],
+        "shipping_fee": "0.00",
+        "payments": [{"method": "alipay", "amount": "110.00"}]
+    });
+    check(Case {
+        name: "seller-fault return first",
+        order,
+        policy: merge(
+            auto(),
+            json!({"amounts": {"CNY": {"free_shipping_threshold": "99.00", "standard_shipping_fee": "10.00"}}}),
+        ),
+        history: vec![req("return_and_refund", "wrong_item", &[("A", 1)])],
+        request: req("return_and_refund", "changed_mind", &[("D", 1)]),
+        expect: "
+            outcome eligible
+            line D x1 eligible
+            item D x1 10.00
+            total 10.00
+            split alipay 10.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn a_lost_threshold_discount_is_charged_once_per_order() {
+    // The scarf's return took back the coat's 18.00 share; returning the coat later does not
+    // charge it again, and the coat comes back at what was paid for it, 132.00.
+    check(Case {
+        name: "满减 resettle, second return",
+        order: threshold_order(),
+        policy: merge(auto(), json!({"threshold_mode": "resettle"})),
+        history: vec![req("return_and_refund", "changed_mind", &[("SCARF", 1)])],
+        request: req("return_and_refund", "changed_mind", &[("COAT", 1)]),
+        expect: "
+            outcome eligible
+            line COAT x1 eligible
+            item COAT x1 132.00
+            total 132.00
+            split alipay 132.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn a_gift_sent_back_after_its_value_was_deducted_is_neither_charged_again_nor_credited() {
+    check(Case {
+        name: "gift returned later",
+        order: gift_order(),
+        policy: auto(),
+        history: vec![req("return_and_refund", "changed_mind", &[("KETTLE", 1)])],
+        request: req("return_and_refund", "changed_mind", &[("GIFT", 1)]),
+        expect: "
+            outcome eligible
+            line GIFT x1 eligible
+            item GIFT x1 0.00
+            total 0.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn refunds_stop_at_what_the_order_has_left() {
+    // The ledger says 300.00 of the 357.00 already went back (say, a refund recorded by hand):
+    // a 99.00 item can only bring back the 57.00 left.
+    check(Case {
+        name: "cap at what is left",
+        policy: auto(),
+        ledger: Some(json!({"payments": ["300.00"]})),
+        request: req("return_and_refund", "quality_issue", &[("L1", 1)]),
+        expect: "
+            outcome eligible
+            line L1 x1 eligible
+            item L1 x1 99.00
+            refund_limit -42.00
+            total 57.00
+            split alipay 57.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn the_split_follows_what_each_payment_has_left_and_ties_go_to_the_earlier_payment() {
+    // After the mug (50.00 → 42.02 + 7.98), alipay has 257.98 left and points 49.02, so the next
+    // 99.00 splits 83.19 / 15.81.
+    let order = merge(
+        base_order(),
+        json!({"payments": [{"method": "alipay", "amount": "300.00"}, {"method": "points", "amount": "57.00"}]}),
+    );
+    check(Case {
+        name: "split after an earlier request",
+        order,
+        policy: auto(),
+        history: vec![req("return_and_refund", "quality_issue", &[("L2", 1)])],
+        request: req("return_and_refund", "quality_issue", &[("L1", 1)]),
+        expect: "
+            outcome eligible
+            line L1 x1 eligible
+            item L1 x1 99.00
+            total 99.00
+            split alipay 83.19
+            split points 15.81",
+        ..Case::default()
+    });
+    // 0.05 over two equal payments: 0.025 each, the odd cent to the first.
+    let pens = merge(
+        base_order(),
+        json!({"lines": [{"id": "PEN", "sku": "PEN", "title": "Pen", "unit_price": "0.05", "quantity": 400}],
+               "shipping_fee": "0.00",
+               "payments": [{"method": "card", "amount": "10.00"}, {"method": "gift_card", "amount": "10.00"}]}),
+    );
+    check(Case {
+        name: "tie between payments",
+        order: pens,
+        policy: auto(),
+        request: req("return_and_refund", "quality_issue", &[("PEN", 1)]),
+        expect: "
+            outcome eligible
+            line PEN x1 eligible
+            item PEN x1 0.05
+            total 0.05
+            split card 0.03
+            split gift_card 0.02",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn exact_halves_round_away_from_zero() {
+    // 0.01 for 2 units: the first unit is round(0.005) = 0.01, the second gets nothing left.
+    let order = merge(
+        base_order(),
+        json!({"lines": [{"id": "PIN", "sku": "PIN", "title": "Pin", "unit_price": "0.01", "quantity": 2,
+                          "line_discount": "0.01"}],
+               "payments": [{"method": "alipay", "amount": "10.01"}]}),
+    );
+    check(Case {
+        name: "C(1) of 0.01 over 2 units",
+        order: order.clone(),
+        policy: auto(),
+        request: req("return_and_refund", "quality_issue", &[("PIN", 1)]),
+        expect: "
+            outcome eligible
+            line PIN x1 eligible
+            item PIN x1 0.01
+            total 0.01
+            split alipay 0.01",
+        ..Case::default()
+    });
+    // 12.5% of 0.04 is 0.005: the restocking fee is 0.01.
+    let order = merge(
+        base_order(),
+        json!({"lines": [{"id": "PIN", "sku": "PIN", "title": "Pin", "unit_price": "0.04", "quantity": 1}],
+               "payments": [{"method": "alipay", "amount": "10.04"}]}),
+    );
+    check(Case {
+        name: "restocking fee of half a fen",
+        order,
+        policy: merge(auto(), json!({"restocking_fee_percent": "12.5"})),
+        request: req("return_and_refund", "changed_mind", &[("PIN", 1)]),
+        expect: "
+            outcome eligible
+            line PIN x1 eligible
+            item PIN x1 0.04
+            restocking_fee -0.01
+            total 0.03
+            split alipay 0.03",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn refund_only_takes_no_return_fees() {
+    // Keeping delivered goods: nothing is shipped back or restocked.
+    check(Case {
+        name: "refund only, shopper fault",
+        policy: merge(
+            auto(),
+            json!({"restocking_fee_percent": "10", "amounts": {"CNY": {"return_shipping_fee": "8.00", "keep_item_threshold": "100.00", "auto_approve_max": "500.00"}}}),
+        ),
+        request: req("refund_only", "changed_mind", &[("L2", 1)]),
+        expect: "
+            outcome eligible
+            line L2 x1 eligible
+            item L2 x1 50.00
+            total 50.00
+            split alipay 50.00",
         ..Case::default()
     });
 }
