@@ -1,0 +1,50 @@
+//! The refund validator server: the authority of the product (PRODUCT.md §7, §8, §10).
+//!
+//! It never trusts the browser: every quote is recomputed with `refund-core` from the server's
+//! own order snapshot and the merchant's policy, and every accepted request is recorded with its
+//! quote, policy version and audit trail in one transaction.
+
+// `ApiError` carries both languages of its message; errors are the cold path, so its size does
+// not matter enough to box it.
+#![allow(clippy::result_large_err)]
+
+pub mod auth;
+pub mod clock;
+pub mod error;
+pub mod routes;
+pub mod service;
+pub mod store;
+
+use std::sync::Arc;
+
+use axum::Router;
+
+use crate::clock::Clock;
+use crate::service::AppState;
+use crate::store::Store;
+
+/// Builds the application around a store and a clock.
+pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>, public_url: String) -> (Router, AppState) {
+    metrics_handle();
+    let state = AppState {
+        store,
+        clock,
+        public_url,
+        lookup_limiter: Arc::new(routes::shopper::lookup_limiter()),
+    };
+    (routes::router(state.clone()), state)
+}
+
+/// The process-wide Prometheus recorder, installed on first use.
+pub fn metrics_handle() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    static HANDLE: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+        std::sync::OnceLock::new();
+    HANDLE.get_or_init(|| {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        // Another recorder may already be installed (e.g. by an embedding test); ours then
+        // renders only what it saw, which is still valid output.
+        let _ = metrics::set_global_recorder(recorder);
+        handle
+    })
+}

@@ -1,0 +1,135 @@
+//! `refund-server`: serve, create a merchant, or seed the demo.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+use refund_server::clock::SystemClock;
+use refund_server::store::sqlite::SqliteStore;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(version, about = "The refund validator server")]
+struct Cli {
+    /// Where the SQLite database lives.
+    #[arg(long, env = "REFUND_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        #[arg(long, env = "REFUND_BIND", default_value = "127.0.0.1:8080")]
+        bind: SocketAddr,
+        /// The URL shoppers reach this server at, for refund links.
+        #[arg(long, env = "REFUND_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// How often deadlines are checked, in seconds.
+        #[arg(long, env = "REFUND_DEADLINE_INTERVAL", default_value_t = 5)]
+        deadline_interval: u64,
+    },
+    /// Create a merchant and print its id and keys.
+    CreateMerchant {
+        #[arg(long)]
+        name: String,
+        /// A web origin allowed to embed the widget (repeatable).
+        #[arg(long = "origin")]
+        origins: Vec<String>,
+    },
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("refund-server: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(data_dir: &std::path::Path) -> Result<Arc<SqliteStore>, String> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
+    let path = data_dir.join("refunds.db");
+    SqliteStore::open(&path)
+        .await
+        .map(Arc::new)
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    let store = open(&cli.data_dir).await?;
+    match cli.command {
+        Command::CreateMerchant { name, origins } => {
+            let created = refund_server::service::create_merchant(store.as_ref(), &name, origins)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("merchant_id      {}", created.merchant.id);
+            println!("publishable_key  {}", created.merchant.publishable_key);
+            println!("secret_key       {}", created.secret_key);
+            println!("signing_secret   {}", created.merchant.signing_secret);
+            Ok(())
+        }
+        Command::Serve {
+            bind,
+            public_url,
+            deadline_interval,
+        } => {
+            let public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
+            let (router, state) =
+                refund_server::app(store, Arc::new(SystemClock), public_url.clone());
+            let sweeper = tokio::spawn(refund_server::service::run_deadlines(
+                state,
+                Duration::from_secs(deadline_interval.max(1)),
+            ));
+            let listener = tokio::net::TcpListener::bind(bind)
+                .await
+                .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+            tracing::info!(%public_url, "serving");
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown())
+            .await
+            .map_err(|e| e.to_string())?;
+            sweeper.abort();
+            tracing::info!("stopped");
+            Ok(())
+        }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM; in-flight requests then finish before the server stops.
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut signal) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

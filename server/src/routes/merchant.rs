@@ -1,0 +1,421 @@
+//! The merchant API, authenticated by the secret key: `Authorization: Bearer sk_…`.
+
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, TimeDelta, Utc};
+use refund_core::wire::{DecimalStr, OrderWire, PolicyWire};
+use refund_core::{Actor, Event, Order, Policy, Reason, State as RequestState};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{RequestView, request_view};
+use crate::auth::{Claims, TokenKind, sha256_hex, sign};
+use crate::error::{ApiError, JsonBody, QueryArgs, Text};
+use crate::service::{self, AppState, check_order_update, ledger_of, order_of};
+use crate::store::{Merchant, RequestFilter};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/policy", get(get_policy).put(put_policy))
+        .route("/orders/{number}", put(put_order).get(get_order))
+        .route("/orders/{number}/links", post(create_link))
+        .route("/requests", get(list_requests))
+        .route("/requests/{id}", get(get_request))
+        .route("/requests/{id}/approve", post(approve))
+        .route("/requests/{id}/reject", post(reject))
+        .route("/requests/{id}/receipt", post(confirm_receipt))
+        .route("/requests/{id}/refund", post(record_refund))
+        .route("/requests/{id}/exchange", post(complete_exchange))
+        .route("/evidence/{id}", get(get_evidence))
+}
+
+/// The merchant whose secret key the request carries.
+pub struct MerchantAuth(pub Merchant);
+
+impl FromRequestParts<AppState> for MerchantAuth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .filter(|k| k.starts_with("sk_"))
+            .ok_or_else(ApiError::unauthorized)?;
+        let merchant = state
+            .store
+            .merchant_by_secret_hash(&sha256_hex(key.as_bytes()))
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        Ok(MerchantAuth(merchant))
+    }
+}
+
+async fn get_policy(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+) -> Result<Json<PolicyWire>, ApiError> {
+    let policy = service::policy_of(state.store.current_policy(&m.id).await?)?;
+    Ok(Json(policy.to_wire()))
+}
+
+/// Sets the policy; every change is a new version, and requests keep the version they were
+/// judged under.
+async fn put_policy(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    JsonBody(policy): JsonBody<PolicyWire>,
+) -> Result<Json<PolicyWire>, ApiError> {
+    Policy::new(&policy)?;
+    let version = state
+        .store
+        .put_policy(&m.id, policy.clone(), state.now())
+        .await?;
+    let stored = service::policy_of(Some((version, policy)))?;
+    Ok(Json(stored.to_wire()))
+}
+
+async fn put_order(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(number): Path<String>,
+    JsonBody(order): JsonBody<OrderWire>,
+) -> Result<Response, ApiError> {
+    if order.number != number {
+        return Err(ApiError::unprocessable(
+            "order_number_mismatch",
+            Text::new(
+                "路径中的订单号与请求内容中的 number 不一致。",
+                "The order number in the path and the body's number differ.",
+            ),
+        )
+        .field("number"));
+    }
+    let domain = Order::new(&order)?;
+    let flags = domain.flags().to_vec();
+    let wire = domain.to_wire();
+    let check_wire = wire.clone();
+    let created = state
+        .store
+        .put_order(
+            &m.id,
+            wire.clone(),
+            Box::new(move |stored, has_requests| {
+                check_order_update(stored, has_requests, &check_wire)
+            }),
+            state.now(),
+        )
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(json!({ "order": wire, "flags": flags })).into_response(),
+    )
+        .into_response())
+}
+
+async fn get_order(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(number): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let stored = state
+        .store
+        .order(&m.id, &number)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let order = order_of(&stored)?;
+    let requests = state.store.requests_for_order(&stored.id).await?;
+    let ledger = ledger_of(&order, &requests)?;
+    Ok(Json(json!({
+        "order": stored.wire,
+        "flags": order.flags(),
+        "ledger": ledger.to_wire(&order),
+        "left_to_refund": ledger.left_to_refund(&order).map(|m| m.to_string()),
+        "requests": requests.iter().map(|r| &r.id).collect::<Vec<_>>(),
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinkBody {
+    /// How long the link works, in seconds (default 7 days, at most 30 days).
+    #[serde(default)]
+    ttl_seconds: Option<i64>,
+}
+
+const MAX_LINK_TTL: i64 = 30 * 86_400;
+
+/// Signs a shopper link for one order (HMAC-SHA256 over merchant, order number and expiry).
+async fn create_link(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(number): Path<String>,
+    JsonBody(body): JsonBody<LinkBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    state
+        .store
+        .order(&m.id, &number)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let ttl = body.ttl_seconds.unwrap_or(7 * 86_400);
+    if !(60..=MAX_LINK_TTL).contains(&ttl) {
+        return Err(ApiError::unprocessable(
+            "invalid_ttl",
+            Text::new(
+                "ttl_seconds 必须在 60 到 2592000 之间。",
+                "ttl_seconds must be between 60 and 2592000.",
+            ),
+        )
+        .field("ttl_seconds"));
+    }
+    let expires_at = state.now() + TimeDelta::seconds(ttl);
+    let token = sign(
+        &m.signing_secret,
+        &Claims {
+            kind: TokenKind::Link,
+            m: m.id.clone(),
+            o: number,
+            exp: expires_at.timestamp(),
+        },
+    );
+    let url = format!(
+        "{}/refund?merchant={}&token={token}",
+        state.public_url, m.publishable_key
+    );
+    Ok(Json(
+        json!({ "token": token, "expires_at": expires_at, "url": url }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    state: Option<RequestState>,
+    reason: Option<Reason>,
+    from: Option<DateTime<Utc>>,
+    to: Option<DateTime<Utc>>,
+    cursor: Option<String>,
+    limit: Option<u32>,
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::bad_request(
+        "invalid_cursor",
+        Text::new(
+            "cursor 无效，请使用上一页返回的 next_cursor。",
+            "Invalid cursor; pass the next_cursor of the previous page.",
+        ),
+    )
+    .field("cursor")
+}
+
+fn encode_cursor(at: DateTime<Utc>, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.to_rfc3339()))
+}
+
+fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor).map_err(|_| bad_cursor())?;
+    let text = String::from_utf8(bytes).map_err(|_| bad_cursor())?;
+    let (at, id) = text.split_once('|').ok_or_else(bad_cursor)?;
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|_| bad_cursor())?
+        .to_utc();
+    Ok((at, id.to_owned()))
+}
+
+/// Requests, newest first, filtered by state, reason and submission time, a page at a time.
+async fn list_requests(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    QueryArgs(q): QueryArgs<ListQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let limit = q.limit.unwrap_or(50).clamp(1, 200);
+    let filter = RequestFilter {
+        state: q.state,
+        reason: q.reason,
+        from: q.from,
+        to: q.to,
+        before: q.cursor.as_deref().map(decode_cursor).transpose()?,
+        limit: limit + 1,
+    };
+    let mut found = state.store.list_requests(&m.id, &filter).await?;
+    let next_cursor = if found.len() > limit as usize {
+        found.truncate(limit as usize);
+        found
+            .last()
+            .map(|r| encode_cursor(r.progress.submitted_at, &r.id))
+    } else {
+        None
+    };
+    let now = state.now();
+    let requests: Vec<RequestView> = found
+        .iter()
+        .map(|r| RequestView::new(r, Vec::new(), now))
+        .collect();
+    Ok(Json(
+        json!({ "requests": requests, "next_cursor": next_cursor }),
+    ))
+}
+
+async fn get_request(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    let request = state
+        .store
+        .request(&m.id, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(request_view(&state, &request).await?))
+}
+
+async fn merchant_act(
+    state: &AppState,
+    m: &Merchant,
+    id: &str,
+    event: Event,
+) -> Result<Json<RequestView>, ApiError> {
+    let request = service::act(state, &m.id, id, Actor::Merchant, event, json!({}), |_| {
+        Ok(())
+    })
+    .await?;
+    Ok(Json(request_view(state, &request).await?))
+}
+
+async fn approve(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    merchant_act(&state, &m, &id, Event::Approve).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RejectBody {
+    /// Shown to the shopper.
+    reason: String,
+}
+
+async fn reject(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RejectBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    merchant_act(
+        &state,
+        &m,
+        &id,
+        Event::Reject {
+            reason: body.reason,
+        },
+    )
+    .await
+}
+
+async fn confirm_receipt(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    merchant_act(&state, &m, &id, Event::ConfirmReceipt).await
+}
+
+async fn complete_exchange(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Json<RequestView>, ApiError> {
+    merchant_act(&state, &m, &id, Event::CompleteExchange).await
+}
+
+#[derive(Clone, Debug, Deserialize, serde::Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(deny_unknown_fields)]
+struct Payout {
+    /// The payment's position in the order's payments.
+    payment: u32,
+    amount: DecimalStr,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundBody {
+    payouts: Vec<Payout>,
+}
+
+/// Records the refund paid out, per payment. It must be exactly the quote's split: that is what
+/// the shopper was promised and what the order's ledger already counts.
+async fn record_refund(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<RefundBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    let mut payouts = body.payouts;
+    payouts.sort();
+    let detail = json!({ "payouts": payouts });
+    let check = move |current: &crate::store::StoredRequest| {
+        let mut expected: Vec<Payout> = current
+            .quote
+            .split
+            .iter()
+            .map(|s| Payout {
+                payment: s.payment,
+                amount: s.amount,
+            })
+            .collect();
+        expected.sort();
+        if expected == payouts {
+            Ok(())
+        } else {
+            let split = serde_json::to_value(&expected).unwrap_or_default();
+            Err(ApiError::unprocessable(
+                "payout_mismatch",
+                Text::new(
+                    "退款明细必须与申请确认的各支付方式金额完全一致。",
+                    "The payouts must be exactly the request's split across payments.",
+                ),
+            )
+            .field("payouts")
+            .details(json!({ "expected": split })))
+        }
+    };
+    let request = service::act(
+        &state,
+        &m.id,
+        &id,
+        Actor::Merchant,
+        Event::RecordRefund,
+        detail,
+        check,
+    )
+    .await?;
+    Ok(Json(request_view(&state, &request).await?))
+}
+
+async fn get_evidence(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let evidence = state
+        .store
+        .evidence(&m.id, &id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(super::shopper::image_response(evidence))
+}

@@ -1,0 +1,638 @@
+//! The shopper API, under `/api/v1/shops/{publishable_key}`.
+//!
+//! A shopper first opens a session for one order, with the merchant's signed link token or with
+//! the order number and email; every other call carries that session token
+//! (`Authorization: Bearer …`) and can only see that order and its requests. The lookup answers
+//! the same way whether or not the order exists, and is rate limited per client.
+
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+
+use axum::body::Bytes;
+use axum::extract::{
+    ConnectInfo, DefaultBodyLimit, FromRequest, FromRequestParts, OriginalUri, Path, Request, State,
+};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::TimeDelta;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use refund_core::{Actor, Context, Event};
+use serde::Deserialize;
+use serde_json::json;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use super::{RequestView, request_view};
+use crate::auth::{Claims, TokenKind, peek, random_key, sha256_hex, sign, verify};
+use crate::error::{ApiError, JsonBody, Text, too_large};
+use crate::service::{self, AppState, ShopperRequest, ledger_of, order_of, policy_of};
+use crate::store::{Claim, Evidence, Merchant, StoredOrder, StoredRequest};
+
+/// Evidence images: at most this many bytes each and this many per order.
+pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
+pub const MAX_IMAGES_PER_ORDER: u32 = 9;
+/// How long a shopper session lasts.
+const SESSION_TTL: TimeDelta = TimeDelta::hours(2);
+
+pub type LookupLimiter = DefaultKeyedRateLimiter<String>;
+
+/// Order lookups allowed per client and merchant: a burst of 10, then one every 6 seconds.
+pub fn lookup_limiter() -> LookupLimiter {
+    RateLimiter::keyed(
+        Quota::per_minute(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN)),
+    )
+}
+
+pub fn router(state: &AppState) -> Router<AppState> {
+    Router::new()
+        .route("/session", post(open_session))
+        .route("/order", get(order_view))
+        .route("/quote", post(quote))
+        .route("/requests", post(submit))
+        .route("/requests/{id}", get(get_request))
+        .route("/requests/{id}/cancel", post(cancel))
+        .route("/requests/{id}/shipment", post(ship_back))
+        .route(
+            "/evidence",
+            post(upload_evidence).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES + 1)),
+        )
+        .route("/evidence/{id}", get(get_evidence))
+        .layer(cors(state))
+}
+
+/// CORS only for the origins the merchant configured. The publishable key is in the path, so
+/// even a preflight (which carries no credentials) names the merchant.
+fn cors(state: &AppState) -> CorsLayer {
+    let store = state.store.clone();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::async_predicate(
+            move |origin: HeaderValue, parts: &Parts| {
+                let store = store.clone();
+                let key = publishable_key_of(full_path(parts)).map(str::to_owned);
+                async move {
+                    let (Some(key), Ok(origin)) = (key, origin.to_str()) else {
+                        return false;
+                    };
+                    match store.merchant_by_publishable_key(&key).await {
+                        Ok(Some(m)) => m.allowed_origins.iter().any(|o| o == origin),
+                        _ => false,
+                    }
+                }
+            },
+        ))
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT_LANGUAGE,
+            header::HeaderName::from_static("idempotency-key"),
+        ])
+        .max_age(std::time::Duration::from_secs(600))
+}
+
+/// The request's path before nesting stripped the `/api/v1/shops/{pk}` prefix.
+fn full_path(parts: &Parts) -> &str {
+    parts
+        .extensions
+        .get::<OriginalUri>()
+        .map_or(parts.uri.path(), |original| original.0.path())
+}
+
+fn publishable_key_of(path: &str) -> Option<&str> {
+    path.strip_prefix("/api/v1/shops/")?.split('/').next()
+}
+
+/// The merchant named by the publishable key in the path.
+pub struct Shop(pub Merchant);
+
+impl FromRequestParts<AppState> for Shop {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let key = publishable_key_of(full_path(parts)).ok_or_else(ApiError::not_found)?;
+        let merchant = state
+            .store
+            .merchant_by_publishable_key(key)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        Ok(Shop(merchant))
+    }
+}
+
+/// A shopper's session: one order of one merchant.
+pub struct Session {
+    pub merchant: Merchant,
+    pub order: StoredOrder,
+}
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Shop(merchant) = Shop::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(ApiError::unauthorized)?;
+        let claims = verify(
+            &merchant.signing_secret,
+            token,
+            TokenKind::Session,
+            state.now(),
+        )
+        .filter(|c| c.m == merchant.id)
+        .ok_or_else(expired_session)?;
+        let order = state
+            .store
+            .order(&merchant.id, &claims.o)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        Ok(Session { merchant, order })
+    }
+}
+
+fn expired_session() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "session_invalid",
+        Text::new(
+            "会话无效或已过期，请重新打开退款链接或查询订单。",
+            "Your session is invalid or has expired; open the refund link or look up the order again.",
+        ),
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, untagged)]
+enum SessionBody {
+    Link { token: String },
+    Lookup { order_number: String, email: String },
+}
+
+fn order_not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "order_not_found",
+        Text::new(
+            "未找到与该订单号和邮箱匹配的订单，请检查后重试。",
+            "No order matches this order number and email; check both and try again.",
+        ),
+    )
+}
+
+/// The peer address, when the server was started with connection info.
+pub struct ClientAddr(pub Option<SocketAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0),
+        ))
+    }
+}
+
+fn client_key(parts_ip: Option<SocketAddr>, headers: &HeaderMap) -> String {
+    // Behind a proxy the first X-Forwarded-For hop is the client; directly, the peer address.
+    headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(',').next())
+        .map(|v| v.trim().to_owned())
+        .or_else(|| parts_ip.map(|a| a.ip().to_string()))
+        .unwrap_or_default()
+}
+
+/// Opens a session for one order, from a signed link token or from order number + email.
+async fn open_session(
+    State(state): State<AppState>,
+    Shop(merchant): Shop,
+    headers: HeaderMap,
+    ClientAddr(peer): ClientAddr,
+    JsonBody(body): JsonBody<SessionBody>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let now = state.now();
+    let order_number = match body {
+        SessionBody::Link { token } => {
+            let claims = verify(&merchant.signing_secret, &token, TokenKind::Link, now)
+                .filter(|c| c.m == merchant.id)
+                .ok_or_else(|| {
+                    let expired = peek(&token).is_some_and(|c| c.exp <= now.timestamp());
+                    ApiError::new(
+                        StatusCode::UNAUTHORIZED,
+                        if expired {
+                            "link_expired"
+                        } else {
+                            "link_invalid"
+                        },
+                        if expired {
+                            Text::new(
+                                "退款链接已过期，请联系商家获取新链接。",
+                                "This refund link has expired; ask the store for a new one.",
+                            )
+                        } else {
+                            Text::new(
+                                "退款链接无效，请使用商家提供的完整链接。",
+                                "This refund link is not valid; use the full link the store sent.",
+                            )
+                        },
+                    )
+                })?;
+            state
+                .store
+                .order(&merchant.id, &claims.o)
+                .await?
+                .ok_or_else(ApiError::not_found)?;
+            claims.o
+        }
+        SessionBody::Lookup {
+            order_number,
+            email,
+        } => {
+            let client = client_key(peer, &headers);
+            if state
+                .lookup_limiter
+                .check_key(&format!("{}|{client}", merchant.id))
+                .is_err()
+            {
+                return Err(ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_lookups",
+                    Text::new(
+                        "查询过于频繁，请稍后再试。",
+                        "Too many lookups; please wait a minute and try again.",
+                    ),
+                ));
+            }
+            let order = state.store.order(&merchant.id, order_number.trim()).await?;
+            // Compare hashes so a match and a miss cost the same and say the same.
+            let wanted = sha256_hex(email.trim().to_lowercase().as_bytes());
+            let found = order
+                .filter(|o| {
+                    sha256_hex(o.wire.customer_email.trim().to_lowercase().as_bytes()) == wanted
+                })
+                .ok_or_else(order_not_found)?;
+            found.wire.number
+        }
+    };
+    let expires_at = now + SESSION_TTL;
+    let token = sign(
+        &merchant.signing_secret,
+        &Claims {
+            kind: TokenKind::Session,
+            m: merchant.id.clone(),
+            o: order_number.clone(),
+            exp: expires_at.timestamp(),
+        },
+    );
+    Ok(Json(
+        json!({ "session": token, "expires_at": expires_at, "order_number": order_number }),
+    ))
+}
+
+/// Everything the widget needs to quote locally: the order, the policy in force, what earlier
+/// requests consumed, the shopper's recent request count, and the requests so far.
+async fn order_view(
+    State(state): State<AppState>,
+    session: Session,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let order = order_of(&session.order)?;
+    let policy = policy_of(state.store.current_policy(&session.merchant.id).await?)?;
+    let requests = state.store.requests_for_order(&session.order.id).await?;
+    let ledger = ledger_of(&order, &requests)?;
+    let now = state.now();
+    let views: Vec<RequestView> = requests
+        .iter()
+        .map(|r| RequestView::new(r, Vec::new(), now))
+        .collect();
+    Ok(Json(json!({
+        "order": session.order.wire,
+        "policy": policy.to_wire(),
+        "ledger": ledger.to_wire(&order),
+        "recent_requests": recent_requests(&state, &session).await?,
+        "server_time": now,
+        "requests": views,
+    })))
+}
+
+async fn recent_requests(state: &AppState, session: &Session) -> Result<u32, ApiError> {
+    let since = state.now() - TimeDelta::days(30);
+    let email = session.order.wire.customer_email.trim().to_lowercase();
+    let filter = crate::store::RequestFilter {
+        from: Some(since),
+        limit: 1000,
+        ..Default::default()
+    };
+    let requests = state
+        .store
+        .list_requests(&session.merchant.id, &filter)
+        .await?;
+    let mut count = 0u32;
+    for r in requests {
+        if let Some(order) = state
+            .store
+            .order(&session.merchant.id, &r.order_number)
+            .await?
+            && order.wire.customer_email.trim().to_lowercase() == email
+        {
+            count += 1;
+        }
+    }
+    Ok(count)
+}
+
+/// Quotes a request without recording anything: the same computation a submission makes.
+async fn quote(
+    State(state): State<AppState>,
+    session: Session,
+    JsonBody(body): JsonBody<ShopperRequest>,
+) -> Result<Json<refund_core::Quote>, ApiError> {
+    let order = order_of(&session.order)?;
+    let policy = policy_of(state.store.current_policy(&session.merchant.id).await?)?;
+    let requests = state.store.requests_for_order(&session.order.id).await?;
+    let ledger = ledger_of(&order, &requests)?;
+    let context = Context {
+        now: state.now(),
+        recent_requests: recent_requests(&state, &session).await?,
+    };
+    let files = u32::try_from(body.evidence.len()).unwrap_or(u32::MAX);
+    Ok(Json(service::quote_for(
+        &order, &policy, &ledger, &body, files, context,
+    )?))
+}
+
+const MAX_KEY_CHARS: usize = 255;
+
+/// Submits a request. Needs an `Idempotency-Key`: the same key and body replay the first answer,
+/// the same key with another body is refused, and a duplicate still in flight gets 409.
+async fn submit(
+    State(state): State<AppState>,
+    session: Session,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<ShopperRequest>,
+) -> Result<Response, ApiError> {
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= MAX_KEY_CHARS)
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "idempotency_key_required",
+                Text::new(
+                    "提交需要 Idempotency-Key 请求头（每次新申请一个唯一值，重试时沿用）。",
+                    "Submitting needs an Idempotency-Key header: a unique value per new request, reused on retry.",
+                ),
+            )
+        })?
+        .to_owned();
+    let merchant_id = session.merchant.id.clone();
+    let hash = sha256_hex(
+        &serde_json::to_vec(&(&session.order.wire.number, &body)).map_err(ApiError::internal)?,
+    );
+    let now = state.now();
+    match state
+        .store
+        .claim_key(&merchant_id, &key, &hash, now)
+        .await?
+    {
+        Claim::Fresh => {}
+        Claim::Replay { status, body } => return Ok(stored_response(status, body)),
+        Claim::Mismatch => {
+            return Err(ApiError::unprocessable(
+                "idempotency_key_reused",
+                Text::new(
+                    "该 Idempotency-Key 已用于另一份不同的申请，请为新申请使用新的值。",
+                    "This Idempotency-Key was used for a different request; use a new key for a new request.",
+                ),
+            ));
+        }
+        Claim::InProgress => {
+            return Err(ApiError::conflict(
+                "idempotency_key_in_progress",
+                Text::new(
+                    "相同的申请正在处理中，请稍候查看结果。",
+                    "The same request is still being processed; check again in a moment.",
+                ),
+            ));
+        }
+    }
+    let history_state = state.clone();
+    let decided = state
+        .store
+        .submit(
+            &merchant_id,
+            &session.order.wire.number,
+            &key,
+            now,
+            Box::new(move |view| service::decide(view, &body, now)),
+            Box::new(move |stored: &StoredRequest| {
+                let view = RequestView::new(stored, Vec::new(), history_state.now());
+                (201, serde_json::to_string(&view).unwrap_or_default())
+            }),
+        )
+        .await;
+    match decided {
+        Ok((status, body)) => {
+            metrics::counter!("refund_requests_submitted_total").increment(1);
+            Ok(stored_response(status, body))
+        }
+        Err(error) => {
+            state.store.release_key(&merchant_id, &key).await?;
+            Err(error)
+        }
+    }
+}
+
+fn stored_response(status: u16, body: String) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A request of the session's order, or 404 for any other.
+async fn own_request(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+) -> Result<StoredRequest, ApiError> {
+    state
+        .store
+        .request(&session.merchant.id, id)
+        .await?
+        .filter(|r| r.order_id == session.order.id)
+        .ok_or_else(ApiError::not_found)
+}
+
+async fn get_request(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<RequestView>, ApiError> {
+    let request = own_request(&state, &session, &id).await?;
+    Ok(Json(request_view(&state, &request).await?))
+}
+
+async fn shopper_act(
+    state: &AppState,
+    session: &Session,
+    id: &str,
+    event: Event,
+) -> Result<Json<RequestView>, ApiError> {
+    own_request(state, session, id).await?;
+    let request = service::act(
+        state,
+        &session.merchant.id,
+        id,
+        Actor::Shopper,
+        event,
+        json!({}),
+        |_| Ok(()),
+    )
+    .await?;
+    Ok(Json(request_view(state, &request).await?))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<RequestView>, ApiError> {
+    shopper_act(&state, &session, &id, Event::Cancel).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ShipmentBody {
+    carrier: String,
+    tracking_number: String,
+}
+
+async fn ship_back(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<ShipmentBody>,
+) -> Result<Json<RequestView>, ApiError> {
+    let event = Event::ShipBack {
+        carrier: body.carrier,
+        tracking_number: body.tracking_number,
+    };
+    shopper_act(&state, &session, &id, event).await
+}
+
+/// The image types evidence may be, recognised by their first bytes, never by name or header.
+pub fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+        Some("image/webp")
+    } else {
+        None
+    }
+}
+
+/// A raw request body whose rejections use the one error shape.
+pub struct RawBody(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        Bytes::from_request(request, state)
+            .await
+            .map(RawBody)
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    too_large()
+                } else {
+                    ApiError::bad_request(
+                        "unreadable_body",
+                        Text::new("无法读取上传内容。", "The upload could not be read."),
+                    )
+                }
+            })
+    }
+}
+
+/// Uploads one evidence image (the raw bytes as the body). Returns its id, to list in the
+/// submission's `evidence`.
+async fn upload_evidence(
+    State(state): State<AppState>,
+    session: Session,
+    RawBody(bytes): RawBody,
+) -> Result<Response, ApiError> {
+    let content_type = sniff_image(&bytes).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "not_an_image",
+            Text::new(
+                "只能上传 JPEG、PNG 或 WebP 图片。",
+                "Only JPEG, PNG or WebP images can be uploaded.",
+            ),
+        )
+    })?;
+    let evidence = Evidence {
+        id: random_key("ev_", 12),
+        merchant_id: session.merchant.id.clone(),
+        order_id: session.order.id.clone(),
+        content_type: content_type.to_owned(),
+        bytes: bytes.to_vec(),
+    };
+    let id = evidence.id.clone();
+    if !state
+        .store
+        .add_evidence(evidence, MAX_IMAGES_PER_ORDER, state.now())
+        .await?
+    {
+        return Err(ApiError::unprocessable(
+            "too_many_images",
+            Text::new(
+                format!("每个订单最多上传 {MAX_IMAGES_PER_ORDER} 张图片。"),
+                format!("At most {MAX_IMAGES_PER_ORDER} images can be uploaded per order."),
+            ),
+        ));
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "id": id, "content_type": content_type, "bytes": bytes.len() })),
+    )
+        .into_response())
+}
+
+async fn get_evidence(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let evidence = state
+        .store
+        .evidence(&session.merchant.id, &id)
+        .await?
+        .filter(|e| e.order_id == session.order.id)
+        .ok_or_else(ApiError::not_found)?;
+    Ok(image_response(evidence))
+}
+
+/// An evidence image, never cached by shared caches and never sniffed as anything else.
+pub fn image_response(evidence: Evidence) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, evidence.content_type),
+            (header::CACHE_CONTROL, "private, max-age=3600".to_owned()),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff".to_owned()),
+        ],
+        evidence.bytes,
+    )
+        .into_response()
+}
