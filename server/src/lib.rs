@@ -12,6 +12,7 @@ pub mod auth;
 pub mod clock;
 pub mod error;
 pub mod routes;
+pub mod seed;
 pub mod service;
 pub mod store;
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use refund_server::clock::SystemClock;
+use refund_server::seed::seed_demo;
 use refund_server::store::sqlite::SqliteStore;
 use tracing_subscriber::EnvFilter;
 
@@ -32,6 +33,18 @@ enum Command {
         /// How often deadlines are checked, in seconds.
         #[arg(long, env = "REFUND_DEADLINE_INTERVAL", default_value_t = 5)]
         deadline_interval: u64,
+        /// The widget's build directory, served under /widget/.
+        #[arg(long, env = "REFUND_WIDGET_DIR", default_value = "dist")]
+        widget_dir: PathBuf,
+        /// Seed the demo merchant and orders (idempotent) before serving, and print its keys.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the demo merchant and orders where missing, and print the merchant's keys.
+    SeedDemo {
+        /// A web origin allowed to embed the widget (repeatable).
+        #[arg(long = "origin")]
+        origins: Vec<String>,
     },
     /// Create a merchant and print its id and keys.
     CreateMerchant {
@@ -82,14 +95,31 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("signing_secret   {}", created.merchant.signing_secret);
             Ok(())
         }
+        Command::SeedDemo { origins } => {
+            let merchant = seed_demo(store.as_ref(), origins, chrono::Utc::now())
+                .await
+                .map_err(|e| e.to_string())?;
+            print_demo(&merchant, None);
+            Ok(())
+        }
         Command::Serve {
             bind,
             public_url,
             deadline_interval,
+            widget_dir,
+            demo,
         } => {
             let public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
+            if demo {
+                let merchant =
+                    seed_demo(store.as_ref(), vec![public_url.clone()], chrono::Utc::now())
+                        .await
+                        .map_err(|e| e.to_string())?;
+                print_demo(&merchant, Some(&public_url));
+            }
             let (router, state) =
                 refund_server::app(store, Arc::new(SystemClock), public_url.clone());
+            let router = router.merge(refund_server::routes::assets::router(&widget_dir));
             let sweeper = tokio::spawn(refund_server::service::run_deadlines(
                 state,
                 Duration::from_secs(deadline_interval.max(1)),
@@ -109,6 +139,19 @@ async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!("stopped");
             Ok(())
         }
+    }
+}
+
+fn print_demo(merchant: &refund_server::store::Merchant, url: Option<&str>) {
+    println!("demo merchant     {}", merchant.id);
+    println!("publishable_key   {}", merchant.publishable_key);
+    println!("secret_key        {}", refund_server::seed::DEMO_SECRET_KEY);
+    println!("demo orders       DEMO-1001 … DEMO-1005, DEMO-2001 (email demo@example.com)");
+    if let Some(url) = url {
+        println!(
+            "refund page       {url}/refund?merchant={}",
+            merchant.publishable_key
+        );
     }
 }
 

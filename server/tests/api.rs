@@ -1152,3 +1152,156 @@ async fn health_and_metrics_answer() {
             .contains("refund_requests_submitted_total")
     );
 }
+
+#[tokio::test]
+async fn statistics_count_requests_and_amounts_by_reason_and_sku() {
+    let app = TestApp::new().await;
+    let session = app.session("A1001").await;
+    app.shopper(
+        &session,
+        "POST",
+        "/requests",
+        Some(one_shirt("99.00")),
+        Some("s1"),
+    )
+    .await;
+    let mug = request_body(
+        "return_and_refund",
+        "changed_mind",
+        json!([{"line_id": "L2", "quantity": 1}]),
+        "42.00",
+    );
+    let id = app
+        .shopper(&session, "POST", "/requests", Some(mug), Some("s2"))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.shopper(
+        &session,
+        "POST",
+        &format!("/requests/{id}/cancel"),
+        None,
+        None,
+    )
+    .await;
+    let stats = app
+        .merchant(
+            "GET",
+            "/stats?from=2026-11-01T00:00:00Z&to=2026-12-01T00:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!(stats.status, StatusCode::OK, "{:?}", stats.body);
+    assert_eq!(
+        stats.body["by_reason"]["quality_issue"],
+        json!({"requests": 1, "units": 1, "amounts": {"CNY": "99.00"}})
+    );
+    // A cancelled request counts as asked for, but no money.
+    assert_eq!(
+        stats.body["by_reason"]["changed_mind"],
+        json!({"requests": 1, "units": 1, "amounts": {}})
+    );
+    assert_eq!(stats.body["by_sku"]["SHIRT-M"]["amounts"]["CNY"], "99.00");
+    let empty = app
+        .merchant(
+            "GET",
+            "/stats?from=2025-01-01T00:00:00Z&to=2025-02-01T00:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!(empty.body["by_reason"], json!({}));
+}
+
+#[tokio::test]
+async fn the_demo_seed_is_idempotent_and_its_orders_are_usable() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("refunds.db"))
+        .await
+        .unwrap();
+    let first = refund_server::seed::seed_demo(&store, vec![], start())
+        .await
+        .unwrap();
+    let again = refund_server::seed::seed_demo(&store, vec![], start() + TimeDelta::days(1))
+        .await
+        .unwrap();
+    assert_eq!(first, again);
+    assert_eq!(store.current_policy(&first.id).await.unwrap().unwrap().0, 1);
+    for number in [
+        "DEMO-1001",
+        "DEMO-1002",
+        "DEMO-1003",
+        "DEMO-1004",
+        "DEMO-1005",
+        "DEMO-2001",
+    ] {
+        let order = store.order(&first.id, number).await.unwrap().unwrap();
+        assert!(refund_core::Order::new(&order.wire).is_ok(), "{number}");
+    }
+}
+
+#[tokio::test]
+async fn widget_files_are_served_compressed_with_cache_lifetimes_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = vec![0u8; 4096];
+    std::fs::write(
+        dir.path().join("refund-widget-3f9a0c2d1b7e4a55_bg.wasm"),
+        &wasm,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("refund-widget.js"),
+        "export {}; ".repeat(200),
+    )
+    .unwrap();
+    let router: Router = refund_server::routes::assets::router(dir.path());
+    let get = |path: &str| {
+        Request::get(path)
+            .header(header::ACCEPT_ENCODING, "br, gzip")
+            .body(Body::empty())
+            .unwrap()
+    };
+    let wasm_reply = router
+        .clone()
+        .oneshot(get("/widget/refund-widget-3f9a0c2d1b7e4a55_bg.wasm"))
+        .await
+        .unwrap();
+    assert_eq!(wasm_reply.status(), StatusCode::OK);
+    assert_eq!(
+        wasm_reply.headers()[header::CONTENT_TYPE],
+        "application/wasm"
+    );
+    assert_eq!(wasm_reply.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(
+        wasm_reply.headers()[header::CACHE_CONTROL],
+        "public, max-age=31536000, immutable"
+    );
+    let loader = router
+        .clone()
+        .oneshot(get("/widget/refund-widget.js"))
+        .await
+        .unwrap();
+    assert_eq!(loader.headers()[header::CACHE_CONTROL], "no-cache");
+    assert!(
+        loader.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("javascript")
+    );
+    let page = router
+        .clone()
+        .oneshot(Request::get("/refund").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.into_body().collect().await.unwrap().to_bytes();
+    let html = String::from_utf8(html.to_vec()).unwrap();
+    assert!(
+        html.contains("<refund-widget") || html.contains("\"refund-widget\""),
+        "the page embeds the widget"
+    );
+    assert!(html.contains("/widget/refund-widget.js"));
+    let missing = router.oneshot(get("/widget/nope.js")).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}

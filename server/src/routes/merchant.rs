@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/requests/{id}/refund", post(record_refund))
         .route("/requests/{id}/exchange", post(complete_exchange))
         .route("/evidence/{id}", get(get_evidence))
+        .route("/stats", get(stats))
 }
 
 /// The merchant whose secret key the request carries.
@@ -418,4 +419,98 @@ async fn get_evidence(
         .await?
         .ok_or_else(ApiError::not_found)?;
     Ok(super::shopper::image_response(evidence))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatsQuery {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+}
+
+#[derive(Default, serde::Serialize)]
+struct Tally {
+    /// Requests submitted in the period, whatever became of them.
+    requests: u32,
+    /// Units asked for.
+    units: u32,
+    /// Money refunded or still promised (requests not rejected, cancelled or closed), by currency.
+    amounts: std::collections::BTreeMap<String, DecimalStr>,
+}
+
+/// Counts and amounts by reason and by SKU for requests submitted in `[from, to)`.
+async fn stats(
+    State(state): State<AppState>,
+    MerchantAuth(m): MerchantAuth,
+    QueryArgs(q): QueryArgs<StatsQuery>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    use std::collections::BTreeMap;
+    let mut by_reason: BTreeMap<&'static str, Tally> = BTreeMap::new();
+    let mut by_sku: BTreeMap<String, Tally> = BTreeMap::new();
+    let mut skus: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+    let mut filter = RequestFilter {
+        from: Some(q.from),
+        to: Some(q.to),
+        limit: 500,
+        ..RequestFilter::default()
+    };
+    loop {
+        let page = state.store.list_requests(&m.id, &filter).await?;
+        for r in &page {
+            let counts = r.progress.state.holds_ledger();
+            let currency = r.quote.currency.code().to_owned();
+            if !skus.contains_key(&r.order_number) {
+                let order = state
+                    .store
+                    .order(&m.id, &r.order_number)
+                    .await?
+                    .ok_or_else(ApiError::not_found)?;
+                let map = order
+                    .wire
+                    .lines
+                    .iter()
+                    .map(|l| (l.id.clone(), l.sku.clone()))
+                    .collect();
+                skus.insert(r.order_number.clone(), map);
+            }
+            let reason = by_reason.entry(r.reason.code()).or_default();
+            reason.requests += 1;
+            if counts {
+                reason.amounts.entry(currency.clone()).or_default().0 += r.quote.total.0;
+            }
+            for line in &r.quote.lines {
+                reason.units += line.quantity;
+                let sku = skus[&r.order_number]
+                    .get(&line.line_id)
+                    .cloned()
+                    .unwrap_or_default();
+                let tally = by_sku.entry(sku).or_default();
+                tally.requests += 1;
+                tally.units += line.quantity;
+                if counts {
+                    let item: rust_decimal::Decimal = r
+                        .quote
+                        .components
+                        .iter()
+                        .filter_map(|c| match c {
+                            refund_core::Component::Item {
+                                line_id, amount, ..
+                            } if *line_id == line.line_id => Some(amount.0),
+                            _ => None,
+                        })
+                        .sum();
+                    tally.amounts.entry(currency.clone()).or_default().0 += item;
+                }
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == filter.limit as usize => {
+                filter.before = Some((last.progress.submitted_at, last.id.clone()))
+            }
+            _ => break,
+        }
+    }
+    Ok(Json(
+        json!({ "from": q.from, "to": q.to, "by_reason": by_reason, "by_sku": by_sku }),
+    ))
 }

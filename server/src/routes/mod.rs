@@ -1,6 +1,7 @@
 //! HTTP routes: the merchant API (secret key), the shopper API (publishable key in the path plus
 //! a session token bound to one order) and operations endpoints.
 
+pub mod assets;
 pub mod merchant;
 pub mod ops;
 pub mod shopper;
@@ -24,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::router())
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::localize))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
 
