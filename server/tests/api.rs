@@ -1305,3 +1305,23 @@ async fn widget_files_are_served_compressed_with_cache_lifetimes_by_name() {
     let missing = router.oneshot(get("/widget/nope.js")).await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_api_is_described_as_openapi_3_1() {
+    let app = TestApp::new().await;
+    let doc = app
+        .send(
+            Request::get("/api/openapi.json")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(doc.status, StatusCode::OK);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    let paths = doc.body["paths"].as_object().unwrap();
+    assert_eq!(paths.len(), 23, "{:?}", paths.keys().collect::<Vec<_>>());
+    let submit = &paths["/api/v1/shops/{pk}/requests"]["post"];
+    assert_eq!(submit["security"][0]["shopper_session"], json!([]));
+    assert!(submit["responses"]["409"].is_object());
+    assert!(doc.body["components"]["securitySchemes"]["merchant_key"].is_object());
+}

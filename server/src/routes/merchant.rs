@@ -14,6 +14,7 @@ use refund_core::{Actor, Event, Order, Policy, Reason, State as RequestState};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::openapi::ErrorResponse;
 use super::{RequestView, request_view};
 use crate::auth::{Claims, TokenKind, sha256_hex, sign};
 use crate::error::{ApiError, JsonBody, QueryArgs, Text};
@@ -59,6 +60,14 @@ impl FromRequestParts<AppState> for MerchantAuth {
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/policy",
+    tag = "merchant",
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The policy", body = Object)),
+    description = "The policy in force (version 0 is the defaults until one is set)."
+)]
 async fn get_policy(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -69,6 +78,15 @@ async fn get_policy(
 
 /// Sets the policy; every change is a new version, and requests keep the version they were
 /// judged under.
+#[utoipa::path(
+    put,
+    path = "/api/v1/merchant/policy",
+    tag = "merchant",
+    request_body = Object,
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The stored policy with its new version", body = Object)),
+    description = "Sets the policy; each change is a new version."
+)]
 async fn put_policy(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -83,6 +101,16 @@ async fn put_policy(
     Ok(Json(stored.to_wire()))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/merchant/orders/{number}",
+    tag = "merchant",
+    params(("number" = String, Path, description = "Order number")),
+    request_body = Object,
+    security(("merchant_key" = [])),
+    responses((status = 201, description = "Created", body = Object), (status = 200, description = "Updated", body = Object), (status = 409, description = "Lines, prices, discounts or payments changed after a request exists", body = ErrorResponse)),
+    description = "Creates or updates an order snapshot."
+)]
 async fn put_order(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -126,6 +154,15 @@ async fn put_order(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/orders/{number}",
+    tag = "merchant",
+    params(("number" = String, Path, description = "Order number")),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The order", body = Object)),
+    description = "An order with its flags, ledger, what is left to refund and its requests."
+)]
 async fn get_order(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -159,6 +196,16 @@ struct LinkBody {
 const MAX_LINK_TTL: i64 = 30 * 86_400;
 
 /// Signs a shopper link for one order (HMAC-SHA256 over merchant, order number and expiry).
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/orders/{number}/links",
+    tag = "merchant",
+    params(("number" = String, Path, description = "Order number")),
+    request_body = Object,
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "token, expires_at and url", body = Object)),
+    description = "Signs a shopper link for the order (`{\"ttl_seconds\": 604800}`, default 7 days)."
+)]
 async fn create_link(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -237,6 +284,15 @@ fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
 }
 
 /// Requests, newest first, filtered by state, reason and submission time, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/requests",
+    tag = "merchant",
+    params(("state" = Option<String>, Query, description = "submitted, approved, …"), ("reason" = Option<String>, Query), ("from" = Option<String>, Query, description = "RFC 3339, inclusive"), ("to" = Option<String>, Query, description = "RFC 3339, exclusive"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"), ("limit" = Option<u32>, Query, description = "1 to 200, default 50")),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "requests and next_cursor", body = Object)),
+    description = "Requests, newest first, a page at a time."
+)]
 async fn list_requests(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -270,6 +326,15 @@ async fn list_requests(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/requests/{id}",
+    tag = "merchant",
+    params(("id" = String, Path)),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "One request with its full history."
+)]
 async fn get_request(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -296,6 +361,15 @@ async fn merchant_act(
     Ok(Json(request_view(state, &request).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/requests/{id}/approve",
+    tag = "merchant",
+    params(("id" = String, Path)),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "Approves a submitted request."
+)]
 async fn approve(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -311,6 +385,16 @@ struct RejectBody {
     reason: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/requests/{id}/reject",
+    tag = "merchant",
+    params(("id" = String, Path)),
+    request_body = Object,
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "Rejects a submitted request; `{\"reason\": \"…\"}` is shown to the shopper."
+)]
 async fn reject(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -328,6 +412,15 @@ async fn reject(
     .await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/requests/{id}/receipt",
+    tag = "merchant",
+    params(("id" = String, Path)),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "Confirms the returned goods arrived."
+)]
 async fn confirm_receipt(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -336,6 +429,15 @@ async fn confirm_receipt(
     merchant_act(&state, &m, &id, Event::ConfirmReceipt).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/requests/{id}/exchange",
+    tag = "merchant",
+    params(("id" = String, Path)),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "Completes an exchange after receipt."
+)]
 async fn complete_exchange(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -360,6 +462,16 @@ struct RefundBody {
 
 /// Records the refund paid out, per payment. It must be exactly the quote's split: that is what
 /// the shopper was promised and what the order's ledger already counts.
+#[utoipa::path(
+    post,
+    path = "/api/v1/merchant/requests/{id}/refund",
+    tag = "merchant",
+    params(("id" = String, Path)),
+    request_body = Object,
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The request", body = Object), (status = 422, description = "Payouts differ from the split", body = ErrorResponse)),
+    description = "Records the payout per payment (`{\"payouts\": [{\"payment\": 0, \"amount\": \"99.00\"}]}`); must equal the quote's split."
+)]
 async fn record_refund(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -408,6 +520,15 @@ async fn record_refund(
     Ok(Json(request_view(&state, &request).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/evidence/{id}",
+    tag = "merchant",
+    params(("id" = String, Path)),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "The image", content_type = "image/*")),
+    description = "An evidence image."
+)]
 async fn get_evidence(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,
@@ -439,6 +560,15 @@ struct Tally {
 }
 
 /// Counts and amounts by reason and by SKU for requests submitted in `[from, to)`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/merchant/stats",
+    tag = "merchant",
+    params(("from" = String, Query, description = "RFC 3339, inclusive"), ("to" = String, Query, description = "RFC 3339, exclusive")),
+    security(("merchant_key" = [])),
+    responses((status = 200, description = "by_reason and by_sku", body = Object)),
+    description = "Requests, units and money by reason and by SKU."
+)]
 async fn stats(
     State(state): State<AppState>,
     MerchantAuth(m): MerchantAuth,

@@ -3,6 +3,7 @@
 
 pub mod assets;
 pub mod merchant;
+pub mod openapi;
 pub mod ops;
 pub mod shopper;
 
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1/merchant", merchant::router())
         .nest("/api/v1/shops/{pk}", shopper::router(&state))
         .merge(ops::router())
+        .merge(openapi::router())
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::localize))
         .layer(tower_http::trace::TraceLayer::new_for_http())

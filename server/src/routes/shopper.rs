@@ -24,6 +24,7 @@ use serde::Deserialize;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
+use super::openapi::ErrorResponse;
 use super::{RequestView, request_view};
 use crate::auth::{Claims, TokenKind, peek, random_key, sha256_hex, sign, verify};
 use crate::error::{ApiError, JsonBody, Text, too_large};
@@ -213,6 +214,15 @@ fn client_key(parts_ip: Option<SocketAddr>, headers: &HeaderMap) -> String {
 }
 
 /// Opens a session for one order, from a signed link token or from order number + email.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{pk}/session",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key")),
+    request_body = Object,
+    responses((status = 200, description = "session, expires_at, order_number", body = Object), (status = 404, description = "No such order for this email (same answer either way)", body = ErrorResponse), (status = 429, description = "Too many lookups", body = ErrorResponse)),
+    description = "Opens a session for one order: `{\"token\": \"<link token>\"}` or `{\"order_number\", \"email\"}`."
+)]
 async fn open_session(
     State(state): State<AppState>,
     Shop(merchant): Shop,
@@ -301,6 +311,15 @@ async fn open_session(
 
 /// Everything the widget needs to quote locally: the order, the policy in force, what earlier
 /// requests consumed, the shopper's recent request count, and the requests so far.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{pk}/order",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key")),
+    security(("shopper_session" = [])),
+    responses((status = 200, description = "The order view", body = Object)),
+    description = "The order, policy, ledger and requests, to quote locally."
+)]
 async fn order_view(
     State(state): State<AppState>,
     session: Session,
@@ -351,6 +370,16 @@ async fn recent_requests(state: &AppState, session: &Session) -> Result<u32, Api
 }
 
 /// Quotes a request without recording anything: the same computation a submission makes.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{pk}/quote",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key")),
+    request_body = ShopperRequest,
+    security(("shopper_session" = [])),
+    responses((status = 200, description = "The quote", body = Object)),
+    description = "Quotes a request without recording it."
+)]
 async fn quote(
     State(state): State<AppState>,
     session: Session,
@@ -374,6 +403,16 @@ const MAX_KEY_CHARS: usize = 255;
 
 /// Submits a request. Needs an `Idempotency-Key`: the same key and body replay the first answer,
 /// the same key with another body is refused, and a duplicate still in flight gets 409.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{pk}/requests",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key"), ("Idempotency-Key" = String, Header, description = "Unique per new request; reuse it to retry")),
+    request_body = ShopperRequest,
+    security(("shopper_session" = [])),
+    responses((status = 201, description = "The recorded request", body = Object), (status = 409, description = "stale_quote (with the fresh quote), not_enough_left, or idempotency_key_in_progress", body = ErrorResponse), (status = 422, description = "Ineligible, or the key was used for another body", body = ErrorResponse)),
+    description = "Submits a request."
+)]
 async fn submit(
     State(state): State<AppState>,
     session: Session,
@@ -472,6 +511,15 @@ async fn own_request(
         .ok_or_else(ApiError::not_found)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{pk}/requests/{id}",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key"), ("id" = String, Path)),
+    security(("shopper_session" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "A request of this order with its history and running deadline."
+)]
 async fn get_request(
     State(state): State<AppState>,
     session: Session,
@@ -501,6 +549,15 @@ async fn shopper_act(
     Ok(Json(request_view(state, &request).await?))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{pk}/requests/{id}/cancel",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key"), ("id" = String, Path)),
+    security(("shopper_session" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "Cancels a request before the merchant decides."
+)]
 async fn cancel(
     State(state): State<AppState>,
     session: Session,
@@ -516,6 +573,16 @@ struct ShipmentBody {
     tracking_number: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{pk}/requests/{id}/shipment",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key"), ("id" = String, Path)),
+    request_body = Object,
+    security(("shopper_session" = [])),
+    responses((status = 200, description = "The request", body = Object)),
+    description = "Enters the return shipment: `{\"carrier\", \"tracking_number\"}`."
+)]
 async fn ship_back(
     State(state): State<AppState>,
     session: Session,
@@ -567,6 +634,15 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
 
 /// Uploads one evidence image (the raw bytes as the body). Returns its id, to list in the
 /// submission's `evidence`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shops/{pk}/evidence",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key")),
+    security(("shopper_session" = [])),
+    responses((status = 201, description = "id, content_type, bytes", body = Object), (status = 413, description = "Too large", body = ErrorResponse), (status = 415, description = "Not an image", body = ErrorResponse)),
+    description = "Uploads one JPEG, PNG or WebP image (raw body, at most 5 MB, 9 per order)."
+)]
 async fn upload_evidence(
     State(state): State<AppState>,
     session: Session,
@@ -610,6 +686,15 @@ async fn upload_evidence(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/shops/{pk}/evidence/{id}",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key"), ("id" = String, Path)),
+    security(("shopper_session" = [])),
+    responses((status = 200, description = "The image", content_type = "image/*")),
+    description = "An evidence image of this order."
+)]
 async fn get_evidence(
     State(state): State<AppState>,
     session: Session,
