@@ -25,6 +25,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1/shops/{pk}", shopper::router(&state))
         .merge(ops::router())
         .merge(openapi::router())
+        .fallback(|| async { crate::error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::localize))
         .layer(tower_http::trace::TraceLayer::new_for_http())
