@@ -1150,10 +1150,11 @@ async fn health_and_metrics_answer() {
         .send(Request::get("/metrics").body(Body::empty()).unwrap())
         .await;
     assert_eq!(metrics.status, StatusCode::OK);
+    let text = String::from_utf8(metrics.raw).unwrap();
+    assert!(text.contains("refund_requests_submitted_total"));
     assert!(
-        String::from_utf8(metrics.raw)
-            .unwrap()
-            .contains("refund_requests_submitted_total")
+        text.contains("route=\"/api/v1/shops/{pk}/requests\""),
+        "{text}"
     );
 }
 

@@ -13,9 +13,13 @@ fn main() -> ExitCode {
     let task = std::env::args().nth(1);
     let result = match task.as_deref() {
         Some("test") => test(),
+        Some("run") => run_product(),
         _ => {
             eprintln!(
                 "usage: cargo xtask test    install what the tests need, then run every test"
+            );
+            eprintln!(
+                "       cargo xtask run     start the server on ./data with the demo merchant"
             );
             return ExitCode::from(2);
         }
@@ -42,11 +46,34 @@ fn test() -> Result<(), String> {
             krate,
             "--target",
             WASM_TARGET,
-            "--release",
+            "--profile",
+            "wasm",
         ])?;
     }
     step("all tests passed");
     Ok(())
+}
+
+/// Builds the server in release mode and runs it on a SQLite file under `./data`, seeding the
+/// demo merchant and orders (idempotently) and printing their keys and the URL to open.
+fn run_product() -> Result<(), String> {
+    step("building the server (release)");
+    cargo(&["build", "--release", "--package", "refund-server"])?;
+    let bind = std::env::var("REFUND_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
+    step(&format!(
+        "starting on http://{bind} with data in ./data (Ctrl-C stops it)"
+    ));
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
+    run(
+        Command::new(format!("{target}/release/refund-server")).args([
+            "--data-dir",
+            "data",
+            "serve",
+            "--demo",
+            "--bind",
+            &bind,
+        ]),
+    )
 }
 
 fn ensure_wasm_target() -> Result<(), String> {

@@ -28,6 +28,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { crate::error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::localize))
+        .route_layer(axum::middleware::from_fn(ops::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }
