@@ -1330,3 +1330,42 @@ async fn the_api_is_described_as_openapi_3_1() {
     assert!(submit["responses"]["409"].is_object());
     assert!(doc.body["components"]["securitySchemes"]["merchant_key"].is_object());
 }
+
+#[tokio::test]
+async fn frequent_requesters_lose_automatic_approval() {
+    let app = TestApp::new().await;
+    let mut strict = policy();
+    strict["auto_approve"]["max_recent_requests"] = json!(1);
+    assert_eq!(
+        app.merchant("PUT", "/policy", Some(strict)).await.body["version"],
+        2
+    );
+    let session = app.session("A1001").await;
+    let first = app
+        .shopper(
+            &session,
+            "POST",
+            "/requests",
+            Some(one_shirt("99.00")),
+            Some("f1"),
+        )
+        .await;
+    assert_eq!(first.body["state"], "approved");
+    let view = app.shopper(&session, "GET", "/order", None, None).await;
+    assert_eq!(view.body["recent_requests"], 1);
+    let second = app
+        .shopper(
+            &session,
+            "POST",
+            "/requests",
+            Some(one_shirt("99.00")),
+            Some("f2"),
+        )
+        .await;
+    assert_eq!(second.body["state"], "submitted", "{:?}", second.body);
+    assert_eq!(
+        second.body["quote"]["codes"][0]["code"],
+        "auto_approve_recent_requests"
+    );
+    assert_eq!(second.body["quote"]["policy_version"], 2);
+}

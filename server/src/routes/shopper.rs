@@ -345,28 +345,14 @@ async fn order_view(
 
 async fn recent_requests(state: &AppState, session: &Session) -> Result<u32, ApiError> {
     let since = state.now() - TimeDelta::days(30);
-    let email = session.order.wire.customer_email.trim().to_lowercase();
-    let filter = crate::store::RequestFilter {
-        from: Some(since),
-        limit: 1000,
-        ..Default::default()
-    };
-    let requests = state
+    state
         .store
-        .list_requests(&session.merchant.id, &filter)
-        .await?;
-    let mut count = 0u32;
-    for r in requests {
-        if let Some(order) = state
-            .store
-            .order(&session.merchant.id, &r.order_number)
-            .await?
-            && order.wire.customer_email.trim().to_lowercase() == email
-        {
-            count += 1;
-        }
-    }
-    Ok(count)
+        .recent_requests(
+            &session.merchant.id,
+            &session.order.wire.customer_email,
+            since,
+        )
+        .await
 }
 
 /// Quotes a request without recording anything: the same computation a submission makes.

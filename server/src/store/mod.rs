@@ -210,6 +210,13 @@ pub trait Store: Send + Sync + 'static {
         merchant_id: &str,
         filter: &RequestFilter,
     ) -> StoreResult<Vec<StoredRequest>>;
+    /// Requests by the customer with this email at this merchant submitted since `since`.
+    async fn recent_requests(
+        &self,
+        merchant_id: &str,
+        email: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<u32>;
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>>;
     /// Moves a request on atomically, with its audit row.
     async fn advance(

@@ -174,6 +174,23 @@ async fn insert_event(
     Ok(())
 }
 
+async fn count_recent(
+    conn: &mut SqliteConnection,
+    merchant_id: &str,
+    email: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<u32> {
+    let count: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM requests WHERE merchant_id = ? AND customer_email = ? AND submitted_at >= ?",
+    )
+    .bind(merchant_id)
+    .bind(email)
+    .bind(ts(since))
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+}
+
 fn deadline_columns(progress: &Progress) -> Result<(Option<String>, Option<String>), ApiError> {
     Ok(match progress.deadline {
         Some((kind, at)) => (Some(code(&kind)?), Some(ts(at))),
@@ -474,14 +491,7 @@ impl Store for SqliteStore {
                 live_quotes.push(from_json::<Quote>(&row.try_get::<String, _>("quote")?)?);
             }
         }
-        let recent: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM requests WHERE merchant_id = ? AND customer_email = ? AND submitted_at >= ?",
-        )
-        .bind(merchant_id)
-        .bind(&email)
-        .bind(ts(at - TimeDelta::days(30)))
-        .fetch_one(&mut *tx)
-        .await?;
+        let recent = count_recent(&mut tx, merchant_id, &email, at - TimeDelta::days(30)).await?;
         let free_evidence: Vec<String> =
             sqlx::query_scalar("SELECT id FROM evidence WHERE order_id = ? AND request_id IS NULL ORDER BY created_at, id")
                 .bind(&order.id)
@@ -491,7 +501,7 @@ impl Store for SqliteStore {
             order,
             policy,
             live_quotes,
-            recent_requests: u32::try_from(recent).unwrap_or(u32::MAX),
+            recent_requests: recent,
             free_evidence,
         };
         let new = decide(&view)?;
@@ -621,6 +631,16 @@ impl Store for SqliteStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(request_row).collect()
+    }
+
+    async fn recent_requests(
+        &self,
+        merchant_id: &str,
+        email: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let mut conn = self.pool.acquire().await?;
+        count_recent(&mut conn, merchant_id, &email.trim().to_lowercase(), since).await
     }
 
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>> {
