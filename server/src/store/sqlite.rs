@@ -15,7 +15,7 @@ use serde::de::DeserializeOwned;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::{ConnectOptions, Connection, Row, SqliteConnection, SqlitePool};
 
 use super::*;
 
@@ -74,6 +74,11 @@ impl SqliteStore {
     }
 
     async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, sqlx::Error> {
+        // One connection first switches the file to WAL (which needs the file to itself) and
+        // migrates it; only then may the pool's connections race to open it.
+        let mut first = options.connect().await?;
+        sqlx::migrate!("migrations/sqlite").run(&mut first).await?;
+        first.close().await?;
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .min_connections(1)
@@ -81,7 +86,6 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&pool).await?;
         Ok(SqliteStore { pool })
     }
 }
