@@ -24,6 +24,10 @@ const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(60);
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Writers in this process queue here and are woken as soon as the previous one commits,
+    /// instead of polling SQLite's lock with growing sleeps while holding a pooled connection.
+    /// `BEGIN IMMEDIATE` still guards against writers in other processes.
+    write: tokio::sync::Mutex<()>,
 }
 
 fn ts(at: DateTime<Utc>) -> String {
@@ -86,7 +90,27 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            write: tokio::sync::Mutex::new(()),
+        })
+    }
+}
+
+impl SqliteStore {
+    /// A write transaction: this process's writer turn, then SQLite's write lock up front.
+    async fn write(
+        &self,
+    ) -> Result<
+        (
+            tokio::sync::MutexGuard<'_, ()>,
+            sqlx::Transaction<'static, sqlx::Sqlite>,
+        ),
+        sqlx::Error,
+    > {
+        let turn = self.write.lock().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        Ok((turn, tx))
     }
 }
 
@@ -260,7 +284,7 @@ impl Store for SqliteStore {
         mut policy: PolicyWire,
         at: DateTime<Utc>,
     ) -> StoreResult<u32> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.write().await?;
         let last: Option<i64> =
             sqlx::query_scalar("SELECT MAX(version) FROM policies WHERE merchant_id = ?")
                 .bind(merchant_id)
@@ -311,7 +335,7 @@ impl Store for SqliteStore {
         check: CheckOrder,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.write().await?;
         let existing =
             sqlx::query("SELECT id, body FROM orders WHERE merchant_id = ? AND number = ?")
                 .bind(merchant_id)
@@ -396,7 +420,7 @@ impl Store for SqliteStore {
         body_hash: &str,
         at: DateTime<Utc>,
     ) -> StoreResult<Claim> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.write().await?;
         let row = sqlx::query("SELECT body_hash, status, response, created_at FROM idempotency WHERE merchant_id = ? AND key = ?")
             .bind(merchant_id)
             .bind(key)
@@ -460,7 +484,7 @@ impl Store for SqliteStore {
         decide: Decide,
         respond: Respond,
     ) -> StoreResult<(u16, String)> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.write().await?;
         let order_row = sqlx::query("SELECT id, merchant_id, customer_email, body FROM orders WHERE merchant_id = ? AND number = ?")
             .bind(merchant_id)
             .bind(order_number)
@@ -510,11 +534,13 @@ impl Store for SqliteStore {
         };
         let new = decide(&view)?;
 
-        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM requests WHERE merchant_id = ?")
-            .bind(merchant_id)
-            .fetch_one(&mut *tx)
-            .await?;
-        let number = format!("RF{}{:06}", at.format("%Y%m%d"), count + 1);
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE merchants SET request_seq = request_seq + 1 WHERE id = ? RETURNING request_seq",
+        )
+        .bind(merchant_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let number = format!("RF{}{seq:06}", at.format("%Y%m%d"));
         let total_minor = new.quote.total.0.mantissa();
         let (deadline_kind, deadline_at) = deadline_columns(&new.progress)?;
         sqlx::query(
@@ -676,7 +702,7 @@ impl Store for SqliteStore {
         id: &str,
         advance: Advance,
     ) -> StoreResult<StoredRequest> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.write().await?;
         let current = fetch_request(&mut tx, merchant_id, id)
             .await?
             .ok_or_else(ApiError::not_found)?;
@@ -723,7 +749,7 @@ impl Store for SqliteStore {
         max_per_order: u32,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (_turn, mut tx) = self.write().await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence WHERE order_id = ?")
             .bind(&evidence.order_id)
             .fetch_one(&mut *tx)
