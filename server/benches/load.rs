@@ -338,7 +338,7 @@ async fn main() {
     let (router, _state) = refund_server::app(
         store.clone(),
         Arc::new(SystemClock),
-        "http://127.0.0.1".to_owned(),
+        refund_server::Settings::new("http://127.0.0.1"),
     );
     let app = serve(router).await;
     let echo =

@@ -156,14 +156,19 @@ impl From<InputError> for ApiError {
 }
 
 impl From<LifecycleError> for ApiError {
+    /// A missing or overlong text is the caller's input to fix (422, naming the field); anything
+    /// else is a conflict with the request's current state (409).
     fn from(error: LifecycleError) -> ApiError {
-        ApiError::conflict(
-            error.code(),
-            Text::new(
-                lifecycle_error(&error, Lang::ZhCn),
-                lifecycle_error(&error, Lang::En),
-            ),
-        )
+        let text = Text::new(
+            lifecycle_error(&error, Lang::ZhCn),
+            lifecycle_error(&error, Lang::En),
+        );
+        match error {
+            LifecycleError::InvalidText { field, .. } => {
+                ApiError::unprocessable(error.code(), text).field(field)
+            }
+            _ => ApiError::conflict(error.code(), text),
+        }
     }
 }
 

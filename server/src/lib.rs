@@ -24,14 +24,33 @@ use crate::clock::Clock;
 use crate::service::AppState;
 use crate::store::Store;
 
+/// What a deployment decides about the server.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// The URL shoppers reach the server at, for refund links.
+    pub public_url: String,
+    /// Whether requests come through a reverse proxy whose `X-Forwarded-For` can be trusted.
+    pub trust_forwarded_for: bool,
+}
+
+impl Settings {
+    pub fn new(public_url: impl Into<String>) -> Settings {
+        Settings {
+            public_url: public_url.into(),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
 /// Builds the application around a store and a clock.
-pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>, public_url: String) -> (Router, AppState) {
+pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> (Router, AppState) {
     metrics_handle();
     let state = AppState {
         store,
         clock,
-        public_url,
+        public_url: settings.public_url,
         lookup_limiter: Arc::new(routes::shopper::lookup_limiter()),
+        trust_forwarded_for: settings.trust_forwarded_for,
     };
     (routes::router(state.clone()), state)
 }

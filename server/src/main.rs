@@ -39,6 +39,9 @@ enum Command {
         /// Seed the demo merchant and orders (idempotent) before serving, and print its keys.
         #[arg(long)]
         demo: bool,
+        /// Trust `X-Forwarded-For` (only behind a reverse proxy that sets it).
+        #[arg(long, env = "REFUND_TRUST_FORWARDED_FOR")]
+        trust_forwarded_for: bool,
     },
     /// Create the demo merchant and orders where missing, and print the merchant's keys.
     SeedDemo {
@@ -108,6 +111,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             deadline_interval,
             widget_dir,
             demo,
+            trust_forwarded_for,
         } => {
             let public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
             if demo {
@@ -117,8 +121,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                         .map_err(|e| e.to_string())?;
                 print_demo(&merchant, Some(&public_url));
             }
-            let (router, state) =
-                refund_server::app(store, Arc::new(SystemClock), public_url.clone());
+            let (router, state) = refund_server::app(
+                store,
+                Arc::new(SystemClock),
+                refund_server::Settings {
+                    public_url: public_url.clone(),
+                    trust_forwarded_for,
+                },
+            );
             let router = router.merge(refund_server::routes::assets::router(&widget_dir));
             let sweeper = tokio::spawn(refund_server::service::run_deadlines(
                 state,

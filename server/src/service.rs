@@ -27,6 +27,8 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub public_url: String,
     pub lookup_limiter: Arc<crate::routes::shopper::LookupLimiter>,
+    /// Whether `X-Forwarded-For` comes from a trusted reverse proxy.
+    pub trust_forwarded_for: bool,
 }
 
 impl AppState {
@@ -154,8 +156,20 @@ pub fn decide(
             return Err(unknown_evidence(id));
         }
     }
-    let mut evidence = body.evidence.clone();
-    evidence.dedup();
+    let mut evidence: Vec<String> = Vec::with_capacity(body.evidence.len());
+    for id in &body.evidence {
+        if evidence.contains(id) {
+            return Err(ApiError::unprocessable(
+                "duplicate_evidence",
+                Text::new(
+                    format!("凭证“{id}”重复出现，每张图片只能提交一次。"),
+                    format!("Evidence \"{id}\" is listed twice; list each image once."),
+                ),
+            )
+            .field("evidence"));
+        }
+        evidence.push(id.clone());
+    }
     let files = u32::try_from(evidence.len()).unwrap_or(u32::MAX);
     let context = Context {
         now,
@@ -214,6 +228,12 @@ pub fn decide(
         .details(json!({ "quote": quote })));
     }
 
+    // The engine keeps every quote within what is left; recording it on a copy of the ledger
+    // checks that again before anything is written, so no bug can commit an over-refund.
+    ledger
+        .clone()
+        .record(&order, &quote)
+        .map_err(|e| ApiError::internal(format!("quote does not fit its ledger: {e}")))?;
     let mut lifecycle = Lifecycle::submitted(body.kind, now);
     let mut events = vec![AuditEvent {
         actor: Actor::Shopper,
@@ -362,33 +382,45 @@ pub async fn sweep_deadlines(state: &AppState) -> Result<usize, ApiError> {
     let now = state.now();
     let mut moved = 0;
     for (merchant_id, id) in state.store.due(now, 500).await? {
-        let Some(request) = state.store.request(&merchant_id, &id).await? else {
-            continue;
-        };
-        let policy = policy_version(state, &merchant_id, request.policy_version).await?;
-        let Some(event) = lifecycle_of(&request)?.due_event(&policy, now) else {
-            continue;
-        };
-        match act(
-            state,
-            &merchant_id,
-            &id,
-            Actor::Deadline,
-            event,
-            json!({}),
-            |_| Ok(()),
-        )
-        .await
-        {
-            Ok(_) => moved += 1,
+        // One broken row must not stop every other deadline: log it and go on.
+        match apply_deadline(state, &merchant_id, &id, now).await {
+            Ok(true) => moved += 1,
+            Ok(false) => {}
             // Someone acted between the read and the write; the next sweep sees the new state.
             Err(e) if e.status.is_client_error() => {
                 tracing::info!(request = %id, error = %e, "deadline skipped")
             }
-            Err(e) => return Err(e),
+            Err(e) => tracing::error!(request = %id, error = %e, "deadline failed"),
         }
     }
     Ok(moved)
+}
+
+/// Applies the deadline due on one request; false when none is due any more.
+async fn apply_deadline(
+    state: &AppState,
+    merchant_id: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let Some(request) = state.store.request(merchant_id, id).await? else {
+        return Ok(false);
+    };
+    let policy = policy_version(state, merchant_id, request.policy_version).await?;
+    let Some(event) = lifecycle_of(&request)?.due_event(&policy, now) else {
+        return Ok(false);
+    };
+    act(
+        state,
+        merchant_id,
+        id,
+        Actor::Deadline,
+        event,
+        json!({}),
+        |_| Ok(()),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// Checks a pushed order against the stored one: once a request exists, only the status and the
@@ -466,6 +498,8 @@ pub async fn run_deadlines(state: AppState, interval: std::time::Duration) {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
+        // Forget rate-limit buckets that have refilled, so spoofed keys cannot pile up.
+        state.lookup_limiter.retain_recent();
         match sweep_deadlines(&state).await {
             Ok(0) => {}
             Ok(moved) => tracing::info!(moved, "deadlines applied"),

@@ -79,7 +79,7 @@ impl TestApp {
         let (router, state) = refund_server::app(
             store.clone(),
             clock.clone(),
-            "http://refunds.test".to_owned(),
+            refund_server::Settings::new("http://refunds.test"),
         );
         let created = create_merchant(
             store.as_ref(),
@@ -404,7 +404,7 @@ async fn idempotency_replays_the_first_answer_and_refuses_reuse_for_another_body
         .claim_key(&merchant.id, "in-flight", "hash", app.state.now())
         .await
         .unwrap();
-    assert_eq!(claim, Claim::Fresh);
+    assert!(matches!(claim, Claim::Fresh { .. }));
     let duplicate = app
         .shopper(
             &session,
@@ -424,19 +424,20 @@ async fn idempotency_replays_the_first_answer_and_refuses_reuse_for_another_body
             serde_json::from_value(one_shirt("99.00")).unwrap();
         refund_server::auth::sha256_hex(&serde_json::to_vec(&("A1001", &body)).unwrap())
     };
-    assert_eq!(
-        app.state
-            .store
-            .claim_key(
-                &merchant.id,
-                "in-flight-2",
-                &same_body_hash,
-                app.state.now()
-            )
-            .await
-            .unwrap(),
-        Claim::Fresh
-    );
+    let held = app
+        .state
+        .store
+        .claim_key(
+            &merchant.id,
+            "in-flight-2",
+            &same_body_hash,
+            app.state.now(),
+        )
+        .await
+        .unwrap();
+    let Claim::Fresh { claim: first_claim } = held else {
+        panic!("{held:?}")
+    };
     let in_flight = app
         .shopper(
             &session,
@@ -451,6 +452,35 @@ async fn idempotency_replays_the_first_answer_and_refuses_reuse_for_another_body
         StatusCode::CONFLICT,
         "idempotency_key_in_progress",
     );
+    // A minute later the key counts as abandoned: a retry takes it over, and the first attempt,
+    // should it wake up, can neither answer nor release it.
+    app.clock.advance(TimeDelta::seconds(61));
+    let session = app.session("A1001").await;
+    let retried = app
+        .shopper(
+            &session,
+            "POST",
+            "/requests",
+            Some(one_shirt("99.00")),
+            Some("in-flight-2"),
+        )
+        .await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{:?}", retried.body);
+    app.state
+        .store
+        .release_key(&merchant.id, "in-flight-2", &first_claim)
+        .await
+        .unwrap();
+    let replay = app
+        .shopper(
+            &session,
+            "POST",
+            "/requests",
+            Some(one_shirt("99.00")),
+            Some("in-flight-2"),
+        )
+        .await;
+    assert_eq!(replay.raw, retried.raw);
 }
 
 #[tokio::test]
@@ -477,7 +507,7 @@ async fn a_failed_submission_leaves_its_key_free_for_the_retry() {
             "POST",
             "/requests",
             Some(one_shirt("99.00")),
-            Some("retry-2"),
+            Some("retry"),
         )
         .await;
     assert_eq!(retried.status, StatusCode::CREATED, "{:?}", retried.body);
@@ -657,7 +687,7 @@ async fn a_rejection_needs_a_reason_the_shopper_then_sees() {
             Some(json!({"reason": " "})),
         )
         .await;
-    assert_error(&blank, StatusCode::CONFLICT, "invalid_text");
+    assert_error(&blank, StatusCode::UNPROCESSABLE_ENTITY, "invalid_text");
     let rejected = app
         .merchant(
             "POST",
@@ -1368,4 +1398,155 @@ async fn frequent_requesters_lose_automatic_approval() {
         "auto_approve_recent_requests"
     );
     assert_eq!(second.body["quote"]["policy_version"], 2);
+}
+
+#[tokio::test]
+async fn a_spoofed_forwarded_for_does_not_escape_the_lookup_limit() {
+    let app = TestApp::new().await;
+    let mut limited = false;
+    for i in 0..12 {
+        let uri = format!("/api/v1/shops/{}/session", app.shop.pk);
+        let body = json!({"order_number": "Z9999", "email": "x@example.com"});
+        let request = TestApp::request("POST", &uri, None, Some(body.clone()))
+            .header("x-forwarded-for", format!("10.0.0.{i}"))
+            .body(Body::from(body.to_string()))
+            .unwrap();
+        if app.send(request).await.status == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+    }
+    assert!(limited, "X-Forwarded-For is not trusted unless configured");
+}
+
+#[tokio::test]
+async fn evidence_listed_twice_or_from_another_order_is_refused() {
+    let app = TestApp::new().await;
+    let session = app.session("A1001").await;
+    let id = upload(&app, &session, PNG.to_vec()).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut body = request_body(
+        "return_and_refund",
+        "not_as_described",
+        json!([{"line_id": "L2", "quantity": 1}]),
+        "50.00",
+    );
+    body["evidence"] = json!([id, id]);
+    let twice = app
+        .shopper(
+            &session,
+            "POST",
+            "/requests",
+            Some(body.clone()),
+            Some("d1"),
+        )
+        .await;
+    assert_error(
+        &twice,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "duplicate_evidence",
+    );
+
+    app.merchant("PUT", "/orders/B2002", Some(order("B2002")))
+        .await;
+    let other = app.session("B2002").await;
+    body["evidence"] = json!([id]);
+    let foreign = app
+        .shopper(&other, "POST", "/requests", Some(body), Some("d2"))
+        .await;
+    assert_error(
+        &foreign,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unknown_evidence",
+    );
+}
+
+#[tokio::test]
+async fn a_session_works_only_with_its_own_merchant_and_only_as_a_session() {
+    let app = TestApp::new().await;
+    let session = app.session("A1001").await;
+    let other = create_merchant(app.state.store.as_ref(), "Other", vec![])
+        .await
+        .unwrap();
+    let uri = format!("/api/v1/shops/{}/order", other.merchant.publishable_key);
+    let request = TestApp::request("GET", &uri, Some(&session), None)
+        .body(Body::empty())
+        .unwrap();
+    assert_error(
+        &app.send(request).await,
+        StatusCode::UNAUTHORIZED,
+        "session_invalid",
+    );
+    let link = app
+        .merchant("POST", "/orders/A1001/links", Some(json!({})))
+        .await;
+    let as_session = app
+        .shopper(
+            link.body["token"].as_str().unwrap(),
+            "GET",
+            "/order",
+            None,
+            None,
+        )
+        .await;
+    assert_error(&as_session, StatusCode::UNAUTHORIZED, "session_invalid");
+    app.clock.advance(TimeDelta::hours(2));
+    assert_error(
+        &app.shopper(&session, "GET", "/order", None, None).await,
+        StatusCode::UNAUTHORIZED,
+        "session_invalid",
+    );
+}
+
+#[tokio::test]
+async fn another_orders_session_cannot_cancel_or_ship_and_another_merchant_cannot_decide() {
+    let app = TestApp::new().await;
+    let session = app.session("A1001").await;
+    let body = request_body(
+        "return_and_refund",
+        "changed_mind",
+        json!([{"line_id": "L2", "quantity": 1}]),
+        "42.00",
+    );
+    let id = app
+        .shopper(&session, "POST", "/requests", Some(body), Some("x"))
+        .await
+        .body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.merchant("PUT", "/orders/B2002", Some(order("B2002")))
+        .await;
+    let other = app.session("B2002").await;
+    for path in ["cancel", "shipment"] {
+        let body = (path == "shipment").then(|| json!({"carrier": "SF", "tracking_number": "1"}));
+        let reply = app
+            .shopper(
+                &other,
+                "POST",
+                &format!("/requests/{id}/{path}"),
+                body,
+                None,
+            )
+            .await;
+        assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
+    }
+    let stranger = create_merchant(app.state.store.as_ref(), "Stranger", vec![])
+        .await
+        .unwrap();
+    for path in ["approve", "receipt", "exchange"] {
+        let reply = app
+            .merchant_as(
+                &stranger.secret_key,
+                "POST",
+                &format!("/requests/{id}/{path}"),
+                None,
+            )
+            .await;
+        assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
+    }
+    let still = app.merchant("GET", &format!("/requests/{id}"), None).await;
+    assert_eq!(still.body["state"], "submitted");
 }

@@ -202,14 +202,20 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     }
 }
 
-fn client_key(parts_ip: Option<SocketAddr>, headers: &HeaderMap) -> String {
-    // Behind a proxy the first X-Forwarded-For hop is the client; directly, the peer address.
-    headers
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_owned())
-        .or_else(|| parts_ip.map(|a| a.ip().to_string()))
+/// Who is asking, for rate limiting: the peer address, or, behind a trusted reverse proxy, the
+/// address that proxy appended last to `X-Forwarded-For` (earlier hops are the client's to forge).
+fn client_key(peer: Option<SocketAddr>, headers: &HeaderMap, trust_forwarded_for: bool) -> String {
+    let forwarded = || {
+        headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .map(|v| v.trim().to_owned())
+    };
+    trust_forwarded_for
+        .then(forwarded)
+        .flatten()
+        .or_else(|| peer.map(|a| a.ip().to_string()))
         .unwrap_or_default()
 }
 
@@ -268,12 +274,18 @@ async fn open_session(
             order_number,
             email,
         } => {
-            let client = client_key(peer, &headers);
-            if state
+            let client = client_key(peer, &headers, state.trust_forwarded_for);
+            let number = order_number.trim();
+            // Per client, and per order number so guesses spread over many addresses stay capped.
+            let limited = state
                 .lookup_limiter
-                .check_key(&format!("{}|{client}", merchant.id))
+                .check_key(&format!("{}|ip|{client}", merchant.id))
                 .is_err()
-            {
+                || state
+                    .lookup_limiter
+                    .check_key(&format!("{}|order|{number}", merchant.id))
+                    .is_err();
+            if limited {
                 return Err(ApiError::new(
                     StatusCode::TOO_MANY_REQUESTS,
                     "too_many_lookups",
@@ -283,15 +295,16 @@ async fn open_session(
                     ),
                 ));
             }
-            let order = state.store.order(&merchant.id, order_number.trim()).await?;
-            // Compare hashes so a match and a miss cost the same and say the same.
-            let wanted = sha256_hex(email.trim().to_lowercase().as_bytes());
-            let found = order
-                .filter(|o| {
-                    sha256_hex(o.wire.customer_email.trim().to_lowercase().as_bytes()) == wanted
-                })
-                .ok_or_else(order_not_found)?;
-            found.wire.number
+            // The same work whether or not the order exists: one indexed read of the stored,
+            // normalised email (or a stand-in), one hash each, one comparison.
+            let stored = state.store.order_email(&merchant.id, number).await?;
+            let exists = stored.is_some();
+            let expected = sha256_hex(stored.as_deref().unwrap_or("\u{0}no order").as_bytes());
+            let given = sha256_hex(email.trim().to_lowercase().as_bytes());
+            if !(exists & (expected == given)) {
+                return Err(order_not_found());
+            }
+            number.to_owned()
         }
     };
     let expires_at = now + SESSION_TTL;
@@ -425,12 +438,12 @@ async fn submit(
         &serde_json::to_vec(&(&session.order.wire.number, &body)).map_err(ApiError::internal)?,
     );
     let now = state.now();
-    match state
+    let claim = match state
         .store
         .claim_key(&merchant_id, &key, &hash, now)
         .await?
     {
-        Claim::Fresh => {}
+        Claim::Fresh { claim } => claim,
         Claim::Replay { status, body } => return Ok(stored_response(status, body)),
         Claim::Mismatch => {
             return Err(ApiError::unprocessable(
@@ -450,7 +463,7 @@ async fn submit(
                 ),
             ));
         }
-    }
+    };
     let history_state = state.clone();
     let decided = state
         .store
@@ -458,6 +471,7 @@ async fn submit(
             &merchant_id,
             &session.order.wire.number,
             &key,
+            &claim,
             now,
             Box::new(move |view| service::decide(view, &body, now)),
             Box::new(move |stored: &StoredRequest| {
@@ -472,7 +486,7 @@ async fn submit(
             Ok(stored_response(status, body))
         }
         Err(error) => {
-            state.store.release_key(&merchant_id, &key).await?;
+            state.store.release_key(&merchant_id, &key, &claim).await?;
             Err(error)
         }
     }

@@ -114,8 +114,9 @@ pub struct StoredRequest {
 /// What a stored idempotency key says about a new submission with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Claim {
-    /// The key is new (or its earlier attempt was abandoned) and is now held by this submission.
-    Fresh,
+    /// The key is new (or its earlier attempt was abandoned) and is now held by this submission,
+    /// under this claim: only the holder may answer or release the key.
+    Fresh { claim: String },
     /// The same key finished before: replay its answer.
     Replay { status: u16, body: String },
     /// The same key with a different body.
@@ -181,6 +182,8 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
     async fn order(&self, merchant_id: &str, number: &str) -> StoreResult<Option<StoredOrder>>;
+    /// The customer email of an order, normalised (trimmed, lower case), for the lookup.
+    async fn order_email(&self, merchant_id: &str, number: &str) -> StoreResult<Option<String>>;
 
     /// Holds an idempotency key for a submission, or says why it cannot be held.
     async fn claim_key(
@@ -191,13 +194,15 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<Claim>;
     /// Lets a key go after a submission that recorded nothing.
-    async fn release_key(&self, merchant_id: &str, key: &str) -> StoreResult<()>;
+    async fn release_key(&self, merchant_id: &str, key: &str, claim: &str) -> StoreResult<()>;
     /// Decides and records a submission atomically, storing `decide`'s answer under the key.
+    #[allow(clippy::too_many_arguments)]
     async fn submit(
         &self,
         merchant_id: &str,
         order_number: &str,
         key: &str,
+        claim: &str,
         at: DateTime<Utc>,
         decide: Decide,
         respond: Respond,

@@ -413,6 +413,16 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn order_email(&self, merchant_id: &str, number: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT customer_email FROM orders WHERE merchant_id = ? AND number = ?",
+        )
+        .bind(merchant_id)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
     async fn claim_key(
         &self,
         merchant_id: &str,
@@ -440,46 +450,53 @@ impl Store for SqliteStore {
                     Claim::InProgress
                 }
                 _ => {
+                    let claim = crate::auth::random_key("claim_", 12);
                     sqlx::query(
-                        "UPDATE idempotency SET created_at = ? WHERE merchant_id = ? AND key = ?",
+                        "UPDATE idempotency SET created_at = ?, claim = ? WHERE merchant_id = ? AND key = ?",
                     )
                     .bind(ts(at))
+                    .bind(&claim)
                     .bind(merchant_id)
                     .bind(key)
                     .execute(&mut *tx)
                     .await?;
-                    Claim::Fresh
+                    Claim::Fresh { claim }
                 }
             },
             None => {
-                sqlx::query("INSERT INTO idempotency (merchant_id, key, body_hash, created_at) VALUES (?, ?, ?, ?)")
+                let claim = crate::auth::random_key("claim_", 12);
+                sqlx::query("INSERT INTO idempotency (merchant_id, key, body_hash, created_at, claim) VALUES (?, ?, ?, ?, ?)")
                     .bind(merchant_id)
                     .bind(key)
                     .bind(body_hash)
                     .bind(ts(at))
+                    .bind(&claim)
                     .execute(&mut *tx)
                     .await?;
-                Claim::Fresh
+                Claim::Fresh { claim }
             }
         };
         tx.commit().await?;
         Ok(claim)
     }
 
-    async fn release_key(&self, merchant_id: &str, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM idempotency WHERE merchant_id = ? AND key = ? AND status IS NULL")
+    async fn release_key(&self, merchant_id: &str, key: &str, claim: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM idempotency WHERE merchant_id = ? AND key = ? AND claim = ? AND status IS NULL")
             .bind(merchant_id)
             .bind(key)
+            .bind(claim)
             .execute(&self.pool)
             .await?;
         Ok(())
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn submit(
         &self,
         merchant_id: &str,
         order_number: &str,
         key: &str,
+        claim: &str,
         at: DateTime<Utc>,
         decide: Decide,
         respond: Respond,
@@ -572,12 +589,19 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         for evidence in &new.evidence {
-            sqlx::query("UPDATE evidence SET request_id = ? WHERE id = ? AND order_id = ? AND request_id IS NULL")
-                .bind(&new.id)
-                .bind(evidence)
-                .bind(&view.order.id)
-                .execute(&mut *tx)
-                .await?;
+            let attached = sqlx::query(
+                "UPDATE evidence SET request_id = ? WHERE id = ? AND order_id = ? AND request_id IS NULL",
+            )
+            .bind(&new.id)
+            .bind(evidence)
+            .bind(&view.order.id)
+            .execute(&mut *tx)
+            .await?;
+            if attached.rows_affected() != 1 {
+                return Err(ApiError::internal(format!(
+                    "evidence {evidence} could not be attached"
+                )));
+            }
         }
         for event in &new.events {
             insert_event(&mut tx, &new.id, event).await?;
@@ -586,15 +610,28 @@ impl Store for SqliteStore {
             .await?
             .ok_or_else(|| ApiError::internal("inserted request vanished"))?;
         let (status, body) = respond(&stored);
-        sqlx::query(
-            "UPDATE idempotency SET status = ?, response = ? WHERE merchant_id = ? AND key = ?",
+        let answered = sqlx::query(
+            "UPDATE idempotency SET status = ?, response = ? \
+             WHERE merchant_id = ? AND key = ? AND claim = ? AND status IS NULL",
         )
         .bind(i64::from(status))
         .bind(&body)
         .bind(merchant_id)
         .bind(key)
+        .bind(claim)
         .execute(&mut *tx)
         .await?;
+        if answered.rows_affected() != 1 {
+            // Another attempt took this key over as abandoned: it alone may answer it, so this
+            // one records nothing (the transaction rolls back when dropped).
+            return Err(ApiError::conflict(
+                "idempotency_key_in_progress",
+                crate::error::Text::new(
+                    "相同的申请正在处理中，请稍候查看结果。",
+                    "The same request is still being processed; check again in a moment.",
+                ),
+            ));
+        }
         tx.commit().await?;
         Ok((status, body))
     }
