@@ -204,17 +204,54 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
     )
 }
 
-/// Re-renders an error response in the client's language.
+/// Re-renders an error response in the client's language, and gives the one error shape to the
+/// few client errors axum answers itself in plain text (a method a path does not take, a path
+/// parameter that is not valid UTF-8).
 pub async fn localize(request: Request, next: Next) -> Response {
     let lang = lang_of(request.headers());
     let mut response = next.run(request).await;
-    if lang != Lang::En
-        && let Some(error) = response.extensions_mut().remove::<ApiError>()
+    let error = match response.extensions_mut().remove::<ApiError>() {
+        Some(error) => error,
+        None if response.status().is_client_error() => plain_client_error(response.status()),
+        None => return response,
+    };
+    if lang == Lang::En
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v == "application/json")
     {
-        let (parts, _) = response.into_parts();
-        return Response::from_parts(parts, axum::body::Body::from(error.body(lang)));
+        return response;
     }
-    response
+    let (mut parts, _) = response.into_parts();
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(error.body(lang)))
+}
+
+fn plain_client_error(status: StatusCode) -> ApiError {
+    match status {
+        StatusCode::METHOD_NOT_ALLOWED => ApiError::new(
+            status,
+            "method_not_allowed",
+            Text::new(
+                "该地址不支持此请求方法。",
+                "This path does not take that method.",
+            ),
+        ),
+        StatusCode::PAYLOAD_TOO_LARGE => too_large(),
+        _ => ApiError::new(
+            status,
+            "invalid_request",
+            Text::new(
+                "请求无效，请检查地址和参数。",
+                "The request is not valid; check its path and parameters.",
+            ),
+        ),
+    }
 }
 
 /// A JSON body extractor whose rejections use the one error shape.

@@ -949,6 +949,14 @@ async fn bad_input_gets_a_json_4xx_that_says_what_to_fix_never_a_500() {
         .send(Request::get("/api/v1/nowhere").body(Body::empty()).unwrap())
         .await;
     assert_error(&nowhere, StatusCode::NOT_FOUND, "not_found");
+    let wrong_method = app.merchant("DELETE", "/policy", None).await;
+    assert_error(
+        &wrong_method,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+    );
+    let bad_path = app.merchant("GET", "/requests/%FF", None).await;
+    assert_error(&bad_path, StatusCode::BAD_REQUEST, "invalid_request");
     let bad_filter = app.merchant("GET", "/requests?state=lost", None).await;
     assert_error(&bad_filter, StatusCode::BAD_REQUEST, "invalid_query");
 }
