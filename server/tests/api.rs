@@ -1558,3 +1558,44 @@ async fn another_orders_session_cannot_cancel_or_ship_and_another_merchant_canno
     let still = app.merchant("GET", &format!("/requests/{id}"), None).await;
     assert_eq!(still.body["state"], "submitted");
 }
+
+#[tokio::test]
+async fn goods_count_as_received_when_the_merchant_does_not_confirm_in_time() {
+    let app = TestApp::new().await;
+    let session = app.session("A1001").await;
+    let submitted = app
+        .shopper(
+            &session,
+            "POST",
+            "/requests",
+            Some(one_shirt("99.00")),
+            Some("rc"),
+        )
+        .await;
+    let id = submitted.body["id"].as_str().unwrap().to_owned();
+    let shipment = json!({"carrier": "SF Express", "tracking_number": "SF9"});
+    let shipped = app
+        .shopper(
+            &session,
+            "POST",
+            &format!("/requests/{id}/shipment"),
+            Some(shipment),
+            None,
+        )
+        .await;
+    assert_eq!(shipped.body["deadline"]["kind"], "receipt");
+    app.clock.advance(TimeDelta::days(10));
+    assert_eq!(sweep_deadlines(&app.state).await.unwrap(), 1);
+    let seen = app.merchant("GET", &format!("/requests/{id}"), None).await;
+    assert_eq!(seen.body["state"], "received");
+    let last = seen.body["history"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (last["actor"].as_str(), last["action"].as_str()),
+        (Some("deadline"), Some("confirm_receipt"))
+    );
+}
