@@ -61,10 +61,14 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    // Logs go to stderr (stdout carries what commands print), coloured only on a terminal.
+    let stderr = std::io::stderr();
     tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
         )
+        .with_ansi(std::io::IsTerminal::is_terminal(&stderr))
+        .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
