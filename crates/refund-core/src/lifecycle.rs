@@ -13,6 +13,9 @@
 //! ```
 //!
 //! `exchanged` is not in the brief: an exchange moves no money, so it cannot end in `refunded`.
+//! Deadlines are computed from the policy passed in: pass the version the request was judged
+//! under (the server stores it with the request), so a later policy change cannot shorten a
+//! running deadline.
 //! A `deadline` actor may only act once the matching deadline has passed, and no event may be
 //! dated before the last one.
 
