@@ -35,7 +35,7 @@ use refund_server::service::create_merchant;
 use refund_server::store::Store;
 use refund_server::store::sqlite::SqliteStore;
 use serde_json::{Value, json};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::SqlitePoolOptions;
 use sqlx::{ConnectOptions, Connection};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -279,16 +279,10 @@ struct Shopper {
 // ---------------------------------------------------------------------------------------------
 // The raw SQLite baseline.
 
-/// Opens a pool exactly as `SqliteStore::open` does: WAL, `synchronous = FULL`, a 30 s busy
-/// timeout, 8 connections, the first connection switching the file to WAL alone.
+/// Opens a pool with the store's own settings (`SqliteStore::options`: WAL, `synchronous = FULL`,
+/// a 30 s busy timeout), 8 connections, the first connection switching the file to WAL alone.
 async fn raw_pool(path: &std::path::Path) -> sqlx::SqlitePool {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true)
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(30));
+    let options = SqliteStore::options(path);
     let mut first = options.connect().await.expect("open raw db");
     sqlx::query(
         "CREATE TABLE rows (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, body TEXT NOT NULL)",

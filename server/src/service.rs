@@ -72,12 +72,23 @@ pub fn order_of(stored: &StoredOrder) -> Result<Order, ApiError> {
 }
 
 /// The order's ledger: what its requests that still hold units or money consumed.
-pub fn ledger_of(order: &Order, requests: &[StoredRequest]) -> Result<Ledger, ApiError> {
+fn ledger_of(order: &Order, requests: &[StoredRequest]) -> Result<Ledger, ApiError> {
     let live = requests
         .iter()
         .filter(|r| r.progress.state.holds_ledger())
         .map(|r| &r.quote);
     Ledger::from_quotes(order, live).map_err(ApiError::internal)
+}
+
+/// An order with its requests and the ledger they make, read for a view or a quote.
+pub async fn order_state(
+    state: &AppState,
+    stored: &StoredOrder,
+) -> Result<(Order, Vec<StoredRequest>, Ledger), ApiError> {
+    let order = order_of(stored)?;
+    let requests = state.store.requests_for_order(&stored.id).await?;
+    let ledger = ledger_of(&order, &requests)?;
+    Ok((order, requests, ledger))
 }
 
 /// A shopper's request as the widget sends it.

@@ -18,7 +18,7 @@ use super::openapi::ErrorResponse;
 use super::{RequestView, request_view};
 use crate::auth::{Claims, TokenKind, sha256_hex, sign};
 use crate::error::{ApiError, JsonBody, QueryArgs, Text};
-use crate::service::{self, AppState, check_order_update, ledger_of, order_of};
+use crate::service::{self, AppState, check_order_update};
 use crate::store::{Merchant, RequestFilter};
 
 pub fn router() -> Router<AppState> {
@@ -173,9 +173,7 @@ async fn get_order(
         .order(&m.id, &number)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let order = order_of(&stored)?;
-    let requests = state.store.requests_for_order(&stored.id).await?;
-    let ledger = ledger_of(&order, &requests)?;
+    let (order, requests, ledger) = service::order_state(&state, &stored).await?;
     Ok(Json(json!({
         "order": stored.wire,
         "flags": order.flags(),

@@ -28,7 +28,7 @@ use super::openapi::ErrorResponse;
 use super::{RequestView, request_view};
 use crate::auth::{Claims, TokenKind, peek, random_key, sha256_hex, sign, verify};
 use crate::error::{ApiError, JsonBody, Text, too_large};
-use crate::service::{self, AppState, ShopperRequest, ledger_of, order_of, policy_of};
+use crate::service::{self, AppState, ShopperRequest, policy_of};
 use crate::store::{Claim, Evidence, Merchant, StoredOrder, StoredRequest};
 
 /// Evidence images: at most this many bytes each and this many per order.
@@ -337,10 +337,8 @@ async fn order_view(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let order = order_of(&session.order)?;
+    let (order, requests, ledger) = service::order_state(&state, &session.order).await?;
     let policy = policy_of(state.store.current_policy(&session.merchant.id).await?)?;
-    let requests = state.store.requests_for_order(&session.order.id).await?;
-    let ledger = ledger_of(&order, &requests)?;
     let now = state.now();
     let views: Vec<RequestView> = requests
         .iter()
@@ -384,10 +382,8 @@ async fn quote(
     session: Session,
     JsonBody(body): JsonBody<ShopperRequest>,
 ) -> Result<Json<refund_core::Quote>, ApiError> {
-    let order = order_of(&session.order)?;
+    let (order, _, ledger) = service::order_state(&state, &session.order).await?;
     let policy = policy_of(state.store.current_policy(&session.merchant.id).await?)?;
-    let requests = state.store.requests_for_order(&session.order.id).await?;
-    let ledger = ledger_of(&order, &requests)?;
     let context = Context {
         now: state.now(),
         recent_requests: recent_requests(&state, &session).await?,
@@ -455,13 +451,7 @@ async fn submit(
             ));
         }
         Claim::InProgress => {
-            return Err(ApiError::conflict(
-                "idempotency_key_in_progress",
-                Text::new(
-                    "相同的申请正在处理中，请稍候查看结果。",
-                    "The same request is still being processed; check again in a moment.",
-                ),
-            ));
+            return Err(ApiError::key_in_progress());
         }
     };
     let history_state = state.clone();

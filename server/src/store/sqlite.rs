@@ -67,14 +67,19 @@ fn from_code<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
 impl SqliteStore {
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<SqliteStore, sqlx::Error> {
-        let options = SqliteConnectOptions::new()
+        SqliteStore::connect(SqliteStore::options(path)).await
+    }
+
+    /// The connection settings of the store's file (public so the load benchmark's raw-SQLite
+    /// baseline uses exactly the same ones).
+    pub fn options(path: &Path) -> SqliteConnectOptions {
+        SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(30));
-        SqliteStore::connect(options).await
+            .busy_timeout(Duration::from_secs(30))
     }
 
     async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, sqlx::Error> {
@@ -624,13 +629,7 @@ impl Store for SqliteStore {
         if answered.rows_affected() != 1 {
             // Another attempt took this key over as abandoned: it alone may answer it, so this
             // one records nothing (the transaction rolls back when dropped).
-            return Err(ApiError::conflict(
-                "idempotency_key_in_progress",
-                crate::error::Text::new(
-                    "相同的申请正在处理中，请稍候查看结果。",
-                    "The same request is still being processed; check again in a moment.",
-                ),
-            ));
+            return Err(ApiError::key_in_progress());
         }
         tx.commit().await?;
         Ok((status, body))
