@@ -1,29 +1,49 @@
 //! Project automation, so a fresh machine with only the Rust toolchain needs one command.
 //!
 //! `cargo xtask test` installs what the tests need (idempotently: present tools are skipped)
-//! and runs every test. Each step prints what it does before doing it.
+//! and runs every test; `cargo xtask run` installs what the build needs, builds the widget and
+//! the server, and starts the server. Each step prints what it does before doing it and how long
+//! it took after. Both run from the workspace root, wherever they are started.
 
+mod tools;
+mod widget;
+
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
+use std::time::{Duration, Instant};
 
-const WASM_TARGET: &str = "wasm32-unknown-unknown";
+use tools::{
+    WASM_TARGET, chromedriver_path, ensure_binaryen, ensure_chromium, ensure_trunk,
+    ensure_wasm_bindgen, ensure_wasm_target,
+};
+
 /// Crates that ship inside the shopper's download and so must build for the browser.
 const WASM_CRATES: &[&str] = &["refund-core"];
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1);
-    let result = match task.as_deref() {
-        Some("test") => test(),
-        Some("run") => run_product(),
+    let task: fn(&mut Steps) -> Result<(), String> = match task.as_deref() {
+        Some("test") => test,
+        Some("run") => run_product,
+        Some("widget") => widget_only,
         _ => {
             eprintln!(
                 "usage: cargo xtask test    install what the tests need, then run every test"
             );
             eprintln!(
-                "       cargo xtask run     start the server on ./data with the demo merchant"
+                "       cargo xtask run     build the widget and the server, then start the server on ./data with the demo merchant"
             );
+            eprintln!("       cargo xtask widget  build the widget (release) into ./dist");
             return ExitCode::from(2);
         }
     };
+    if let Err(message) = prepare_environment() {
+        eprintln!("xtask: {message}");
+        return ExitCode::FAILURE;
+    }
+    let mut steps = Steps::default();
+    let result = task(&mut steps);
+    steps.summary(result.is_ok());
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -33,69 +53,244 @@ fn main() -> ExitCode {
     }
 }
 
-fn test() -> Result<(), String> {
-    ensure_wasm_target()?;
-    step("running every test in the workspace");
-    cargo(&["test", "--workspace", "--all-targets"])?;
-    cargo(&["test", "--workspace", "--doc"])?;
+/// Puts `$CARGO_HOME/bin` on PATH (so children find what `cargo install` installs), makes
+/// `CARGO_TARGET_DIR` absolute, and moves to the workspace root.
+fn prepare_environment() -> Result<(), String> {
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .filter(|dir| dir.is_relative())
+        .map(std::path::absolute)
+        .transpose()
+        .map_err(|e| format!("could not resolve CARGO_TARGET_DIR: {e}"))?;
+    let path = tools::path_with_cargo_bin();
+    // SAFETY: called first thing in `main`, before any other thread exists.
+    unsafe {
+        if let Some(dir) = target_dir {
+            std::env::set_var("CARGO_TARGET_DIR", dir);
+        }
+        if let Some(path) = path {
+            std::env::set_var("PATH", path);
+        }
+    }
+    let root = workspace_root();
+    std::env::set_current_dir(&root).map_err(|e| {
+        format!(
+            "could not change to the workspace root {}: {e}",
+            root.display()
+        )
+    })
+}
+
+fn test(steps: &mut Steps) -> Result<(), String> {
+    let root = workspace_root();
+    let e2e = root.join("tests").join("Cargo.toml").is_file();
+
+    steps.run("checking the tools", || {
+        ensure_wasm_target()?;
+        ensure_trunk()?;
+        ensure_wasm_bindgen()?;
+        ensure_binaryen()?;
+        ensure_chromium()
+    })?;
+
+    steps.run("running every native test in the workspace", || {
+        // The end-to-end tests need the built widget and a browser: they run on their own below.
+        let exclude: &[&str] = if e2e {
+            &["--exclude", "refund-e2e"]
+        } else {
+            &[]
+        };
+        cargo(&[&["test", "--workspace", "--all-targets"], exclude].concat())?;
+        cargo(&[&["test", "--workspace", "--doc"], exclude].concat())
+    })?;
+
+    steps.run("building the widget (release)", build_widget)?;
+
+    if root.join("web").join("tests").is_dir() {
+        steps.run("running the widget's browser tests", || {
+            let chromedriver = chromedriver_path()?;
+            run(cargo_command(&[
+                "test",
+                "--package",
+                "refund-widget",
+                "--target",
+                WASM_TARGET,
+            ])
+            .env("CHROMEDRIVER", chromedriver))
+        })?;
+    } else {
+        step("no web/tests yet, skipping the widget's browser tests");
+    }
+
+    if e2e {
+        steps.run("running the end-to-end tests", || {
+            let chromedriver = chromedriver_path()?;
+            run(cargo_command(&["test", "--package", "refund-e2e"])
+                .env("CHROMEDRIVER", chromedriver)
+                .env("REFUND_WIDGET_DIR", root.join("dist")))
+        })?;
+    } else {
+        step("no tests/Cargo.toml yet, skipping the end-to-end tests");
+    }
+
     for krate in WASM_CRATES {
-        step(&format!("building {krate} for {WASM_TARGET}"));
-        cargo(&[
-            "build",
-            "--package",
-            krate,
-            "--target",
-            WASM_TARGET,
-            "--profile",
-            "wasm",
-        ])?;
+        steps.run(&format!("building {krate} for {WASM_TARGET}"), || {
+            cargo(&[
+                "build",
+                "--package",
+                krate,
+                "--target",
+                WASM_TARGET,
+                "--profile",
+                "wasm",
+            ])
+        })?;
     }
     step("all tests passed");
     Ok(())
 }
 
-/// Builds the server in release mode and runs it on a SQLite file under `./data`, seeding the
-/// demo merchant and orders (idempotently) and printing their keys and the URL to open.
-fn run_product() -> Result<(), String> {
-    step("building the server (release)");
-    cargo(&["build", "--release", "--package", "refund-server"])?;
+/// Builds the widget in release mode into `dist/` with Trunk, offline (so Trunk uses the
+/// wasm-bindgen and wasm-opt on PATH instead of downloading them). Skipped while the workspace
+/// has no `Trunk.toml`.
+pub fn build_widget() -> Result<(), String> {
+    let root = workspace_root();
+    if !root.join("Trunk.toml").is_file() {
+        step("no Trunk.toml yet, skipping the widget build");
+        return Ok(());
+    }
+    run(Command::new("trunk")
+        .args(["build", "--release"])
+        .current_dir(&root)
+        .env("TRUNK_OFFLINE", "true"))?;
+    widget::optimise(&root.join("dist"))
+}
+
+fn widget_only(steps: &mut Steps) -> Result<(), String> {
+    steps.run("checking the tools", || {
+        ensure_wasm_target()?;
+        ensure_trunk()?;
+        ensure_wasm_bindgen()?;
+        ensure_binaryen()
+    })?;
+    steps.run("building the widget (release)", build_widget)
+}
+
+/// Builds the widget and the server in release mode and runs the server on a SQLite file under
+/// `./data`, serving the widget from `./dist`, seeding the demo merchant and orders
+/// (idempotently) and printing their keys and the URL to open.
+fn run_product(steps: &mut Steps) -> Result<(), String> {
+    steps.run("checking the tools", || {
+        ensure_wasm_target()?;
+        ensure_trunk()?;
+        ensure_wasm_bindgen()?;
+        ensure_binaryen()
+    })?;
+    steps.run("building the widget (release)", build_widget)?;
+    steps.run("building the server (release)", || {
+        cargo(&["build", "--release", "--package", "refund-server"])
+    })?;
     let bind = std::env::var("REFUND_BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     step(&format!(
         "starting on http://{bind} with data in ./data (Ctrl-C stops it)"
     ));
-    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".to_owned());
-    run(
-        Command::new(format!("{target}/release/refund-server")).args([
-            "--data-dir",
-            "data",
-            "serve",
-            "--demo",
-            "--bind",
-            &bind,
-        ]),
-    )
+    let server = target_dir().join("release").join("refund-server");
+    run(Command::new(server).args([
+        "--data-dir",
+        "data",
+        "serve",
+        "--demo",
+        "--bind",
+        &bind,
+        "--widget-dir",
+        "dist",
+    ]))
 }
 
-fn ensure_wasm_target() -> Result<(), String> {
-    let installed = output("rustup", &["target", "list", "--installed"])?;
-    if installed.lines().any(|line| line.trim() == WASM_TARGET) {
-        step(&format!("{WASM_TARGET} target already installed"));
-        return Ok(());
+/// The workspace root: the parent of this crate's directory.
+pub fn workspace_root() -> PathBuf {
+    // `cargo run` sets CARGO_MANIFEST_DIR at run time too, which survives moving the checkout.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
+}
+
+/// Cargo's target directory (`CARGO_TARGET_DIR`, made absolute at start-up, else `target/`).
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The steps run so far and how long each took.
+#[derive(Default)]
+struct Steps {
+    started: Option<Instant>,
+    done: Vec<(String, Duration)>,
+}
+
+impl Steps {
+    /// Prints `==> <name>`, runs `body`, then prints how long it took.
+    fn run(&mut self, name: &str, body: impl FnOnce() -> Result<(), String>) -> Result<(), String> {
+        self.started.get_or_insert_with(Instant::now);
+        step(name);
+        let start = Instant::now();
+        let result = body();
+        let took = start.elapsed();
+        let outcome = if result.is_ok() { "done" } else { "failed" };
+        step(&format!("{name}: {outcome} in {}", format_duration(took)));
+        self.done.push((name.to_owned(), took));
+        result
     }
-    step(&format!("installing the {WASM_TARGET} target"));
-    run(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+
+    /// Prints each step's wall time and the total.
+    fn summary(&self, ok: bool) {
+        let Some(started) = self.started else { return };
+        step("step times:");
+        for (name, took) in &self.done {
+            println!("    {:>7}  {name}", format_duration(*took));
+        }
+        let outcome = if ok { "done" } else { "failed" };
+        step(&format!(
+            "{outcome} in {}",
+            format_duration(started.elapsed())
+        ));
+    }
 }
 
-fn step(message: &str) {
+/// `0.4s`, `12s`, `3m12s`, `1h02m03s`.
+fn format_duration(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0..10 => format!("{:.1}s", duration.as_secs_f64()),
+        10..60 => format!("{secs}s"),
+        60..3600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        _ => format!("{}h{:02}m{:02}s", secs / 3600, secs / 60 % 60, secs % 60),
+    }
+}
+
+pub fn step(message: &str) {
     println!("==> {message}");
 }
 
-fn cargo(args: &[&str]) -> Result<(), String> {
+fn cargo_command(args: &[&str]) -> Command {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-    run(Command::new(cargo).args(args))
+    let mut command = Command::new(cargo);
+    command.args(args);
+    command
 }
 
-fn run(command: &mut Command) -> Result<(), String> {
+fn cargo(args: &[&str]) -> Result<(), String> {
+    run(&mut cargo_command(args))
+}
+
+pub fn run(command: &mut Command) -> Result<(), String> {
     let status = command
         .status()
         .map_err(|e| format!("could not start {command:?}: {e}"))?;
@@ -106,17 +301,15 @@ fn run(command: &mut Command) -> Result<(), String> {
     }
 }
 
-fn output(program: &str, args: &[&str]) -> Result<String, String> {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .map_err(|e| format!("could not start {program}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{program} {} failed with {}",
-            args.join(" "),
-            out.status
-        ));
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_durations() {
+        assert_eq!(format_duration(Duration::from_millis(400)), "0.4s");
+        assert_eq!(format_duration(Duration::from_secs(12)), "12s");
+        assert_eq!(format_duration(Duration::from_secs(192)), "3m12s");
+        assert_eq!(format_duration(Duration::from_secs(3723)), "1h02m03s");
     }
-    String::from_utf8(out.stdout).map_err(|e| format!("{program} printed non-UTF-8 output: {e}"))
 }
