@@ -1,0 +1,306 @@
+//! The widget's screens: find the order, see it and choose, follow a request. Components stay
+//! thin: they read [`crate::model`] and call [`crate::api`].
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use refund_core::messages::{self, Lang};
+
+use crate::api::{Api, ApiError};
+use crate::dom;
+use crate::form::RequestForm;
+use crate::model::{Delivery, Loaded, RequestView};
+use crate::status::RequestScreen;
+use crate::texts::texts;
+
+/// The attributes of `<refund-widget>`.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub merchant: String,
+    pub order_token: Option<String>,
+    pub api_base: String,
+}
+
+/// What every screen needs: the language, the API, and the element to dispatch events from.
+#[derive(Clone, Copy)]
+pub struct Env {
+    pub lang: RwSignal<Lang>,
+    pub api: Api,
+    pub merchant: StoredValue<String>,
+    host: StoredValue<Option<web_sys::EventTarget>, LocalStorage>,
+}
+
+impl Env {
+    pub fn new(config: &Config, lang: RwSignal<Lang>, host: Option<web_sys::EventTarget>) -> Env {
+        Env {
+            lang,
+            api: Api::new(&config.api_base, &config.merchant, lang.into()),
+            merchant: StoredValue::new(config.merchant.clone()),
+            host: StoredValue::new_local(host),
+        }
+    }
+
+    pub fn t(&self) -> &'static crate::texts::Texts {
+        texts(self.lang.get())
+    }
+
+    pub fn emit(&self, name: &str, detail: serde_json::Value) {
+        self.host
+            .with_value(|host| dom::emit(host.as_ref(), name, &detail));
+    }
+
+    /// The message to show for a failed call.
+    pub fn error_text(&self, error: &ApiError) -> String {
+        let t = texts(self.lang.get_untracked());
+        match error {
+            ApiError::Network => t.network_error.to_owned(),
+            ApiError::Server { message, .. } if message.is_empty() => t.server_error.to_owned(),
+            ApiError::Server { message, .. } => message.clone(),
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Screen {
+    Loading,
+    Lookup(Option<String>),
+    Failed(String),
+    Order(Arc<Loaded>),
+    Request(Arc<Loaded>, Box<RequestView>),
+}
+
+#[component]
+pub fn App(
+    config: Config,
+    lang: RwSignal<Lang>,
+    #[prop(optional, into)] host: Option<web_sys::EventTarget>,
+) -> impl IntoView {
+    let env = Env::new(&config, lang, host);
+    let screen = RwSignal::new(Screen::Loading);
+    let token = StoredValue::new(config.order_token.clone());
+
+    // Opens the order: a session from the link token when there is one, then the order view.
+    let open = move || {
+        screen.set(Screen::Loading);
+        spawn_local(async move {
+            if !env.api.has_session() {
+                match token.get_value() {
+                    Some(token) => {
+                        if let Err(error) = env.api.open_with_token(&token).await {
+                            screen.set(Screen::Failed(env.error_text(&error)));
+                            return;
+                        }
+                    }
+                    None => {
+                        screen.set(Screen::Lookup(None));
+                        return;
+                    }
+                }
+            }
+            screen.set(load_order(env, token.get_value().is_some()).await);
+        });
+    };
+    let show_request = move |loaded: Arc<Loaded>, view: RequestView| {
+        screen.set(Screen::Request(loaded, Box::new(view)));
+    };
+    open();
+
+    view! {
+        <div class="rw" lang=move || env.lang.get().tag()>
+            <style>{crate::STYLE}</style>
+            <header class="rw-head">
+                <h2>{move || env.t().title}</h2>
+                <button
+                    type="button"
+                    class="rw-lang"
+                    aria-label=move || env.t().switch_label
+                    on:click=move |_| env.lang.update(|l| *l = if *l == Lang::ZhCn { Lang::En } else { Lang::ZhCn })
+                >
+                    {move || env.t().switch_to}
+                </button>
+            </header>
+            {move || match screen.get() {
+                Screen::Loading => view! { <p class="rw-loading" role="status">{move || env.t().loading}</p> }.into_any(),
+                Screen::Lookup(message) => view! { <Lookup env message on_found=move || open() /> }.into_any(),
+                Screen::Failed(message) => view! {
+                    <div class="rw-error" role="alert">
+                        <p>{message}</p>
+                        <button type="button" on:click=move |_| open()>{move || env.t().retry}</button>
+                    </div>
+                }.into_any(),
+                Screen::Order(loaded) => view! {
+                    <OrderScreen env loaded on_open=show_request on_reload=move || open() />
+                }.into_any(),
+                Screen::Request(loaded, request) => view! {
+                    <RequestScreen env loaded=loaded request=*request on_back=move || open() />
+                }.into_any(),
+            }}
+        </div>
+    }
+}
+
+/// Loads the order view into a screen; an expired session goes back to the lookup form (or, for
+/// a link, to a retry that opens a fresh session).
+async fn load_order(env: Env, has_token: bool) -> Screen {
+    match env.api.order().await {
+        Ok(response) => match Loaded::new(response, dom::browser_now()) {
+            Ok(loaded) => Screen::Order(Arc::new(loaded)),
+            Err(error) => Screen::Failed(messages::input_error(&error, env.lang.get_untracked())),
+        },
+        Err(ApiError::Server { status: 401, .. }) if !has_token => {
+            env.api.forget_session();
+            Screen::Lookup(Some(
+                texts(env.lang.get_untracked()).session_expired.to_owned(),
+            ))
+        }
+        Err(error) => {
+            if error.code() == Some("session_invalid") {
+                env.api.forget_session();
+            }
+            Screen::Failed(env.error_text(&error))
+        }
+    }
+}
+
+#[component]
+fn Lookup(
+    env: Env,
+    message: Option<String>,
+    on_found: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let number = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(message);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if busy.get_untracked() {
+            return;
+        }
+        let (n, e) = (number.get_untracked(), email.get_untracked());
+        if n.trim().is_empty() || e.trim().is_empty() {
+            error.set(Some(env.t().lookup_missing.to_owned()));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            match env.api.open_with_lookup(n.trim(), e.trim()).await {
+                Ok(()) => on_found(),
+                Err(e) => error.set(Some(env.error_text(&e))),
+            }
+            busy.set(false);
+        });
+    };
+    view! {
+        <form class="rw-card rw-lookup" on:submit=submit novalidate>
+            <h3>{move || env.t().lookup_title}</h3>
+            <p class="rw-muted">{move || env.t().lookup_intro}</p>
+            <label class="rw-field">
+                <span>{move || env.t().order_number}</span>
+                <input name="order_number" autocomplete="off" required
+                    prop:value=move || number.get()
+                    on:input=move |ev| number.set(event_target_value(&ev)) />
+            </label>
+            <label class="rw-field">
+                <span>{move || env.t().email}</span>
+                <input name="email" type="email" autocomplete="email" inputmode="email" required
+                    prop:value=move || email.get()
+                    on:input=move |ev| email.set(event_target_value(&ev)) />
+            </label>
+            <Show when=move || error.get().is_some()>
+                <p class="rw-error" role="alert">{move || error.get()}</p>
+            </Show>
+            <button type="submit" class="rw-primary" disabled=move || busy.get()>
+                {move || if busy.get() { env.t().finding } else { env.t().find_order }}
+            </button>
+        </form>
+    }
+}
+
+#[component]
+fn OrderScreen(
+    env: Env,
+    loaded: Arc<Loaded>,
+    on_open: impl Fn(Arc<Loaded>, RequestView) + Copy + Send + Sync + 'static,
+    on_reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let order = &loaded.order;
+    let currency = order.currency();
+    let number = order.number().to_owned();
+    let paid = order.total_paid().amount();
+    let delivery = loaded.delivery();
+    let requests = loaded.requests.clone();
+    let for_list = loaded.clone();
+    let opening = RwSignal::new(None::<String>);
+    let list_error = RwSignal::new(None::<String>);
+    let open_request = move |loaded: Arc<Loaded>, id: String| {
+        opening.set(Some(id.clone()));
+        spawn_local(async move {
+            match env.api.request(&id).await {
+                Ok(view) => on_open(loaded, view),
+                Err(e) => list_error.set(Some(env.error_text(&e))),
+            }
+            opening.set(None);
+        });
+    };
+    view! {
+        <section class="rw-card rw-order">
+            <div class="rw-order-head">
+                <div>
+                    <span class="rw-muted">{move || env.t().order}</span>
+                    " "
+                    <strong class="rw-order-number">{number}</strong>
+                </div>
+                <span class=move || format!("rw-badge rw-{}", match delivery { Delivery::NotShipped => "pending", Delivery::InTransit => "transit", Delivery::Delivered => "ok" })>
+                    {move || match delivery {
+                        Delivery::NotShipped => env.t().not_shipped,
+                        Delivery::InTransit => env.t().in_transit,
+                        Delivery::Delivered => env.t().delivered,
+                    }}
+                </span>
+            </div>
+            <p class="rw-muted">
+                {move || env.t().paid} " "
+                <strong>{move || messages::format_money(paid, currency, env.lang.get())}</strong>
+            </p>
+        </section>
+        <Show when={let has = !requests.is_empty(); move || has}>
+            <section class="rw-card rw-requests">
+                <h3>{move || env.t().your_requests}</h3>
+                <ul>
+                    {requests.iter().map(|r| {
+                        let id = r.id.clone();
+                        let state = r.state;
+                        let kind = r.kind;
+                        let total = r.quote.total;
+                        let loaded = for_list.clone();
+                        let money = for_list.clone();
+                        let busy_id = id.clone();
+                        view! {
+                            <li class="rw-request-item" data-request=r.number.clone()>
+                                <span class="rw-request-number">{r.number.clone()}</span>
+                                <span>{move || messages::kind_label(kind, env.lang.get())}</span>
+                                <span>{move || money.money(total, env.lang.get())}</span>
+                                <span class=format!("rw-badge rw-state-{}", state.code())>{move || messages::state_label(state, env.lang.get())}</span>
+                                <button type="button" class="rw-link"
+                                    disabled=move || opening.get().as_deref() == Some(busy_id.as_str())
+                                    on:click=move |_| open_request(loaded.clone(), id.clone())>
+                                    {move || env.t().view}
+                                </button>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                <Show when=move || list_error.get().is_some()>
+                    <p class="rw-error" role="alert">{move || list_error.get()}</p>
+                </Show>
+            </section>
+        </Show>
+        <RequestForm env loaded=loaded.clone()
+            submit=crate::form::api_submit(env)
+            on_submitted=move |view: RequestView| on_open(loaded.clone(), view)
+            on_reload />
+    }
+}

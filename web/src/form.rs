@@ -1,0 +1,549 @@
+//! The request form: kind, reason, lines, details and evidence, with the live quote beside them.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use refund_core::messages::{self, Lang};
+use refund_core::{Outcome, Quote, RequestKind};
+use wasm_bindgen::JsCast;
+
+use crate::api::ApiError;
+use crate::app::Env;
+use crate::dom;
+use crate::model::{self, Draft, FileProblem, LiveQuote, Loaded, RequestView, Submission};
+
+pub type SubmitFuture = Pin<Box<dyn Future<Output = Result<RequestView, ApiError>>>>;
+/// How the form sends a submission; the real one posts to the API, tests count calls.
+pub type SubmitFn = Rc<dyn Fn(Submission, String) -> SubmitFuture>;
+
+pub fn api_submit(env: Env) -> SubmitFn {
+    Rc::new(move |body, key| Box::pin(async move { env.api.submit(&body, &key).await }))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Editing,
+    Sending,
+    /// The network failed mid-submit: the request may or may not be recorded. A retry reuses the
+    /// idempotency key, so it is recorded once either way.
+    Unconfirmed,
+    /// The server computed another total (the order or policy changed since the page loaded).
+    Stale(Box<Quote>),
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+enum UploadState {
+    Uploading(u32),
+    Done(String),
+    Failed(String),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Upload {
+    local: u32,
+    name: String,
+    preview: Option<String>,
+    state: UploadState,
+}
+
+#[component]
+pub fn RequestForm(
+    env: Env,
+    loaded: Arc<Loaded>,
+    submit: SubmitFn,
+    on_submitted: impl Fn(RequestView) + 'static,
+    on_reload: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let storage_key = StoredValue::new(model::draft_key(
+        &env.merchant.get_value(),
+        loaded.order.number(),
+    ));
+    let initial =
+        dom::load::<Draft>(&storage_key.get_value()).unwrap_or_else(|| Draft::for_order(&loaded));
+    let uploads = RwSignal::new(
+        initial
+            .evidence
+            .iter()
+            .enumerate()
+            .map(|(i, id)| Upload {
+                local: u32::try_from(i).unwrap_or(0),
+                name: id.clone(),
+                preview: None,
+                state: UploadState::Done(id.clone()),
+            })
+            .collect::<Vec<_>>(),
+    );
+    let draft = RwSignal::new(initial);
+    let phase = RwSignal::new(Phase::Editing);
+    let files = StoredValue::new_local(Vec::<(u32, web_sys::File)>::new());
+    let submit = StoredValue::new_local(submit);
+    let on_submitted = StoredValue::new_local(Rc::new(on_submitted) as Rc<dyn Fn(RequestView)>);
+    let data = StoredValue::new(loaded.clone());
+    let lang = env.lang;
+
+    let now = move || data.with_value(|l| l.clock.now(dom::browser_now()));
+    let rows = Memo::new(move |_| data.with_value(|l| l.rows(&draft.get(), now(), lang.get())));
+    let live = Memo::new(move |_| data.with_value(|l| l.quote(&draft.get(), now())));
+    Effect::new(move |_| draft.with(|d| storage_key.with_value(|key| dom::save(key, d))));
+
+    let pending_uploads = move || {
+        uploads.with(|u| {
+            u.iter()
+                .any(|u| matches!(u.state, UploadState::Uploading(_)))
+        })
+    };
+
+    let send = move |seen: Quote| {
+        if phase.get_untracked() == Phase::Sending {
+            return;
+        }
+        if pending_uploads() {
+            phase.set(Phase::Failed(env.t().wait_uploads.to_owned()));
+            return;
+        }
+        let Some(body) = data.with_value(|l| l.submission(&draft.get_untracked(), now(), &seen))
+        else {
+            return;
+        };
+        let mut key = String::new();
+        draft.update(|d| key = d.key_for_submit(dom::random_key));
+        phase.set(Phase::Sending);
+        let storage_key = storage_key.get_value();
+        spawn_local(async move {
+            let answer = submit.with_value(|f| f(body, key)).await;
+            match answer {
+                Ok(view) => {
+                    dom::forget(&storage_key);
+                    env.emit(
+                        "refund-submitted",
+                        serde_json::json!({
+                            "request_id": view.id, "number": view.number, "state": view.state,
+                            "total": view.quote.total, "currency": view.quote.currency,
+                        }),
+                    );
+                    phase.set(Phase::Editing);
+                    on_submitted.with_value(|f| f(view));
+                }
+                Err(ApiError::Network) => phase.set(Phase::Unconfirmed),
+                Err(ApiError::Server { code, .. }) if code == "idempotency_key_in_progress" => {
+                    phase.set(Phase::Unconfirmed)
+                }
+                Err(ApiError::Server {
+                    code,
+                    quote: Some(quote),
+                    ..
+                }) if code == "stale_quote" => phase.set(Phase::Stale(quote)),
+                Err(ApiError::Server { code, .. }) if code == "idempotency_key_reused" => {
+                    // An earlier attempt with this key was recorded with other choices: show
+                    // the order as it now is rather than sending a second request.
+                    dom::forget(&storage_key);
+                    on_reload();
+                }
+                Err(error) => phase.set(Phase::Failed(env.error_text(&error))),
+            }
+        });
+    };
+    let on_send = move |_| {
+        if let LiveQuote::Ready(quote) = live.get_untracked()
+            && quote.outcome != Outcome::Ineligible
+        {
+            send(*quote);
+        }
+    };
+
+    let kinds = loaded.kinds();
+    let no_kinds = kinds.is_empty();
+    let nothing_left = rows.with_untracked(|r| r.iter().all(|row| row.available == 0));
+    let line_ids: Vec<String> =
+        rows.with_untracked(|r| r.iter().map(|row| row.id.clone()).collect());
+
+    if nothing_left {
+        return view! { <p class="rw-card rw-empty">{move || env.t().nothing_left}</p> }.into_any();
+    }
+    view! {
+        <form class="rw-form" on:submit=|ev| ev.prevent_default() novalidate>
+            <fieldset class="rw-card">
+                <legend>{move || env.t().step_kind}</legend>
+                <Show when=move || !no_kinds>
+                    <div class="rw-kinds" role="radiogroup">
+                        {kinds.iter().map(|&kind| view! {
+                            <label class="rw-choice">
+                                <input type="radio" name="kind" value=kind.code()
+                                    prop:checked=move || draft.with(|d| d.kind == Some(kind))
+                                    on:change=move |_| draft.update(|d| d.kind = Some(kind)) />
+                                <span>{move || messages::kind_label(kind, lang.get())}</span>
+                            </label>
+                        }).collect_view()}
+                    </div>
+                </Show>
+                <Show when=move || no_kinds>
+                    <p class="rw-muted">{move || env.t().no_kinds}</p>
+                </Show>
+            </fieldset>
+
+            <fieldset class="rw-card">
+                <legend>{move || env.t().step_reason}</legend>
+                <label class="rw-field">
+                    <span class="rw-sr">{move || env.t().step_reason}</span>
+                    <select name="reason"
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            let reason = refund_core::Reason::ALL.into_iter().find(|r| r.code() == value);
+                            draft.update(|d| d.reason = reason);
+                        }>
+                        <option value="" selected=move || draft.with(|d| d.reason.is_none())>{move || env.t().choose_reason}</option>
+                        {move || data.with_value(|l| l.reasons(lang.get())).into_iter().map(|(reason, label)| view! {
+                            <option value=reason.code() selected=move || draft.with(|d| d.reason == Some(reason))>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+            </fieldset>
+
+            <fieldset class="rw-card">
+                <legend>{move || env.t().step_items}</legend>
+                <ul class="rw-lines">
+                    {line_ids.into_iter().map(|id| view! { <LineItem env rows draft id /> }).collect_view()}
+                </ul>
+            </fieldset>
+
+            <fieldset class="rw-card">
+                <legend>{move || env.t().step_details}</legend>
+                <label class="rw-field">
+                    <span>{move || env.t().note}</span>
+                    <textarea name="note" rows="3" maxlength="500"
+                        placeholder=move || env.t().note_placeholder
+                        prop:value=move || draft.with(|d| d.note.clone())
+                        on:input=move |ev| draft.update(|d| d.note = event_target_value(&ev))></textarea>
+                </label>
+                <Evidence env draft uploads files needed=Signal::derive(move || data.with_value(|l| l.evidence_needed(&draft.get()))) />
+                <Show when=move || data.with_value(|l| l.needs_intact(&draft.get()))>
+                    <label class="rw-check">
+                        <input type="checkbox" name="goods_intact"
+                            prop:checked=move || draft.with(|d| d.goods_intact)
+                            on:change=move |ev| draft.update(|d| d.goods_intact = event_target_checked(&ev)) />
+                        <span>{move || env.t().intact}</span>
+                    </label>
+                </Show>
+            </fieldset>
+
+            <section class="rw-card rw-summary" aria-live="polite" aria-atomic="true">
+                <h3>{move || env.t().summary}</h3>
+                {move || summary(env, data, live.get())}
+            </section>
+
+            {move || match phase.get() {
+                Phase::Unconfirmed => view! { <p class="rw-error" role="alert">{env.t().submit_unconfirmed}</p> }.into_any(),
+                Phase::Failed(message) => view! { <p class="rw-error" role="alert">{message}</p> }.into_any(),
+                Phase::Stale(quote) => {
+                    let fresh = (*quote).clone();
+                    let total = data.with_value(|l| l.money(quote.total, lang.get()));
+                    view! {
+                        <div class="rw-stale" role="alert">
+                            <strong>{env.t().stale_title}</strong>
+                            <p>{env.t().total} " " <strong class="rw-stale-total">{total}</strong></p>
+                            <button type="button" class="rw-primary rw-confirm" on:click=move |_| {
+                                phase.set(Phase::Editing);
+                                send(fresh.clone());
+                            }>{env.t().confirm_new_amount}</button>
+                        </div>
+                    }.into_any()
+                }
+                Phase::Editing | Phase::Sending => ().into_any(),
+            }}
+
+            <button type="button" class="rw-primary rw-submit"
+                disabled=move || phase.get() == Phase::Sending
+                    || matches!(phase.get(), Phase::Stale(_))
+                    || !matches!(live.get(), LiveQuote::Ready(ref q) if q.outcome != Outcome::Ineligible)
+                on:click=on_send>
+                {move || match phase.get() {
+                    Phase::Sending => env.t().submitting,
+                    Phase::Unconfirmed => env.t().retry,
+                    _ => env.t().submit,
+                }}
+            </button>
+        </form>
+    }
+    .into_any()
+}
+
+#[component]
+fn LineItem(
+    env: Env,
+    rows: Memo<Vec<model::LineRow>>,
+    draft: RwSignal<Draft>,
+    id: String,
+) -> impl IntoView {
+    let key = id.clone();
+    let row = Memo::new(move |_| rows.with(|rs| rs.iter().find(|r| r.id == key).cloned()));
+    let field = |f: fn(&model::LineRow) -> String| {
+        move || row.with(|r| r.as_ref().map(f).unwrap_or_default())
+    };
+    let selectable = move || row.with(|r| r.as_ref().is_some_and(|r| r.selectable));
+    let chosen = move || row.with(|r| r.as_ref().map_or(0, |r| r.chosen));
+    let available = move || row.with(|r| r.as_ref().map_or(0, |r| r.available));
+    let line = StoredValue::new(id.clone());
+    let set = move |quantity: u32| {
+        let available = available();
+        line.with_value(|line| draft.update(|d| d.set_quantity(line, quantity, available)));
+    };
+    let title = field(|r| r.title.clone());
+    let input_id = format!("rw-qty-{id}");
+    view! {
+        <li class="rw-line" data-line=id.clone()
+            class:rw-disabled=move || !selectable()
+            class:rw-selected=move || { chosen() > 0 }>
+            <div class="rw-line-info">
+                <strong class="rw-line-title">{title}</strong>
+                <Show when=move || row.with(|r| r.as_ref().is_some_and(|r| r.gift))>
+                    <span class="rw-badge">{move || env.t().gift}</span>
+                </Show>
+                <span class="rw-muted rw-line-meta">
+                    {field(|r| r.sku.clone())} " · " {field(|r| r.unit_price.clone())}
+                    " · " {move || env.t().ordered} " " {move || row.with(|r| r.as_ref().map_or(0, |r| r.ordered))}
+                    " · " {move || env.t().left} " " {available}
+                </span>
+                <ul class=move || format!("rw-codes rw-{}", row.with(|r| r.as_ref().map_or("eligible", |r| outcome_class(r.outcome))))>
+                    {move || row.with(|r| r.as_ref().map(|r| r.messages.clone()).unwrap_or_default())
+                        .into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
+                </ul>
+            </div>
+            <div class="rw-stepper" role="group" aria-label=move || format!("{}: {}", env.t().quantity, title())>
+                <button type="button" class="rw-dec"
+                    aria-label=move || format!("{}: {}", env.t().decrease, title())
+                    disabled=move || !selectable() || chosen() == 0
+                    on:click=move |_| set(chosen().saturating_sub(1))>"−"</button>
+                <label class="rw-sr" for=input_id.clone()>{move || format!("{}: {}", env.t().quantity, title())}</label>
+                <input id=input_id type="number" inputmode="numeric" min="0" class="rw-qty"
+                    max=move || available().to_string()
+                    disabled=move || !selectable()
+                    prop:value=move || chosen().to_string()
+                    on:change=move |ev| set(event_target_value(&ev).trim().parse().unwrap_or(0)) />
+                <button type="button" class="rw-inc"
+                    aria-label=move || format!("{}: {}", env.t().increase, title())
+                    disabled=move || { !selectable() || chosen() >= available() }
+                    on:click=move |_| set(chosen() + 1)>"+"</button>
+            </div>
+        </li>
+    }
+}
+
+fn outcome_class(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Eligible => "eligible",
+        Outcome::NeedsReview => "review",
+        Outcome::Ineligible => "ineligible",
+    }
+}
+
+/// The live quote panel: guidance until the draft is complete, then every component explained.
+fn summary(env: Env, data: StoredValue<Arc<Loaded>>, live: LiveQuote) -> AnyView {
+    let t = env.t();
+    let lang = env.lang.get();
+    match live {
+        LiveQuote::NeedKind => view! { <p class="rw-muted rw-hint">{t.need_kind}</p> }.into_any(),
+        LiveQuote::NeedReason => {
+            view! { <p class="rw-muted rw-hint">{t.need_reason}</p> }.into_any()
+        }
+        LiveQuote::NeedLines => view! { <p class="rw-muted rw-hint">{t.need_lines}</p> }.into_any(),
+        LiveQuote::Invalid(error) => {
+            view! { <p class="rw-error">{messages::input_error(&error, lang)}</p> }.into_any()
+        }
+        LiveQuote::Ready(quote) => breakdown_view(env, &data.get_value(), &quote, lang),
+    }
+}
+
+/// One quote explained: the components, the total, the split, and the verdict with its reasons.
+pub fn breakdown_view(env: Env, loaded: &Loaded, quote: &Quote, lang: Lang) -> AnyView {
+    let t = env.t();
+    let b = loaded.breakdown(quote, lang);
+    let outcome = b.outcome;
+    let show_money = quote.kind != RequestKind::Exchange;
+    view! {
+        <div class="rw-breakdown">
+            <p class=format!("rw-verdict rw-{}", outcome_class(outcome))>{messages::outcome_label(outcome, lang)}</p>
+            <ul class="rw-notes">
+                {b.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            </ul>
+            <Show when=move || show_money>
+            <dl class="rw-components">
+                {b.rows.iter().map(|row| view! {
+                    <div class="rw-component" data-code=row.code>
+                        <dt>{row.label.clone()}<small>{row.explanation.clone()}</small></dt>
+                        <dd class:rw-negative=row.negative>{row.amount.clone()}</dd>
+                    </div>
+                }).collect_view()}
+            </dl>
+            <p class="rw-total-line">
+                <span>{t.total}</span>
+                <strong class="rw-total">{b.total.clone()}</strong>
+            </p>
+            <ul class="rw-split">
+                {b.split.iter().map(|s| view! {
+                    <li>
+                        <span>{t.refunded_to} " · " {s.method.clone()}
+                            {s.in_kind.then(|| format!(" ({})", t.in_kind))}</span>
+                        <span class="rw-split-amount">{s.amount.clone()}</span>
+                    </li>
+                }).collect_view()}
+            </ul>
+            </Show>
+        </div>
+    }
+    .into_any()
+}
+
+#[component]
+fn Evidence(
+    env: Env,
+    draft: RwSignal<Draft>,
+    uploads: RwSignal<Vec<Upload>>,
+    files: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
+    needed: Signal<Option<u32>>,
+) -> impl IntoView {
+    let problem = RwSignal::new(None::<FileProblem>);
+    let next_local = StoredValue::new(1000u32);
+    let start = move |local: u32| {
+        let Some(file) =
+            files.with_value(|f| f.iter().find(|(l, _)| *l == local).map(|(_, f)| f.clone()))
+        else {
+            return;
+        };
+        set_state(uploads, local, UploadState::Uploading(0));
+        spawn_local(async move {
+            let result = env
+                .api
+                .upload(&file, move |pct| {
+                    set_state(uploads, local, UploadState::Uploading(pct.min(99)))
+                })
+                .await;
+            match result {
+                Ok(id) => {
+                    set_state(uploads, local, UploadState::Done(id.clone()));
+                    draft.update(|d| d.evidence.push(id));
+                }
+                Err(error) => {
+                    set_state(uploads, local, UploadState::Failed(env.error_text(&error)))
+                }
+            }
+        });
+    };
+
+    let on_pick = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(list) = input.files() else { return };
+        problem.set(None);
+        for i in 0..list.length() {
+            let Some(file) = list.get(i) else { continue };
+            let count = uploads.with_untracked(Vec::len);
+            if let Err(p) = model::check_file(&file.type_(), file.size(), count) {
+                problem.set(Some(p));
+                continue;
+            }
+            let local = next_local.get_value();
+            next_local.set_value(local + 1);
+            let preview = web_sys::Url::create_object_url_with_blob(&file).ok();
+            uploads.update(|u| {
+                u.push(Upload {
+                    local,
+                    name: file.name(),
+                    preview,
+                    state: UploadState::Uploading(0),
+                })
+            });
+            files.update_value(|f| f.push((local, file)));
+            start(local);
+        }
+        input.set_value("");
+    };
+
+    let remove = move |local: u32| {
+        let mut removed = None;
+        uploads.update(|u| {
+            if let Some(pos) = u.iter().position(|x| x.local == local) {
+                removed = Some(u.remove(pos));
+            }
+        });
+        if let Some(upload) = removed {
+            if let Some(url) = &upload.preview {
+                let _ = web_sys::Url::revoke_object_url(url);
+            }
+            if let UploadState::Done(id) = upload.state {
+                draft.update(|d| d.evidence.retain(|e| *e != id));
+            }
+        }
+        files.update_value(|f| f.retain(|(l, _)| *l != local));
+    };
+
+    view! {
+        <div class="rw-evidence">
+            <span class="rw-label">{move || env.t().photos}</span>
+            <Show when=move || needed.get().is_some()>
+                <p class="rw-required">{move || format!("{} ({})", env.t().photos_required, needed.get().unwrap_or(1))}</p>
+            </Show>
+            <ul class="rw-thumbs">
+                <For each=move || uploads.get() key=|u| (u.local, format!("{:?}", u.state)) let:upload>
+                    {
+                        let local = upload.local;
+                        let name = upload.name.clone();
+                        let failed = matches!(upload.state, UploadState::Failed(_));
+                        view! {
+                            <li class="rw-thumb" class:rw-failed=failed>
+                                {match upload.preview.clone() {
+                                    Some(src) => view! { <img src=src alt=name.clone() /> }.into_any(),
+                                    None => view! { <span class="rw-thumb-placeholder" aria-hidden="true">"🖼"</span> }.into_any(),
+                                }}
+                                <span class="rw-thumb-state">
+                                    {match upload.state.clone() {
+                                        UploadState::Uploading(pct) => view! {
+                                            <progress max="100" value=pct.to_string() aria-label=move || env.t().uploading></progress>
+                                        }.into_any(),
+                                        UploadState::Done(_) => view! { <span>{move || env.t().uploaded}</span> }.into_any(),
+                                        UploadState::Failed(message) => view! {
+                                            <span role="alert">{move || env.t().upload_failed} ": " {message.clone()}</span>
+                                            <button type="button" class="rw-link" on:click=move |_| start(local)>{move || env.t().retry}</button>
+                                        }.into_any(),
+                                    }}
+                                </span>
+                                <button type="button" class="rw-remove"
+                                    aria-label=move || format!("{}: {}", env.t().remove, name)
+                                    on:click=move |_| remove(local)>"×"</button>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            <label class="rw-add-photos">
+                <span>{move || env.t().add_photos}</span>
+                <input type="file" accept=model::IMAGE_TYPES.join(",") multiple on:change=on_pick />
+            </label>
+            <small class="rw-muted">{move || env.t().photos_hint}</small>
+            <Show when=move || problem.get().is_some()>
+                <p class="rw-error" role="alert">{move || match problem.get() {
+                    Some(FileProblem::NotAnImage) => env.t().not_an_image,
+                    Some(FileProblem::TooLarge) => env.t().too_large,
+                    Some(FileProblem::TooMany) => env.t().too_many,
+                    None => "",
+                }}</p>
+            </Show>
+        </div>
+    }
+}
+
+fn set_state(uploads: RwSignal<Vec<Upload>>, local: u32, state: UploadState) {
+    uploads.update(|u| {
+        if let Some(upload) = u.iter_mut().find(|x| x.local == local) {
+            upload.state = state;
+        }
+    });
+}

@@ -1,0 +1,538 @@
+//! What the widget knows and decides, free of the DOM, so it is unit-tested natively.
+//!
+//! The server's order view is parsed once into [`Loaded`] (checked domain types from the core);
+//! the shopper's choices are a serialisable [`Draft`]. Everything the form shows (which kinds and
+//! reasons are offered, each line's status, the live quote and its explanation) is a pure
+//! function of those two and the server-aligned clock, computed by the same core the server uses.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use refund_core::messages::{self, Lang};
+use refund_core::wire::{
+    DecimalStr, LedgerWire, OrderWire, PolicyWire, RequestLineWire, RequestWire,
+};
+use refund_core::{
+    Actor, Code, Context, DeadlineKind, InputError, Ledger, Line, LineIndex, Order, Outcome,
+    Policy, Quote, Reason, RefundRequest, RequestKind, State, line_codes, outcome_of, quote,
+};
+use serde::{Deserialize, Serialize};
+
+/// Evidence images: what the server accepts, checked before uploading.
+pub const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
+pub const MAX_IMAGE_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
+pub const MAX_IMAGES: usize = 9;
+
+/// `GET /order`: everything needed to quote locally.
+#[derive(Clone, Debug, Deserialize)]
+pub struct OrderResponse {
+    pub order: OrderWire,
+    pub policy: PolicyWire,
+    pub ledger: LedgerWire,
+    pub recent_requests: u32,
+    pub server_time: DateTime<Utc>,
+    pub requests: Vec<RequestView>,
+}
+
+/// A recorded request as the server shows it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RequestView {
+    pub id: String,
+    pub number: String,
+    pub kind: RequestKind,
+    pub reason: Reason,
+    pub state: State,
+    pub quote: Quote,
+    pub submitted_at: DateTime<Utc>,
+    pub deadline: Option<DeadlineView>,
+    #[serde(default)]
+    pub carrier: Option<String>,
+    #[serde(default)]
+    pub tracking_number: Option<String>,
+    #[serde(default)]
+    pub reject_reason: Option<String>,
+    #[serde(default)]
+    pub history: Vec<HistoryEvent>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct DeadlineView {
+    pub kind: DeadlineKind,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct HistoryEvent {
+    pub actor: Actor,
+    pub after: State,
+    pub at: DateTime<Utc>,
+}
+
+impl RequestView {
+    /// The shopper may cancel until the merchant (or a rule) decides.
+    pub fn can_cancel(&self) -> bool {
+        self.state == State::Submitted
+    }
+
+    /// Goods go back once the request is approved, for the kinds that send goods back.
+    pub fn awaits_shipment(&self) -> bool {
+        self.state == State::Approved && self.kind.returns_goods()
+    }
+}
+
+/// The server's clock as seen from the browser: the core judges windows at the server's "now",
+/// so a shopper whose phone clock is wrong still sees what the server will decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerClock {
+    offset: TimeDelta,
+}
+
+impl ServerClock {
+    pub fn new(server_time: DateTime<Utc>, local_now: DateTime<Utc>) -> ServerClock {
+        ServerClock {
+            offset: server_time - local_now,
+        }
+    }
+
+    pub fn now(self, local_now: DateTime<Utc>) -> DateTime<Utc> {
+        local_now + self.offset
+    }
+}
+
+/// The order view parsed into the core's checked types.
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    pub order: Order,
+    pub policy: Policy,
+    pub ledger: Ledger,
+    pub recent_requests: u32,
+    pub requests: Vec<RequestView>,
+    pub clock: ServerClock,
+}
+
+impl Loaded {
+    pub fn new(response: OrderResponse, local_now: DateTime<Utc>) -> Result<Loaded, InputError> {
+        let order = Order::new(&response.order)?;
+        let policy = Policy::new(&response.policy)?;
+        let ledger = Ledger::from_wire(&order, &response.ledger)?;
+        let mut requests = response.requests;
+        requests.sort_by_key(|r| std::cmp::Reverse(r.submitted_at));
+        Ok(Loaded {
+            order,
+            policy,
+            ledger,
+            recent_requests: response.recent_requests,
+            requests,
+            clock: ServerClock::new(response.server_time, local_now),
+        })
+    }
+
+    /// The kinds the policy enables and the order's state allows: goods can only travel back
+    /// once they have arrived.
+    pub fn kinds(&self) -> Vec<RequestKind> {
+        RequestKind::ALL
+            .into_iter()
+            .filter(|&kind| self.policy.kind_enabled(kind))
+            .filter(|kind| !kind.returns_goods() || self.order.delivered_at().is_some())
+            .collect()
+    }
+
+    /// The reasons the merchant enables, with their (possibly renamed) labels.
+    pub fn reasons(&self, lang: Lang) -> Vec<(Reason, String)> {
+        Reason::ALL
+            .into_iter()
+            .filter(|&reason| self.policy.reason_enabled(reason))
+            .map(|reason| (reason, self.reason_label(reason, lang)))
+            .collect()
+    }
+
+    pub fn reason_label(&self, reason: Reason, lang: Lang) -> String {
+        self.policy
+            .reason_label(reason, lang)
+            .unwrap_or_else(|| messages::reason_label(reason, lang))
+            .to_owned()
+    }
+
+    pub fn money(&self, amount: DecimalStr, lang: Lang) -> String {
+        messages::format_money(amount.0, self.order.currency(), lang)
+    }
+
+    pub fn delivery(&self) -> Delivery {
+        if self.order.delivered_at().is_some() {
+            Delivery::Delivered
+        } else if self.order.shipped_at().is_some() {
+            Delivery::InTransit
+        } else {
+            Delivery::NotShipped
+        }
+    }
+
+    fn lines(&self) -> impl Iterator<Item = (LineIndex, &Line)> {
+        self.order
+            .line_indices()
+            .filter_map(|index| Some((index, self.order.get_line(index)?)))
+    }
+
+    /// Each line with what is left of it and whether it can be chosen for this draft now.
+    pub fn rows(&self, draft: &Draft, now: DateTime<Utc>, lang: Lang) -> Vec<LineRow> {
+        let kind = draft.kind.or_else(|| self.kinds().first().copied());
+        self.lines()
+            .map(|(index, line)| {
+                let available = self.ledger.available(&self.order, index);
+                let wanted = draft.quantity(line.id());
+                let probe = wanted.clamp(1, available.max(1));
+                let codes = match kind {
+                    Some(kind) => self.line_verdict(kind, draft.reason, index, probe, now),
+                    None => vec![Code::KindDisabled {
+                        kind: RequestKind::RefundOnly,
+                    }],
+                };
+                let outcome = outcome_of(&codes);
+                let selectable = available > 0 && outcome != Outcome::Ineligible;
+                let currency = self.order.currency();
+                LineRow {
+                    id: line.id().to_owned(),
+                    title: line.title().to_owned(),
+                    sku: line.sku().to_owned(),
+                    unit_price: messages::format_money(line.unit_price().amount(), currency, lang),
+                    ordered: line.quantity(),
+                    available,
+                    chosen: if selectable { wanted.min(available) } else { 0 },
+                    outcome,
+                    messages: codes
+                        .iter()
+                        .map(|code| messages::code_message(code, lang, currency))
+                        .collect(),
+                    selectable,
+                    gift: line.is_gift(),
+                }
+            })
+            .collect()
+    }
+
+    /// A line's codes for one reason, or, before a reason is chosen, for the reason that treats
+    /// it best: the shopper sees whether *some* reason would let it go back.
+    fn line_verdict(
+        &self,
+        kind: RequestKind,
+        reason: Option<Reason>,
+        index: LineIndex,
+        quantity: u32,
+        now: DateTime<Utc>,
+    ) -> Vec<Code> {
+        let codes_for = |reason| {
+            line_codes(
+                &self.order,
+                &self.policy,
+                &self.ledger,
+                kind,
+                reason,
+                index,
+                quantity,
+                now,
+            )
+        };
+        match reason {
+            Some(reason) => codes_for(reason),
+            None => Reason::ALL
+                .into_iter()
+                .filter(|&reason| self.policy.reason_enabled(reason))
+                .map(codes_for)
+                .min_by_key(|codes| outcome_of(codes))
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The request the draft describes: only lines that can be chosen, at most what is left.
+    pub fn request_wire(&self, draft: &Draft, now: DateTime<Utc>) -> Option<RequestWire> {
+        let kind = draft.kind?;
+        let reason = draft.reason?;
+        let lines: Vec<RequestLineWire> = self
+            .rows(draft, now, Lang::En)
+            .into_iter()
+            .filter(|row| row.chosen > 0)
+            .map(|row| RequestLineWire {
+                line_id: row.id,
+                quantity: row.chosen,
+            })
+            .collect();
+        (!lines.is_empty()).then(|| RequestWire {
+            kind,
+            reason,
+            lines,
+            note: draft.note.trim().to_owned(),
+            evidence_files: u32::try_from(draft.evidence.len()).unwrap_or(u32::MAX),
+            goods_intact: draft.goods_intact,
+        })
+    }
+
+    /// The live quote, computed in the browser by the same core as the server.
+    pub fn quote(&self, draft: &Draft, now: DateTime<Utc>) -> LiveQuote {
+        if draft.kind.is_none() {
+            return LiveQuote::NeedKind;
+        }
+        if draft.reason.is_none() {
+            return LiveQuote::NeedReason;
+        }
+        let Some(wire) = self.request_wire(draft, now) else {
+            return LiveQuote::NeedLines;
+        };
+        let context = Context {
+            now,
+            recent_requests: self.recent_requests,
+        };
+        match RefundRequest::new(&self.order, &wire)
+            .and_then(|request| quote(&self.order, &self.policy, &self.ledger, &request, context))
+        {
+            Ok(quote) => LiveQuote::Ready(Box::new(quote)),
+            Err(error) => LiveQuote::Invalid(error),
+        }
+    }
+
+    /// The body to submit for a quote the shopper has seen.
+    pub fn submission(
+        &self,
+        draft: &Draft,
+        now: DateTime<Utc>,
+        seen: &Quote,
+    ) -> Option<Submission> {
+        let wire = self.request_wire(draft, now)?;
+        Some(Submission {
+            kind: wire.kind,
+            reason: wire.reason,
+            lines: wire.lines,
+            note: wire.note,
+            evidence: draft.evidence.clone(),
+            goods_intact: wire.goods_intact,
+            expected_total: seen.total,
+        })
+    }
+
+    /// Whether the shopper must confirm the goods are intact (商品完好) for this draft.
+    pub fn needs_intact(&self, draft: &Draft) -> bool {
+        matches!((draft.kind, draft.reason), (Some(kind), Some(reason))
+            if kind.returns_goods() && reason.fault() == refund_core::Fault::Shopper)
+    }
+
+    /// How many photos the reason needs, when it needs any.
+    pub fn evidence_needed(&self, draft: &Draft) -> Option<u32> {
+        let (kind, reason) = (draft.kind?, draft.reason?);
+        let unshipped_refund = kind == RequestKind::RefundOnly && self.order.shipped_at().is_none();
+        (self.policy.evidence_required(reason) && !unshipped_refund)
+            .then(|| self.policy.min_evidence_files().max(1))
+    }
+
+    /// The breakdown a shopper reads: one row per component, each with its explanation.
+    pub fn breakdown(&self, quote: &Quote, lang: Lang) -> Breakdown {
+        let currency = self.order.currency();
+        let rows = quote
+            .components
+            .iter()
+            .map(|component| {
+                let amount = component.amount();
+                let label = match component {
+                    refund_core::Component::Item {
+                        line_id, quantity, ..
+                    } => {
+                        let title = self
+                            .order
+                            .line_index(line_id)
+                            .and_then(|i| self.order.get_line(i))
+                            .map_or(line_id.as_str(), Line::title);
+                        format!("{title} × {quantity}")
+                    }
+                    other => crate::texts::component_title(other.name(), lang).to_owned(),
+                };
+                BreakdownRow {
+                    code: component.name(),
+                    label,
+                    explanation: messages::component_message(component, lang, currency),
+                    amount: self.money(amount, lang),
+                    negative: amount.0.is_sign_negative() && !amount.0.is_zero(),
+                }
+            })
+            .collect();
+        Breakdown {
+            rows,
+            total: self.money(quote.total, lang),
+            split: quote
+                .split
+                .iter()
+                .map(|s| SplitRow {
+                    method: messages::method_label(s.method, lang).to_owned(),
+                    amount: self.money(s.amount, lang),
+                    in_kind: s.in_kind,
+                })
+                .collect(),
+            outcome: quote.outcome,
+            notes: quote
+                .codes
+                .iter()
+                .map(|code| messages::code_message(code, lang, currency))
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Delivery {
+    NotShipped,
+    InTransit,
+    Delivered,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct LineRow {
+    pub id: String,
+    pub title: String,
+    pub sku: String,
+    pub unit_price: String,
+    pub ordered: u32,
+    pub available: u32,
+    /// What the draft asks for, shown as 0 while the line cannot be chosen.
+    pub chosen: u32,
+    pub outcome: Outcome,
+    /// Why the line cannot go back, or why it needs review, in the shopper's language.
+    pub messages: Vec<String>,
+    pub selectable: bool,
+    pub gift: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LiveQuote {
+    NeedKind,
+    NeedReason,
+    NeedLines,
+    Ready(Box<Quote>),
+    Invalid(InputError),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Breakdown {
+    pub rows: Vec<BreakdownRow>,
+    pub total: String,
+    pub split: Vec<SplitRow>,
+    pub outcome: Outcome,
+    /// Request-level codes explained: what blocks it, or why a person reviews it.
+    pub notes: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakdownRow {
+    pub code: &'static str,
+    pub label: String,
+    pub explanation: String,
+    pub amount: String,
+    pub negative: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SplitRow {
+    pub method: String,
+    pub amount: String,
+    pub in_kind: bool,
+}
+
+/// The shopper's unsent choices, kept in the browser's storage across a reload.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Draft {
+    pub kind: Option<RequestKind>,
+    pub reason: Option<Reason>,
+    pub quantities: BTreeMap<String, u32>,
+    pub note: String,
+    /// Ids of evidence images already uploaded.
+    pub evidence: Vec<String>,
+    pub goods_intact: bool,
+    /// Generated on the first submit and reused by every retry until the server answers with the
+    /// recorded request, so a submission cut off by the network is never recorded twice.
+    pub idempotency_key: Option<String>,
+}
+
+impl Draft {
+    /// A fresh draft with the first offered kind chosen.
+    pub fn for_order(loaded: &Loaded) -> Draft {
+        Draft {
+            kind: loaded.kinds().first().copied(),
+            ..Draft::default()
+        }
+    }
+
+    pub fn quantity(&self, line_id: &str) -> u32 {
+        self.quantities.get(line_id).copied().unwrap_or(0)
+    }
+
+    /// Sets a line's quantity within `0..=available`.
+    pub fn set_quantity(&mut self, line_id: &str, quantity: u32, available: u32) {
+        let quantity = quantity.min(available);
+        if quantity == 0 {
+            self.quantities.remove(line_id);
+        } else {
+            self.quantities.insert(line_id.to_owned(), quantity);
+        }
+    }
+
+    /// The key for this submission: the one already in use, or `fresh` for a first attempt.
+    pub fn key_for_submit(&mut self, fresh: impl FnOnce() -> String) -> String {
+        self.idempotency_key.get_or_insert_with(fresh).clone()
+    }
+}
+
+/// `POST /requests`: the draft as the server reads it, with the total the shopper saw.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    pub kind: RequestKind,
+    pub reason: Reason,
+    pub lines: Vec<RequestLineWire>,
+    pub note: String,
+    pub evidence: Vec<String>,
+    pub goods_intact: bool,
+    pub expected_total: DecimalStr,
+}
+
+/// Why a chosen file is refused before any upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FileProblem {
+    NotAnImage,
+    TooLarge,
+    TooMany,
+}
+
+pub fn check_file(mime: &str, bytes: f64, already: usize) -> Result<(), FileProblem> {
+    if already >= MAX_IMAGES {
+        Err(FileProblem::TooMany)
+    } else if !IMAGE_TYPES.contains(&mime) {
+        Err(FileProblem::NotAnImage)
+    } else if bytes > MAX_IMAGE_BYTES {
+        Err(FileProblem::TooLarge)
+    } else {
+        Ok(())
+    }
+}
+
+/// Time left on a deadline: `2天 3小时` / `2 d 3 h` beyond a day, `05:07:09` within one.
+pub fn format_remaining(seconds: i64, lang: Lang) -> String {
+    let s = seconds.max(0);
+    let (days, hours, minutes, secs) = (s / 86_400, s / 3_600 % 24, s / 60 % 60, s % 60);
+    if days > 0 {
+        match lang {
+            Lang::ZhCn => format!("{days}天 {hours}小时"),
+            Lang::En => format!("{days} d {hours} h"),
+        }
+    } else {
+        format!("{hours:02}:{minutes:02}:{secs:02}")
+    }
+}
+
+/// A time in the shopper's own offset, in their language.
+pub fn format_time(at: DateTime<Utc>, offset: FixedOffset, lang: Lang) -> String {
+    messages::format_datetime(at.with_timezone(&offset), lang)
+}
+
+/// The storage key for a draft: one per merchant and order.
+pub fn draft_key(merchant: &str, order_number: &str) -> String {
+    format!("refund-widget/v1/{merchant}/{order_number}")
+}
+
+#[cfg(test)]
+mod tests;

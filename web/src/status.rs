@@ -1,0 +1,198 @@
+//! A recorded request: its number, state, timeline, the running deadline counting down, and what
+//! the shopper can do next (cancel before a decision, enter the return shipment after approval).
+
+use std::sync::Arc;
+
+use gloo_timers::callback::Interval;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use refund_core::messages;
+
+use crate::app::Env;
+use crate::dom;
+use crate::form::breakdown_view;
+use crate::model::{self, Loaded, RequestView};
+
+/// How often an open request is re-read while the shopper watches it.
+const POLL_SECONDS: u32 = 15;
+
+#[component]
+pub fn RequestScreen(
+    env: Env,
+    loaded: Arc<Loaded>,
+    request: RequestView,
+    on_back: impl Fn() + Copy + Send + Sync + 'static,
+) -> impl IntoView {
+    let request = RwSignal::new(request);
+    let data = StoredValue::new(loaded);
+    let clock = data.with_value(|l| l.clock);
+    let now = RwSignal::new(clock.now(dom::browser_now()));
+    let busy = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+    let confirming = RwSignal::new(false);
+    let carrier = RwSignal::new(String::new());
+    let tracking = RwSignal::new(String::new());
+    let lang = env.lang;
+
+    let announce = move |view: &RequestView| {
+        env.emit(
+            "refund-status",
+            serde_json::json!({ "request_id": view.id, "number": view.number, "state": view.state }),
+        );
+    };
+    request.with_untracked(announce);
+
+    let refresh = move || {
+        let id = request.with_untracked(|r| r.id.clone());
+        spawn_local(async move {
+            if let Ok(view) = env.api.request(&id).await {
+                if request.with_untracked(|r| r.state != view.state) {
+                    announce(&view);
+                }
+                request.set(view);
+            }
+        });
+    };
+
+    // A one-second tick for the countdown, and a re-read every POLL_SECONDS (and when the
+    // deadline passes) while the request is still open.
+    let ticks = StoredValue::new(0u32);
+    let interval = Interval::new(1_000, move || {
+        now.set(clock.now(dom::browser_now()));
+        let open = request.with_untracked(|r| !r.state.is_final());
+        let due = request.with_untracked(|r| {
+            r.deadline
+                .as_ref()
+                .is_some_and(|d| d.at <= now.get_untracked())
+        });
+        let tick = ticks.get_value().wrapping_add(1);
+        ticks.set_value(tick);
+        if open && (tick.is_multiple_of(POLL_SECONDS) || (due && tick.is_multiple_of(3))) {
+            refresh();
+        }
+    });
+    let interval = StoredValue::new_local(Some(interval));
+    on_cleanup(move || interval.update_value(|i| drop(i.take())));
+
+    let act = move |action: Action| {
+        if busy.get_untracked() {
+            return;
+        }
+        let id = request.with_untracked(|r| r.id.clone());
+        let (c, t) = (carrier.get_untracked(), tracking.get_untracked());
+        if action == Action::Ship && (c.trim().is_empty() || t.trim().is_empty()) {
+            error.set(Some(env.t().ship_missing.to_owned()));
+            return;
+        }
+        busy.set(true);
+        error.set(None);
+        spawn_local(async move {
+            let answer = match action {
+                Action::Cancel => env.api.cancel(&id).await,
+                Action::Ship => env.api.ship(&id, c.trim(), t.trim()).await,
+            };
+            match answer {
+                Ok(view) => {
+                    announce(&view);
+                    request.set(view);
+                    confirming.set(false);
+                }
+                Err(e) => error.set(Some(env.error_text(&e))),
+            }
+            busy.set(false);
+        });
+    };
+
+    let offset = dom::browser_offset();
+    view! {
+        <section class="rw-card rw-status">
+            <p class="rw-muted">{move || env.t().submitted}</p>
+            <p class="rw-number-line">
+                <span>{move || env.t().request_number}</span>
+                <strong class="rw-request-number">{move || request.with(|r| r.number.clone())}</strong>
+            </p>
+            <p>
+                <span class="rw-muted">{move || env.t().status} " "</span>
+                <span class=move || format!("rw-badge rw-state rw-state-{}", request.with(|r| r.state.code()))>
+                    {move || messages::state_label(request.with(|r| r.state), lang.get())}
+                </span>
+            </p>
+            <p class="rw-muted">
+                {move || request.with(|r| format!("{} · {}",
+                    messages::kind_label(r.kind, lang.get()),
+                    data.with_value(|l| l.reason_label(r.reason, lang.get()))))}
+            </p>
+            {move || request.with(|r| r.deadline.clone()).filter(|_| request.with(|r| !r.state.is_final())).map(|d| view! {
+                <div class="rw-deadline" role="timer" aria-live="off">
+                    <span>{move || messages::deadline_label(d.kind, lang.get())}</span>
+                    <strong class="rw-countdown">{move || model::format_remaining((d.at - now.get()).num_seconds(), lang.get())}</strong>
+                </div>
+            })}
+            {move || request.with(|r| r.reject_reason.clone()).map(|reason| view! {
+                <p class="rw-rejected"><strong>{move || env.t().rejected_because} ": "</strong>{reason}</p>
+            })}
+            {move || request.with(|r| r.carrier.clone().zip(r.tracking_number.clone())).map(|(c, t)| view! {
+                <p><span class="rw-muted">{move || env.t().shipped_with} ": "</span>{c} " " {t}</p>
+            })}
+        </section>
+
+        <section class="rw-card">
+            <h3>{move || env.t().summary}</h3>
+            {move || request.with(|r| data.with_value(|l| breakdown_view(env, l, &r.quote, lang.get())))}
+        </section>
+
+        <section class="rw-card">
+            <h3>{move || env.t().timeline}</h3>
+            <ol class="rw-timeline">
+                {move || request.with(|r| r.history.clone()).into_iter().map(|e| view! {
+                    <li>
+                        <strong>{messages::state_label(e.after, lang.get())}</strong>
+                        <span class="rw-muted">{messages::actor_label(e.actor, lang.get())} " · " {model::format_time(e.at, offset, lang.get())}</span>
+                    </li>
+                }).collect_view()}
+            </ol>
+        </section>
+
+        <Show when=move || request.with(RequestView::awaits_shipment)>
+            <form class="rw-card rw-ship" on:submit=move |ev| { ev.prevent_default(); act(Action::Ship); } novalidate>
+                <h3>{move || env.t().ship_title}</h3>
+                <label class="rw-field">
+                    <span>{move || env.t().carrier}</span>
+                    <input name="carrier" autocomplete="off" prop:value=move || carrier.get()
+                        on:input=move |ev| carrier.set(event_target_value(&ev)) />
+                </label>
+                <label class="rw-field">
+                    <span>{move || env.t().tracking}</span>
+                    <input name="tracking_number" autocomplete="off" prop:value=move || tracking.get()
+                        on:input=move |ev| tracking.set(event_target_value(&ev)) />
+                </label>
+                <button type="submit" class="rw-primary" disabled=move || busy.get()>{move || env.t().ship_submit}</button>
+            </form>
+        </Show>
+
+        <Show when=move || error.get().is_some()>
+            <p class="rw-error" role="alert">{move || error.get()}</p>
+        </Show>
+
+        <div class="rw-actions">
+            <Show when=move || request.with(RequestView::can_cancel)>
+                <Show when=move || confirming.get()
+                    fallback=move || view! {
+                        <button type="button" class="rw-secondary rw-cancel" on:click=move |_| confirming.set(true)>{move || env.t().cancel}</button>
+                    }>
+                    <button type="button" class="rw-danger rw-cancel-confirm" disabled=move || busy.get()
+                        on:click=move |_| act(Action::Cancel)>
+                        {move || if busy.get() { env.t().cancelling } else { env.t().cancel_confirm }}
+                    </button>
+                </Show>
+            </Show>
+            <button type="button" class="rw-link rw-back" on:click=move |_| on_back()>{move || env.t().back_to_order}</button>
+        </div>
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Action {
+    Cancel,
+    Ship,
+}

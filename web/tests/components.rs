@@ -1,0 +1,232 @@
+//! Component tests in headless Chromium (`cargo test -p refund-widget --target
+//! wasm32-unknown-unknown`, run by `cargo xtask test`): the real components, mounted on a page,
+//! clicked like a shopper would.
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use refund_core::messages::{self, Lang};
+use refund_core::{Code, Currency};
+use refund_widget::app::{App, Config, Env};
+use refund_widget::form::{RequestForm, SubmitFn};
+use refund_widget::model::{Loaded, OrderResponse};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Delivered: T-shirts ×3 with a 20.00 coupon, a final-sale mug ×2, socks.
+fn loaded(number: &str) -> Arc<Loaded> {
+    let json = serde_json::json!({
+        "order": {
+            "number": number, "currency": "CNY", "customer_email": "a@example.com", "status": "paid",
+            "placed_at": "2026-11-14T04:00:00Z", "paid_at": "2026-11-14T04:00:00Z",
+            "shipped_at": "2026-11-15T04:00:00Z", "delivered_at": "2026-11-18T04:00:00Z",
+            "lines": [
+                {"id": "L1", "sku": "TEE", "title": "T恤", "unit_price": "79.00", "quantity": 3},
+                {"id": "L2", "sku": "MUG", "title": "马克杯", "unit_price": "19.00", "quantity": 2, "final_sale": true},
+                {"id": "L3", "sku": "SOCKS", "title": "袜子", "unit_price": "29.90", "quantity": 1}
+            ],
+            "discounts": [{"id": "NEW20", "kind": "coupon", "amount": "20.00"}],
+            "shipping_fee": "0.00",
+            "payments": [{"method": "alipay", "amount": "284.90"}]
+        },
+        "policy": {"utc_offset": "+08:00", "amounts": {"CNY": {"return_shipping_fee": "8.00"}}},
+        "ledger": {}, "recent_requests": 0, "server_time": "2026-11-20T04:00:00Z", "requests": []
+    });
+    let response: OrderResponse = serde_json::from_value(json).unwrap();
+    // The page's clock is irrelevant: the widget judges at the server's time.
+    let now = chrono::DateTime::from_timestamp_millis(js_sys::Date::now() as i64).unwrap();
+    Arc::new(Loaded::new(response, now).unwrap())
+}
+
+fn container() -> web_sys::HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let div: web_sys::HtmlElement = document.create_element("div").unwrap().unchecked_into();
+    document.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+fn env(lang: Lang) -> Env {
+    let config = Config {
+        merchant: "pk_test_components".to_owned(),
+        order_token: None,
+        api_base: "http://127.0.0.1:9".to_owned(),
+    };
+    Env::new(&config, RwSignal::new(lang), None)
+}
+
+/// Mounts the request form; `submit` is what a submission calls.
+fn mount_form(number: &str, lang: Lang, submit: SubmitFn) -> web_sys::HtmlElement {
+    let _ = web_sys::window()
+        .unwrap()
+        .local_storage()
+        .unwrap()
+        .unwrap()
+        .clear();
+    let root = container();
+    let env = env(lang);
+    let loaded = loaded(number);
+    leptos::mount::mount_to(root.clone(), move || {
+        view! { <RequestForm env loaded submit on_submitted=|_| () on_reload=|| () /> }
+    })
+    .forget();
+    root
+}
+
+fn never_called() -> SubmitFn {
+    Rc::new(|_, _| panic!("nothing is submitted in this test"))
+}
+
+/// Lets the reactive system flush its effects into the DOM.
+async fn settle() {
+    gloo_timers::future::TimeoutFuture::new(20).await;
+}
+
+fn find(root: &web_sys::HtmlElement, selector: &str) -> web_sys::HtmlElement {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("nothing matches {selector}"))
+        .unchecked_into()
+}
+
+fn text(root: &web_sys::HtmlElement, selector: &str) -> String {
+    find(root, selector).text_content().unwrap_or_default()
+}
+
+fn choose(root: &web_sys::HtmlElement, selector: &str, value: &str) {
+    let select: web_sys::HtmlSelectElement = find(root, selector).unchecked_into();
+    select.set_value(value);
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+fn click(root: &web_sys::HtmlElement, selector: &str) {
+    find(root, selector).click();
+}
+
+#[wasm_bindgen_test]
+async fn the_quote_follows_every_quantity_change_without_asking_the_server() {
+    let root = mount_form("C-1", Lang::ZhCn, never_called());
+    settle().await;
+    click(&root, "input[name=kind][value=return_and_refund]");
+    choose(&root, "select[name=reason]", "size_mismatch");
+    settle().await;
+    assert!(text(&root, ".rw-summary").contains("请选择要退的商品和数量"));
+
+    click(&root, "li[data-line=L1] .rw-inc");
+    settle().await;
+    // One T-shirt: round(221.45 / 3) = 73.82, minus 8.00 return shipping.
+    assert_eq!(text(&root, ".rw-total"), "¥65.82");
+
+    click(&root, "li[data-line=L1] .rw-inc");
+    settle().await;
+    assert_eq!(text(&root, ".rw-total"), "¥139.63");
+    assert_eq!(
+        text(&root, ".rw-component[data-code=return_shipping_fee] dd"),
+        "-¥8.00"
+    );
+
+    click(&root, "li[data-line=L1] .rw-dec");
+    settle().await;
+    assert_eq!(text(&root, ".rw-total"), "¥65.82");
+    assert_eq!(
+        find(&root, ".rw-summary")
+            .get_attribute("aria-live")
+            .as_deref(),
+        Some("polite"),
+        "changes are announced politely"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_final_sale_line_cannot_be_chosen_for_a_no_reason_return_and_says_why() {
+    let root = mount_form("C-2", Lang::En, never_called());
+    settle().await;
+    click(&root, "input[name=kind][value=return_and_refund]");
+    choose(&root, "select[name=reason]", "changed_mind");
+    settle().await;
+
+    let line = find(&root, "li[data-line=L2]");
+    assert!(line.class_list().contains("rw-disabled"));
+    let more: web_sys::HtmlButtonElement = find(&root, "li[data-line=L2] .rw-inc").unchecked_into();
+    assert!(more.disabled());
+    assert_eq!(
+        text(&root, "li[data-line=L2] .rw-codes li"),
+        messages::code_message(&Code::FinalSale, Lang::En, Currency::Cny)
+    );
+    more.click();
+    settle().await;
+    let quantity: web_sys::HtmlInputElement =
+        find(&root, "li[data-line=L2] .rw-qty").unchecked_into();
+    assert_eq!(quantity.value(), "0");
+    assert!(text(&root, ".rw-summary").contains("Choose the items"));
+
+    // The same line is fine for a quality problem, which is the seller's fault.
+    choose(&root, "select[name=reason]", "quality_issue");
+    settle().await;
+    assert!(
+        !find(&root, "li[data-line=L2]")
+            .class_list()
+            .contains("rw-disabled")
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_language_switch_turns_every_word_of_the_screen() {
+    let root = container();
+    let config = Config {
+        merchant: "pk_test_components".to_owned(),
+        order_token: None,
+        api_base: "http://127.0.0.1:9".to_owned(),
+    };
+    let lang = RwSignal::new(Lang::En);
+    leptos::mount::mount_to(root.clone(), move || view! { <App config lang /> }).forget();
+    settle().await;
+    assert_eq!(text(&root, ".rw-lookup h3"), "Find your order");
+    assert_eq!(text(&root, ".rw-lang"), "中文");
+
+    click(&root, ".rw-lang");
+    settle().await;
+    assert_eq!(text(&root, ".rw-lookup h3"), "查找订单");
+    assert_eq!(text(&root, ".rw-lookup button[type=submit]"), "查找订单");
+    assert_eq!(text(&root, ".rw-lang"), "English");
+    // What is rendered, not the stylesheet inside the widget.
+    let screen = find(&root, ".rw").inner_text();
+    assert!(
+        !screen
+            .chars()
+            .any(|c| c.is_ascii_alphabetic() && !"English".contains(c)),
+        "no English left on the Chinese screen: {screen}"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_second_click_while_submitting_sends_nothing_more() {
+    let calls = Rc::new(Cell::new(0u32));
+    let counted = calls.clone();
+    let submit: SubmitFn = Rc::new(move |_, _| {
+        counted.set(counted.get() + 1);
+        Box::pin(std::future::pending())
+    });
+    let root = mount_form("C-3", Lang::En, submit);
+    settle().await;
+    click(&root, "input[name=kind][value=refund_only]");
+    choose(&root, "select[name=reason]", "changed_mind");
+    click(&root, "li[data-line=L3] .rw-inc");
+    settle().await;
+
+    click(&root, ".rw-submit");
+    click(&root, ".rw-submit");
+    settle().await;
+    click(&root, ".rw-submit");
+    settle().await;
+    assert_eq!(calls.get(), 1);
+    let button: web_sys::HtmlButtonElement = find(&root, ".rw-submit").unchecked_into();
+    assert!(button.disabled());
+    assert_eq!(button.text_content().as_deref(), Some("Submitting…"));
+}

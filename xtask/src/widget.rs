@@ -1,0 +1,155 @@
+//! The widget's release build: Trunk compiles and binds it, then wasm-opt shrinks it.
+//!
+//! wasm-opt runs here rather than inside Trunk because Debian's binaryen 108 writes the
+//! `__wbindgen_externrefs` table export pointing at the function table instead of the externref
+//! table that current wasm-bindgen creates; the widget then fails at start-up with
+//! "WebAssembly.Table.set(): Argument 1 is invalid for table". [`fix_externref_export`] points
+//! the export back at the right table after optimising.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// What Rust ≥ 1.87 emits for wasm32, so binaryen 108 must accept it.
+const WASM_OPT_FEATURES: &[&str] = &[
+    "--enable-bulk-memory",
+    "--enable-nontrapping-float-to-int",
+    "--enable-sign-ext",
+    "--enable-mutable-globals",
+    "--enable-reference-types",
+];
+
+pub fn optimise(dist: &Path) -> Result<(), String> {
+    let wasm = find_wasm(dist)?;
+    let before = size(&wasm)?;
+    let status = Command::new("wasm-opt")
+        .arg("-Oz")
+        .args(WASM_OPT_FEATURES)
+        .arg(&wasm)
+        .arg("-o")
+        .arg(&wasm)
+        .status()
+        .map_err(|e| format!("could not start wasm-opt: {e}"))?;
+    if !status.success() {
+        return Err(format!("wasm-opt failed with {status}"));
+    }
+    let mut bytes = std::fs::read(&wasm).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    fix_externref_export(&mut bytes)?;
+    std::fs::write(&wasm, &bytes).map_err(|e| format!("{}: {e}", wasm.display()))?;
+    println!(
+        "==> {}: {before} bytes → {} bytes after wasm-opt -Oz",
+        wasm.display(),
+        bytes.len()
+    );
+    Ok(())
+}
+
+fn size(path: &Path) -> Result<u64, String> {
+    std::fs::metadata(path)
+        .map(|m| m.len())
+        .map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn find_wasm(dist: &Path) -> Result<PathBuf, String> {
+    let entries = std::fs::read_dir(dist).map_err(|e| format!("{}: {e}", dist.display()))?;
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with("_bg.wasm"))
+        .ok_or_else(|| format!("no *_bg.wasm in {}", dist.display()))
+}
+
+fn leb(bytes: &[u8], at: &mut usize) -> Result<u32, String> {
+    let mut value = 0u32;
+    for shift in (0..35).step_by(7) {
+        let byte = *bytes.get(*at).ok_or("truncated wasm")?;
+        *at += 1;
+        value |= u32::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Ok(value);
+        }
+    }
+    Err("bad LEB128 in wasm".to_owned())
+}
+
+/// Points the `__wbindgen_externrefs` export at the module's externref table. Both indexes are
+/// below 128, so the one-byte index is rewritten in place.
+pub fn fix_externref_export(bytes: &mut [u8]) -> Result<(), String> {
+    const EXTERNREF: u8 = 0x6f;
+    let (mut externref_table, mut export_at) = (None, None);
+    let mut at = 8;
+    while at < bytes.len() {
+        let id = bytes[at];
+        at += 1;
+        let len = leb(bytes, &mut at)? as usize;
+        let end = at + len;
+        let mut p = at;
+        match id {
+            4 => {
+                for index in 0..leb(bytes, &mut p)? {
+                    let ty = *bytes.get(p).ok_or("truncated table section")?;
+                    let flags = *bytes.get(p + 1).ok_or("truncated table section")?;
+                    p += 2;
+                    leb(bytes, &mut p)?;
+                    if flags & 1 == 1 {
+                        leb(bytes, &mut p)?;
+                    }
+                    if ty == EXTERNREF {
+                        externref_table = Some(index);
+                    }
+                }
+            }
+            7 => {
+                for _ in 0..leb(bytes, &mut p)? {
+                    let name_len = leb(bytes, &mut p)? as usize;
+                    let name = bytes.get(p..p + name_len).ok_or("truncated export")?;
+                    let is_table = bytes.get(p + name_len) == Some(&1);
+                    let is_externrefs = name == b"__wbindgen_externrefs";
+                    p += name_len + 1;
+                    if is_table && is_externrefs {
+                        export_at = Some(p);
+                    }
+                    leb(bytes, &mut p)?;
+                }
+            }
+            _ => {}
+        }
+        at = end;
+    }
+    match (externref_table, export_at) {
+        (Some(table), Some(at)) if table < 0x80 && bytes[at] < 0x80 => {
+            bytes[at] = table as u8;
+            Ok(())
+        }
+        (None, None) => Ok(()),
+        _ => Err("unexpected table layout: cannot fix the externref table export".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fix_externref_export;
+
+    /// A module with a funcref and an externref table whose export points at the wrong one.
+    fn module(export_index: u8) -> Vec<u8> {
+        let mut m = b"\0asm\x01\0\0\0".to_vec();
+        m.extend([4, 7, 2, 0x70, 0, 1, 0x6f, 0, 1]);
+        let name = b"__wbindgen_externrefs";
+        m.extend([7, (name.len() + 4) as u8, 1, name.len() as u8]);
+        m.extend(name);
+        m.extend([1, export_index]);
+        m
+    }
+
+    #[test]
+    fn the_externref_export_is_pointed_back_at_the_externref_table() {
+        let mut bytes = module(0);
+        fix_externref_export(&mut bytes).unwrap();
+        assert_eq!(bytes, module(1));
+    }
+
+    #[test]
+    fn a_module_without_externref_tables_is_left_alone() {
+        let mut bytes = b"\0asm\x01\0\0\0".to_vec();
+        fix_externref_export(&mut bytes).unwrap();
+        assert_eq!(bytes, b"\0asm\x01\0\0\0");
+    }
+}
