@@ -162,6 +162,7 @@ fn print_demo(merchant: &refund_server::store::Merchant, url: Option<&str>) {
     println!("secret_key        {}", refund_server::seed::DEMO_SECRET_KEY);
     println!("demo orders       DEMO-1001 … DEMO-1005, DEMO-2001 (email demo@example.com)");
     if let Some(url) = url {
+        println!("demo store        {url}/   (open this)");
         println!(
             "refund page       {url}/refund?merchant={}",
             merchant.publishable_key

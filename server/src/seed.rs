@@ -83,6 +83,18 @@ fn line(id: &str, sku: &str, title: &str, price: &str, quantity: u32, category: 
     json!({"id": id, "sku": sku, "title": title, "unit_price": price, "quantity": quantity, "category": category})
 }
 
+/// The numbers of the demo orders, in the order they are seeded.
+pub fn demo_order_numbers() -> [&'static str; 6] {
+    [
+        "DEMO-1001",
+        "DEMO-1002",
+        "DEMO-1003",
+        "DEMO-1004",
+        "DEMO-1005",
+        "DEMO-2001",
+    ]
+}
+
 /// Realistic orders covering every case the product handles.
 pub fn demo_orders(now: DateTime<Utc>) -> Vec<Value> {
     let at = |days: i64| (now - TimeDelta::days(days)).to_rfc3339();

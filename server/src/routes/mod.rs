@@ -2,6 +2,7 @@
 //! a session token bound to one order) and operations endpoints.
 
 pub mod assets;
+pub mod demo;
 pub mod merchant;
 pub mod openapi;
 pub mod ops;
@@ -25,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/v1/shops/{pk}", shopper::router(&state))
         .merge(ops::router())
         .merge(openapi::router())
+        .route("/", axum::routing::get(demo::demo_store))
         .fallback(|| async { crate::error::ApiError::not_found() })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::localize))
