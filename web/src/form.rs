@@ -354,19 +354,28 @@ fn summary(env: Env, data: StoredValue<Arc<Loaded>>, live: LiveQuote) -> AnyView
         LiveQuote::Invalid(error) => {
             view! { <p class="rw-error">{messages::input_error(&error, lang)}</p> }.into_any()
         }
-        LiveQuote::Ready(quote) => breakdown_view(env, &data.get_value(), &quote, lang),
+        LiveQuote::Ready(quote) => breakdown_view(env, &data.get_value(), &quote, lang, true),
     }
 }
 
-/// One quote explained: the components, the total, the split, and the verdict with its reasons.
-pub fn breakdown_view(env: Env, loaded: &Loaded, quote: &Quote, lang: Lang) -> AnyView {
+/// One quote explained: the components, the total, the split, and the reasons behind the verdict
+/// (the verdict itself only for a live quote; a recorded request shows its state instead).
+pub fn breakdown_view(
+    env: Env,
+    loaded: &Loaded,
+    quote: &Quote,
+    lang: Lang,
+    with_verdict: bool,
+) -> AnyView {
     let t = env.t();
     let b = loaded.breakdown(quote, lang);
     let outcome = b.outcome;
     let show_money = quote.kind != RequestKind::Exchange;
     view! {
         <div class="rw-breakdown">
-            <p class=format!("rw-verdict rw-{}", outcome_class(outcome))>{messages::outcome_label(outcome, lang)}</p>
+            {with_verdict.then(|| view! {
+                <p class=format!("rw-verdict rw-{}", outcome_class(outcome))>{messages::outcome_label(outcome, lang)}</p>
+            })}
             <ul class="rw-notes">
                 {b.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
             </ul>

@@ -54,6 +54,9 @@ pub fn RequestScreen(
         });
     };
 
+    // The answer to a submission carries no history yet; the stored request has it.
+    refresh();
+
     // A one-second tick for the countdown, and a re-read every POLL_SECONDS (and when the
     // deadline passes) while the request is still open.
     let ticks = StoredValue::new(0u32);
@@ -138,7 +141,7 @@ pub fn RequestScreen(
 
         <section class="rw-card">
             <h3>{move || env.t().summary}</h3>
-            {move || request.with(|r| data.with_value(|l| breakdown_view(env, l, &r.quote, lang.get())))}
+            {move || request.with(|r| data.with_value(|l| breakdown_view(env, l, &r.quote, lang.get(), false)))}
         </section>
 
         <section class="rw-card">

@@ -125,21 +125,29 @@ pub fn ensure_binaryen() -> Result<(), String> {
     }
 }
 
-/// Chromium and chromedriver, from Debian's `chromium` and `chromium-driver` packages.
+/// Chinese glyphs for the browser, so zh-CN screenshots show text rather than empty boxes.
+const CJK_FONT: &str = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc";
+
+/// Chromium and chromedriver, from Debian's `chromium` and `chromium-driver` packages, with
+/// `fonts-noto-cjk` for Chinese text.
 pub fn ensure_chromium() -> Result<(), String> {
-    let present = || chromium_path().is_some() && default_chromedriver_path().is_some();
+    let present = || {
+        chromium_path().is_some()
+            && default_chromedriver_path().is_some()
+            && Path::new(CJK_FONT).is_file()
+    };
     if present() {
         let version = chromium_path()
             .and_then(|path| output(&path.to_string_lossy(), &["--version"]))
             .map(|v| first_line(&v).to_owned())
             .unwrap_or_else(|| "version unknown".to_owned());
         step(&format!(
-            "chromium and chromedriver already installed ({version})"
+            "chromium, chromedriver and CJK fonts already installed ({version})"
         ));
         return Ok(());
     }
-    step("installing chromium and chromium-driver with apt-get");
-    apt_install(&["chromium", "chromium-driver"])?;
+    step("installing chromium, chromium-driver and fonts-noto-cjk with apt-get");
+    apt_install(&["chromium", "chromium-driver", "fonts-noto-cjk"])?;
     if present() {
         Ok(())
     } else {
