@@ -1,7 +1,7 @@
 //! The shopper API, over `fetch` (gloo-net), plus evidence uploads over XMLHttpRequest, the one
 //! browser API that reports upload progress.
 
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
 use refund_core::Quote;
 use refund_core::messages::Lang;
@@ -32,6 +32,17 @@ impl ApiError {
         match self {
             ApiError::Server { code, .. } => Some(code),
             ApiError::Network => None,
+        }
+    }
+
+    /// Whether the call may have done its work even so: no answer, or the server (or a proxy
+    /// in front of it) failed before answering.
+    pub fn maybe_done(&self) -> bool {
+        match self {
+            ApiError::Network => true,
+            ApiError::Server { status, code, .. } => {
+                *status >= 500 || code == "idempotency_key_in_progress"
+            }
         }
     }
 }
@@ -65,16 +76,24 @@ struct Uploaded {
     id: String,
 }
 
-/// One merchant's shopper API; the session token is reactive so every view sees a renewal.
+/// How long a call may take before the widget treats it as a network failure.
+const TIMEOUT_MS: u32 = 30_000;
+const UPLOAD_TIMEOUT_MS: u32 = 120_000;
+
+/// One merchant's shopper API. The session token is reactive so every view sees a renewal; an
+/// expired session is reopened from the link token once and the call repeated, and without a
+/// link token `lost` tells the app to ask for the order again.
 #[derive(Clone, Copy)]
 pub struct Api {
     base: StoredValue<String>,
     session: RwSignal<Option<String>>,
+    token: StoredValue<Option<String>>,
+    pub lost: RwSignal<bool>,
     lang: Signal<Lang>,
 }
 
 impl Api {
-    pub fn new(api_base: &str, merchant: &str, lang: Signal<Lang>) -> Api {
+    pub fn new(api_base: &str, merchant: &str, token: Option<String>, lang: Signal<Lang>) -> Api {
         let base = format!(
             "{}/api/v1/shops/{}",
             api_base.trim_end_matches('/'),
@@ -83,8 +102,14 @@ impl Api {
         Api {
             base: StoredValue::new(base),
             session: RwSignal::new(None),
+            token: StoredValue::new(token),
+            lost: RwSignal::new(false),
             lang,
         }
+    }
+
+    pub fn has_token(&self) -> bool {
+        self.token.with_value(Option::is_some)
     }
 
     pub fn has_session(&self) -> bool {
@@ -99,16 +124,12 @@ impl Api {
         format!("{}{path}", self.base.get_value())
     }
 
-    fn builder(&self, builder: RequestBuilder) -> RequestBuilder {
-        let builder = builder.header("Accept-Language", self.lang.get_untracked().tag());
-        match self.session.get_untracked() {
-            Some(token) => builder.header("Authorization", &format!("Bearer {token}")),
-            None => builder,
+    /// Opens a session from the link token, if there is one.
+    pub async fn open_from_token(&self) -> Result<(), ApiError> {
+        match self.token.get_value() {
+            Some(token) => self.open(serde_json::json!({ "token": token })).await,
+            None => Err(ApiError::Network),
         }
-    }
-
-    pub async fn open_with_token(&self, token: &str) -> Result<(), ApiError> {
-        self.open(serde_json::json!({ "token": token })).await
     }
 
     pub async fn open_with_lookup(&self, number: &str, email: &str) -> Result<(), ApiError> {
@@ -117,39 +138,31 @@ impl Api {
     }
 
     async fn open(&self, body: serde_json::Value) -> Result<(), ApiError> {
-        let request = self
-            .builder(Request::post(&self.url("/session")))
-            .json(&body)
-            .map_err(|_| ApiError::Network)?;
-        let session: SessionResponse = read(request.send().await).await?;
+        let session: SessionResponse = self
+            .once(Method::POST, "/session", Some(body.to_string()), None)
+            .await?;
         self.session.set(Some(session.session));
         Ok(())
     }
 
     pub async fn order(&self) -> Result<OrderResponse, ApiError> {
-        read(self.builder(Request::get(&self.url("/order"))).send().await).await
+        self.call(Method::GET, "/order", None, None).await
     }
 
     pub async fn submit(&self, body: &Submission, key: &str) -> Result<RequestView, ApiError> {
-        let request = self
-            .builder(Request::post(&self.url("/requests")))
-            .header("Idempotency-Key", key)
-            .json(body)
-            .map_err(|_| ApiError::Network)?;
-        read(request.send().await).await
+        let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
+        self.call(Method::POST, "/requests", Some(json), Some(key))
+            .await
     }
 
     pub async fn request(&self, id: &str) -> Result<RequestView, ApiError> {
-        let url = self.url(&format!("/requests/{}", js_sys::encode_uri_component(id)));
-        read(self.builder(Request::get(&url)).send().await).await
+        let path = format!("/requests/{}", js_sys::encode_uri_component(id));
+        self.call(Method::GET, &path, None, None).await
     }
 
     pub async fn cancel(&self, id: &str) -> Result<RequestView, ApiError> {
-        let url = self.url(&format!(
-            "/requests/{}/cancel",
-            js_sys::encode_uri_component(id)
-        ));
-        read(self.builder(Request::post(&url)).send().await).await
+        let path = format!("/requests/{}/cancel", js_sys::encode_uri_component(id));
+        self.call(Method::POST, &path, None, None).await
     }
 
     pub async fn ship(
@@ -158,14 +171,60 @@ impl Api {
         carrier: &str,
         tracking_number: &str,
     ) -> Result<RequestView, ApiError> {
-        let url = self.url(&format!(
-            "/requests/{}/shipment",
-            js_sys::encode_uri_component(id)
-        ));
-        let request = self
-            .builder(Request::post(&url))
-            .json(&serde_json::json!({ "carrier": carrier, "tracking_number": tracking_number }))
-            .map_err(|_| ApiError::Network)?;
+        let path = format!("/requests/{}/shipment", js_sys::encode_uri_component(id));
+        let body = serde_json::json!({ "carrier": carrier, "tracking_number": tracking_number });
+        self.call(Method::POST, &path, Some(body.to_string()), None)
+            .await
+    }
+
+    /// A call that survives an expired session when the widget has a link token.
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        key: Option<&str>,
+    ) -> Result<T, ApiError> {
+        let first = self.once(method.clone(), path, body.clone(), key).await;
+        if !session_invalid(&first) {
+            return first;
+        }
+        if self.open_from_token().await.is_ok() {
+            return self.once(method, path, body, key).await;
+        }
+        self.lost.set(true);
+        first
+    }
+
+    async fn once<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        key: Option<&str>,
+    ) -> Result<T, ApiError> {
+        let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
+        let abort = controller.clone();
+        // Dropped (and so cancelled) when the call returns.
+        let _timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS, move || abort.abort());
+        let signal = controller.signal();
+        let mut builder = RequestBuilder::new(&self.url(path))
+            .method(method)
+            .abort_signal(Some(&signal))
+            .header("Accept-Language", self.lang.get_untracked().tag());
+        if let Some(token) = self.session.get_untracked() {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        if let Some(key) = key {
+            builder = builder.header("Idempotency-Key", key);
+        }
+        let request = match body {
+            Some(json) => builder
+                .header("Content-Type", "application/json")
+                .body(json),
+            None => builder.build(),
+        }
+        .map_err(|_| ApiError::Network)?;
         read(request.send().await).await
     }
 
@@ -173,11 +232,28 @@ impl Api {
     pub async fn upload(
         &self,
         file: &web_sys::File,
+        progress: impl Fn(u32) + Clone + 'static,
+    ) -> Result<String, ApiError> {
+        let first = self.upload_once(file, progress.clone()).await;
+        if !session_invalid(&first) {
+            return first;
+        }
+        if self.open_from_token().await.is_ok() {
+            return self.upload_once(file, progress).await;
+        }
+        self.lost.set(true);
+        first
+    }
+
+    async fn upload_once(
+        &self,
+        file: &web_sys::File,
         progress: impl Fn(u32) + 'static,
     ) -> Result<String, ApiError> {
         let xhr = web_sys::XmlHttpRequest::new().map_err(|_| ApiError::Network)?;
         xhr.open_with_async("POST", &self.url("/evidence"), true)
             .map_err(|_| ApiError::Network)?;
+        xhr.set_timeout(UPLOAD_TIMEOUT_MS);
         let _ = xhr.set_request_header("Accept-Language", self.lang.get_untracked().tag());
         if let Some(token) = self.session.get_untracked() {
             let _ = xhr.set_request_header("Authorization", &format!("Bearer {token}"));
@@ -212,6 +288,10 @@ impl Api {
             Err(server_error(status, &text))
         }
     }
+}
+
+fn session_invalid<T>(answer: &Result<T, ApiError>) -> bool {
+    matches!(answer, Err(ApiError::Server { status: 401, code, .. }) if code == "session_invalid")
 }
 
 async fn read<T: DeserializeOwned>(

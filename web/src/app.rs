@@ -35,7 +35,12 @@ impl Env {
     pub fn new(config: &Config, lang: RwSignal<Lang>, host: Option<web_sys::EventTarget>) -> Env {
         Env {
             lang,
-            api: Api::new(&config.api_base, &config.merchant, lang.into()),
+            api: Api::new(
+                &config.api_base,
+                &config.merchant,
+                config.order_token.clone(),
+                lang.into(),
+            ),
             merchant: StoredValue::new(config.merchant.clone()),
             host: StoredValue::new_local(host),
         }
@@ -78,29 +83,44 @@ pub fn App(
 ) -> impl IntoView {
     let env = Env::new(&config, lang, host);
     let screen = RwSignal::new(Screen::Loading);
-    let token = StoredValue::new(config.order_token.clone());
 
     // Opens the order: a session from the link token when there is one, then the order view.
     let open = move || {
         screen.set(Screen::Loading);
         spawn_local(async move {
             if !env.api.has_session() {
-                match token.get_value() {
-                    Some(token) => {
-                        if let Err(error) = env.api.open_with_token(&token).await {
-                            screen.set(Screen::Failed(env.error_text(&error)));
-                            return;
-                        }
-                    }
-                    None => {
-                        screen.set(Screen::Lookup(None));
-                        return;
-                    }
+                if !env.api.has_token() {
+                    screen.set(Screen::Lookup(None));
+                    return;
+                }
+                if let Err(error) = env.api.open_from_token().await {
+                    screen.set(Screen::Failed(env.error_text(&error)));
+                    return;
                 }
             }
-            screen.set(load_order(env, token.get_value().is_some()).await);
+            screen.set(load_order(env).await);
         });
     };
+    // A looked-up session that expired mid-way: ask for the order again (the draft is kept).
+    Effect::new(move |_| {
+        if env.api.lost.get() {
+            env.api.lost.set(false);
+            env.api.forget_session();
+            let message = texts(env.lang.get_untracked()).session_expired.to_owned();
+            screen.set(Screen::Lookup(Some(message)));
+        }
+    });
+    // A failure message is in the language it arrived in; after a switch, try again so the
+    // screen speaks one language.
+    Effect::new(move |previous: Option<Lang>| {
+        let now = env.lang.get();
+        if previous.is_some_and(|p| p != now)
+            && screen.with_untracked(|s| matches!(s, Screen::Failed(_)))
+        {
+            open();
+        }
+        now
+    });
     let show_request = move |loaded: Arc<Loaded>, view: RequestView| {
         screen.set(Screen::Request(loaded, Box::new(view)));
     };
@@ -108,12 +128,12 @@ pub fn App(
 
     view! {
         <div class="rw" lang=move || env.lang.get().tag()>
-            <style>{crate::STYLE}</style>
             <header class="rw-head">
                 <h2>{move || env.t().title}</h2>
                 <button
                     type="button"
                     class="rw-lang"
+                    lang=move || if env.lang.get() == Lang::ZhCn { "en" } else { "zh-CN" }
                     aria-label=move || env.t().switch_label
                     on:click=move |_| env.lang.update(|l| *l = if *l == Lang::ZhCn { Lang::En } else { Lang::ZhCn })
                 >
@@ -140,27 +160,26 @@ pub fn App(
     }
 }
 
-/// Loads the order view into a screen; an expired session goes back to the lookup form (or, for
-/// a link, to a retry that opens a fresh session).
-async fn load_order(env: Env, has_token: bool) -> Screen {
+/// Loads the order view into a screen.
+async fn load_order(env: Env) -> Screen {
     match env.api.order().await {
         Ok(response) => match Loaded::new(response, dom::browser_now()) {
             Ok(loaded) => Screen::Order(Arc::new(loaded)),
             Err(error) => Screen::Failed(messages::input_error(&error, env.lang.get_untracked())),
         },
-        Err(ApiError::Server { status: 401, .. }) if !has_token => {
-            env.api.forget_session();
-            Screen::Lookup(Some(
-                texts(env.lang.get_untracked()).session_expired.to_owned(),
-            ))
-        }
-        Err(error) => {
-            if error.code() == Some("session_invalid") {
-                env.api.forget_session();
-            }
-            Screen::Failed(env.error_text(&error))
-        }
+        Err(error) => Screen::Failed(env.error_text(&error)),
     }
+}
+
+/// Clears a message when the language changes, so a screen never mixes two languages.
+pub fn clear_on_language_change<T: Send + Sync + 'static>(env: Env, message: RwSignal<Option<T>>) {
+    Effect::new(move |previous: Option<Lang>| {
+        let now = env.lang.get();
+        if previous.is_some_and(|p| p != now) {
+            message.set(None);
+        }
+        now
+    });
 }
 
 #[component]
@@ -173,6 +192,7 @@ fn Lookup(
     let email = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let error = RwSignal::new(message);
+    clear_on_language_change(env, error);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -235,6 +255,7 @@ fn OrderScreen(
     let for_list = loaded.clone();
     let opening = RwSignal::new(None::<String>);
     let list_error = RwSignal::new(None::<String>);
+    clear_on_language_change(env, list_error);
     let open_request = move |loaded: Arc<Loaded>, id: String| {
         opening.set(Some(id.clone()));
         spawn_local(async move {

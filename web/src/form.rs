@@ -28,13 +28,17 @@ pub fn api_submit(env: Env) -> SubmitFn {
 enum Phase {
     Editing,
     Sending,
-    /// The network failed mid-submit: the request may or may not be recorded. A retry reuses the
-    /// idempotency key, so it is recorded once either way.
+    /// No definite answer: the request may or may not be recorded. The form is locked and a
+    /// retry sends the same body under the same idempotency key, so it is recorded once.
     Unconfirmed,
-    /// The server computed another total (the order or policy changed since the page loaded).
-    Stale(Box<Quote>),
+    /// The server computed another total (the order or policy changed since the page loaded);
+    /// the form now shows the fresh quote and the next submit confirms it.
+    Stale,
     Failed(String),
 }
+
+/// How often the live quote is recomputed while the form stays open: windows close on time.
+const REQUOTE_MS: u32 = 60_000;
 
 #[derive(Clone, Debug, PartialEq)]
 enum UploadState {
@@ -63,33 +67,60 @@ pub fn RequestForm(
         &env.merchant.get_value(),
         loaded.order.number(),
     ));
-    let initial =
-        dom::load::<Draft>(&storage_key.get_value()).unwrap_or_else(|| Draft::for_order(&loaded));
+    let initial = dom::load::<Draft>(&storage_key.get_value())
+        .map_or_else(|| Draft::for_order(&loaded), |d| d.fitted(&loaded));
     let uploads = RwSignal::new(
         initial
             .evidence
             .iter()
-            .enumerate()
-            .map(|(i, id)| Upload {
-                local: u32::try_from(i).unwrap_or(0),
+            .zip(0u32..)
+            .map(|(id, local)| Upload {
+                local,
                 name: id.clone(),
                 preview: None,
                 state: UploadState::Done(id.clone()),
             })
             .collect::<Vec<_>>(),
     );
+    let phase = RwSignal::new(if initial.pending.is_some() {
+        Phase::Unconfirmed
+    } else {
+        Phase::Editing
+    });
     let draft = RwSignal::new(initial);
-    let phase = RwSignal::new(Phase::Editing);
     let files = StoredValue::new_local(Vec::<(u32, web_sys::File)>::new());
     let submit = StoredValue::new_local(submit);
     let on_submitted = StoredValue::new_local(Rc::new(on_submitted) as Rc<dyn Fn(RequestView)>);
-    let data = StoredValue::new(loaded.clone());
+    let data = RwSignal::new(loaded.clone());
     let lang = env.lang;
+    let locked = move || matches!(phase.get(), Phase::Sending | Phase::Unconfirmed);
 
-    let now = move || data.with_value(|l| l.clock.now(dom::browser_now()));
-    let rows = Memo::new(move |_| data.with_value(|l| l.rows(&draft.get(), now(), lang.get())));
-    let live = Memo::new(move |_| data.with_value(|l| l.quote(&draft.get(), now())));
+    let requote = RwSignal::new(0u32);
+    let ticker = gloo_timers::callback::Interval::new(REQUOTE_MS, move || {
+        requote.update(|n| *n = n.wrapping_add(1));
+    });
+    let ticker = StoredValue::new_local(Some(ticker));
+    on_cleanup(move || ticker.update_value(|t| drop(t.take())));
+
+    let now = move || data.with_untracked(|l| l.clock.now(dom::browser_now()));
+    let rows = Memo::new(move |_| {
+        requote.track();
+        data.with(|l| l.rows(&draft.get(), now(), lang.get()))
+    });
+    let live = Memo::new(move |_| {
+        requote.track();
+        data.with(|l| l.quote(&draft.get(), now()))
+    });
     Effect::new(move |_| draft.with(|d| storage_key.with_value(|key| dom::save(key, d))));
+    // A notice about the last answer no longer applies once the shopper changes anything.
+    let choices = Memo::new(move |_| draft.with(Draft::choices));
+    Effect::new(move |previous: Option<()>| {
+        choices.track();
+        if previous.is_some() && matches!(phase.get_untracked(), Phase::Stale | Phase::Failed(_)) {
+            phase.set(Phase::Editing);
+        }
+    });
+    clear_failure_on_language_change(env, phase);
 
     let pending_uploads = move || {
         uploads.with(|u| {
@@ -97,8 +128,18 @@ pub fn RequestForm(
                 .any(|u| matches!(u.state, UploadState::Uploading(_)))
         })
     };
+    // Re-reads the order (what is left, the policy) after the server saw it differently.
+    let refresh_order = move || {
+        spawn_local(async move {
+            if let Ok(response) = env.api.order().await
+                && let Ok(fresh) = Loaded::new(response, dom::browser_now())
+            {
+                data.try_set(Arc::new(fresh));
+            }
+        });
+    };
 
-    let send = move |seen: Quote| {
+    let send = move || {
         if phase.get_untracked() == Phase::Sending {
             return;
         }
@@ -106,16 +147,29 @@ pub fn RequestForm(
             phase.set(Phase::Failed(env.t().wait_uploads.to_owned()));
             return;
         }
-        let Some(body) = data.with_value(|l| l.submission(&draft.get_untracked(), now(), &seen))
-        else {
+        let fresh = match live.get_untracked() {
+            LiveQuote::Ready(quote) if quote.outcome != Outcome::Ineligible => {
+                data.with_untracked(|l| l.submission(&draft.get_untracked(), now(), &quote))
+            }
+            _ => None,
+        };
+        let Some(body) = fresh.or_else(|| draft.with_untracked(|d| d.pending.clone())) else {
             return;
         };
-        let mut key = String::new();
-        draft.update(|d| key = d.key_for_submit(dom::random_key));
+        let mut attempt = None;
+        draft.update(|d| attempt = Some(d.begin_submit(body, dom::random_key)));
+        let Some((body, key)) = attempt else { return };
         phase.set(Phase::Sending);
         let storage_key = storage_key.get_value();
         spawn_local(async move {
             let answer = submit.with_value(|f| f(body, key)).await;
+            if !matches!(&answer, Err(e) if e.maybe_done()) {
+                // A definite answer: whatever comes next is a new submission. The form may be
+                // gone by now (the shopper went elsewhere), so only the storage is certain.
+                if draft.try_update(Draft::settle).is_none() {
+                    dom::forget(&storage_key);
+                }
+            }
             match answer {
                 Ok(view) => {
                     dom::forget(&storage_key);
@@ -123,37 +177,41 @@ pub fn RequestForm(
                         "refund-submitted",
                         serde_json::json!({
                             "request_id": view.id, "number": view.number, "state": view.state,
+                            "order_number": view.order_number,
                             "total": view.quote.total, "currency": view.quote.currency,
                         }),
                     );
-                    phase.set(Phase::Editing);
-                    on_submitted.with_value(|f| f(view));
+                    phase.try_set(Phase::Editing);
+                    on_submitted.try_with_value(|f| f(view));
                 }
-                Err(ApiError::Network) => phase.set(Phase::Unconfirmed),
-                Err(ApiError::Server { code, .. }) if code == "idempotency_key_in_progress" => {
-                    phase.set(Phase::Unconfirmed)
+                Err(error) if error.maybe_done() => {
+                    phase.try_set(Phase::Unconfirmed);
                 }
-                Err(ApiError::Server {
-                    code,
-                    quote: Some(quote),
-                    ..
-                }) if code == "stale_quote" => phase.set(Phase::Stale(quote)),
                 Err(ApiError::Server { code, .. }) if code == "idempotency_key_reused" => {
-                    // An earlier attempt with this key was recorded with other choices: show
-                    // the order as it now is rather than sending a second request.
+                    // An earlier attempt under this key was recorded: show the order as it is
+                    // now, with that request in its list, rather than send a second one.
                     dom::forget(&storage_key);
                     on_reload();
                 }
-                Err(error) => phase.set(Phase::Failed(env.error_text(&error))),
+                Err(error @ ApiError::Server { .. }) => {
+                    let stale = matches!(
+                        error.code(),
+                        Some("stale_quote" | "not_enough_left" | "request_ineligible")
+                    );
+                    if stale {
+                        refresh_order();
+                    }
+                    phase.try_set(if error.code() == Some("stale_quote") {
+                        Phase::Stale
+                    } else {
+                        Phase::Failed(env.error_text(&error))
+                    });
+                }
+                Err(ApiError::Network) => {
+                    phase.try_set(Phase::Unconfirmed);
+                }
             }
         });
-    };
-    let on_send = move |_| {
-        if let LiveQuote::Ready(quote) = live.get_untracked()
-            && quote.outcome != Outcome::Ineligible
-        {
-            send(*quote);
-        }
     };
 
     let kinds = loaded.kinds();
@@ -167,7 +225,7 @@ pub fn RequestForm(
     }
     view! {
         <form class="rw-form" on:submit=|ev| ev.prevent_default() novalidate>
-            <fieldset class="rw-card">
+            <fieldset class="rw-card" disabled=locked>
                 <legend>{move || env.t().step_kind}</legend>
                 <Show when=move || !no_kinds>
                     <div class="rw-kinds" role="radiogroup">
@@ -186,7 +244,7 @@ pub fn RequestForm(
                 </Show>
             </fieldset>
 
-            <fieldset class="rw-card">
+            <fieldset class="rw-card" disabled=locked>
                 <legend>{move || env.t().step_reason}</legend>
                 <label class="rw-field">
                     <span class="rw-sr">{move || env.t().step_reason}</span>
@@ -197,21 +255,21 @@ pub fn RequestForm(
                             draft.update(|d| d.reason = reason);
                         }>
                         <option value="" selected=move || draft.with(|d| d.reason.is_none())>{move || env.t().choose_reason}</option>
-                        {move || data.with_value(|l| l.reasons(lang.get())).into_iter().map(|(reason, label)| view! {
+                        {move || data.with(|l| l.reasons(lang.get())).into_iter().map(|(reason, label)| view! {
                             <option value=reason.code() selected=move || draft.with(|d| d.reason == Some(reason))>{label}</option>
                         }).collect_view()}
                     </select>
                 </label>
             </fieldset>
 
-            <fieldset class="rw-card">
+            <fieldset class="rw-card" disabled=locked>
                 <legend>{move || env.t().step_items}</legend>
                 <ul class="rw-lines">
                     {line_ids.into_iter().map(|id| view! { <LineItem env rows draft id /> }).collect_view()}
                 </ul>
             </fieldset>
 
-            <fieldset class="rw-card">
+            <fieldset class="rw-card" disabled=locked>
                 <legend>{move || env.t().step_details}</legend>
                 <label class="rw-field">
                     <span>{move || env.t().note}</span>
@@ -220,8 +278,8 @@ pub fn RequestForm(
                         prop:value=move || draft.with(|d| d.note.clone())
                         on:input=move |ev| draft.update(|d| d.note = event_target_value(&ev))></textarea>
                 </label>
-                <Evidence env draft uploads files needed=Signal::derive(move || data.with_value(|l| l.evidence_needed(&draft.get()))) />
-                <Show when=move || data.with_value(|l| l.needs_intact(&draft.get()))>
+                <Evidence env draft uploads files needed=Signal::derive(move || data.with(|l| l.evidence_needed(&draft.get()))) />
+                <Show when=move || data.with(|l| l.needs_intact(&draft.get()))>
                     <label class="rw-check">
                         <input type="checkbox" name="goods_intact"
                             prop:checked=move || draft.with(|d| d.goods_intact)
@@ -231,39 +289,36 @@ pub fn RequestForm(
                 </Show>
             </fieldset>
 
-            <section class="rw-card rw-summary" aria-live="polite" aria-atomic="true">
+            <section class="rw-card rw-summary">
                 <h3>{move || env.t().summary}</h3>
-                {move || summary(env, data, live.get())}
+                {move || data.with(|l| summary(env, l, live.get()))}
             </section>
+            // Screen readers hear the verdict and total after each change, not the whole table.
+            <p class="rw-sr rw-announce" aria-live="polite">{move || data.with(|l| announcement(env, l, &live.get()))}</p>
 
             {move || match phase.get() {
                 Phase::Unconfirmed => view! { <p class="rw-error" role="alert">{env.t().submit_unconfirmed}</p> }.into_any(),
                 Phase::Failed(message) => view! { <p class="rw-error" role="alert">{message}</p> }.into_any(),
-                Phase::Stale(quote) => {
-                    let fresh = (*quote).clone();
-                    let total = data.with_value(|l| l.money(quote.total, lang.get()));
-                    view! {
-                        <div class="rw-stale" role="alert">
-                            <strong>{env.t().stale_title}</strong>
-                            <p>{env.t().total} " " <strong class="rw-stale-total">{total}</strong></p>
-                            <button type="button" class="rw-primary rw-confirm" on:click=move |_| {
-                                phase.set(Phase::Editing);
-                                send(fresh.clone());
-                            }>{env.t().confirm_new_amount}</button>
-                        </div>
-                    }.into_any()
-                }
+                Phase::Stale => view! {
+                    <div class="rw-stale" role="alert">
+                        <strong>{env.t().stale_title}</strong>
+                        <p>{env.t().stale_check}</p>
+                    </div>
+                }.into_any(),
                 Phase::Editing | Phase::Sending => ().into_any(),
             }}
 
             <button type="button" class="rw-primary rw-submit"
-                disabled=move || phase.get() == Phase::Sending
-                    || matches!(phase.get(), Phase::Stale(_))
-                    || !matches!(live.get(), LiveQuote::Ready(ref q) if q.outcome != Outcome::Ineligible)
-                on:click=on_send>
+                disabled=move || match phase.get() {
+                    Phase::Sending => true,
+                    Phase::Unconfirmed => false,
+                    _ => !matches!(live.get(), LiveQuote::Ready(ref q) if q.outcome != Outcome::Ineligible),
+                }
+                on:click=move |_| send()>
                 {move || match phase.get() {
                     Phase::Sending => env.t().submitting,
                     Phase::Unconfirmed => env.t().retry,
+                    Phase::Stale => env.t().confirm_new_amount,
                     _ => env.t().submit,
                 }}
             </button>
@@ -286,6 +341,7 @@ fn LineItem(
     };
     let selectable = move || row.with(|r| r.as_ref().is_some_and(|r| r.selectable));
     let chosen = move || row.with(|r| r.as_ref().map_or(0, |r| r.chosen));
+    let chosen_untracked = move || row.with_untracked(|r| r.as_ref().map_or(0, |r| r.chosen));
     let available = move || row.with(|r| r.as_ref().map_or(0, |r| r.available));
     let line = StoredValue::new(id.clone());
     let set = move |quantity: u32| {
@@ -323,7 +379,13 @@ fn LineItem(
                     max=move || available().to_string()
                     disabled=move || !selectable()
                     prop:value=move || chosen().to_string()
-                    on:change=move |ev| set(event_target_value(&ev).trim().parse().unwrap_or(0)) />
+                    on:change=move |ev| {
+                        set(event_target_value(&ev).trim().parse().unwrap_or(0));
+                        // The draft caps what was typed; show the capped number, which is
+                        // what the quote uses, even when the draft did not change.
+                        let input: web_sys::HtmlInputElement = event_target(&ev);
+                        input.set_value(&chosen_untracked().to_string());
+                    } />
                 <button type="button" class="rw-inc"
                     aria-label=move || format!("{}: {}", env.t().increase, title())
                     disabled=move || { !selectable() || chosen() >= available() }
@@ -331,6 +393,35 @@ fn LineItem(
             </div>
         </li>
     }
+}
+
+/// One sentence for screen readers: the verdict and the total, or what is still missing.
+fn announcement(env: Env, loaded: &Loaded, live: &LiveQuote) -> String {
+    let t = env.t();
+    let lang = env.lang.get();
+    match live {
+        LiveQuote::Ready(quote) => format!(
+            "{} · {} {}",
+            messages::outcome_label(quote.outcome, lang),
+            t.total,
+            loaded.money(quote.total, lang)
+        ),
+        LiveQuote::NeedKind => t.need_kind.to_owned(),
+        LiveQuote::NeedReason => t.need_reason.to_owned(),
+        LiveQuote::NeedLines => t.need_lines.to_owned(),
+        LiveQuote::Invalid(error) => messages::input_error(error, lang),
+    }
+}
+
+/// Drops a failure message written in the other language.
+fn clear_failure_on_language_change(env: Env, phase: RwSignal<Phase>) {
+    Effect::new(move |previous: Option<Lang>| {
+        let now = env.lang.get();
+        if previous.is_some_and(|p| p != now) && matches!(phase.get_untracked(), Phase::Failed(_)) {
+            phase.set(Phase::Editing);
+        }
+        now
+    });
 }
 
 fn outcome_class(outcome: Outcome) -> &'static str {
@@ -342,7 +433,7 @@ fn outcome_class(outcome: Outcome) -> &'static str {
 }
 
 /// The live quote panel: guidance until the draft is complete, then every component explained.
-fn summary(env: Env, data: StoredValue<Arc<Loaded>>, live: LiveQuote) -> AnyView {
+fn summary(env: Env, loaded: &Loaded, live: LiveQuote) -> AnyView {
     let t = env.t();
     let lang = env.lang.get();
     match live {
@@ -354,7 +445,7 @@ fn summary(env: Env, data: StoredValue<Arc<Loaded>>, live: LiveQuote) -> AnyView
         LiveQuote::Invalid(error) => {
             view! { <p class="rw-error">{messages::input_error(&error, lang)}</p> }.into_any()
         }
-        LiveQuote::Ready(quote) => breakdown_view(env, &data.get_value(), &quote, lang, true),
+        LiveQuote::Ready(quote) => breakdown_view(env, loaded, &quote, lang, true),
     }
 }
 
@@ -417,6 +508,12 @@ fn Evidence(
 ) -> impl IntoView {
     let problem = RwSignal::new(None::<FileProblem>);
     let next_local = StoredValue::new(1000u32);
+    let previews = StoredValue::new(Vec::<String>::new());
+    on_cleanup(move || {
+        for url in previews.get_value() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+    });
     let start = move |local: u32| {
         let Some(file) =
             files.with_value(|f| f.iter().find(|(l, _)| *l == local).map(|(_, f)| f.clone()))
@@ -433,8 +530,14 @@ fn Evidence(
                 .await;
             match result {
                 Ok(id) => {
-                    set_state(uploads, local, UploadState::Done(id.clone()));
-                    draft.update(|d| d.evidence.push(id));
+                    // A photo removed while it uploaded stays out of the request.
+                    let kept = uploads
+                        .try_with_untracked(|u| u.iter().any(|x| x.local == local))
+                        .unwrap_or(false);
+                    if kept {
+                        set_state(uploads, local, UploadState::Done(id.clone()));
+                        draft.update(|d| d.evidence.push(id));
+                    }
                 }
                 Err(error) => {
                     set_state(uploads, local, UploadState::Failed(env.error_text(&error)))
@@ -462,6 +565,9 @@ fn Evidence(
             let local = next_local.get_value();
             next_local.set_value(local + 1);
             let preview = web_sys::Url::create_object_url_with_blob(&file).ok();
+            if let Some(url) = &preview {
+                previews.update_value(|p| p.push(url.clone()));
+            }
             uploads.update(|u| {
                 u.push(Upload {
                     local,
@@ -501,27 +607,30 @@ fn Evidence(
                 <p class="rw-required">{move || format!("{} ({})", env.t().photos_required, needed.get().unwrap_or(1))}</p>
             </Show>
             <ul class="rw-thumbs">
-                <For each=move || uploads.get() key=|u| (u.local, format!("{:?}", u.state)) let:upload>
+                <For each=move || uploads.get() key=|u| u.local let:upload>
                     {
                         let local = upload.local;
                         let name = upload.name.clone();
-                        let failed = matches!(upload.state, UploadState::Failed(_));
+                        let state = Memo::new(move |_| uploads.with(|u| {
+                            u.iter().find(|x| x.local == local).map(|x| x.state.clone())
+                        }));
                         view! {
-                            <li class="rw-thumb" class:rw-failed=failed>
+                            <li class="rw-thumb" class:rw-failed=move || matches!(state.get(), Some(UploadState::Failed(_)))>
                                 {match upload.preview.clone() {
                                     Some(src) => view! { <img src=src alt=name.clone() /> }.into_any(),
                                     None => view! { <span class="rw-thumb-placeholder" aria-hidden="true">"🖼"</span> }.into_any(),
                                 }}
                                 <span class="rw-thumb-state">
-                                    {match upload.state.clone() {
-                                        UploadState::Uploading(pct) => view! {
-                                            <progress max="100" value=pct.to_string() aria-label=move || env.t().uploading></progress>
+                                    {move || match state.get() {
+                                        Some(UploadState::Uploading(pct)) => view! {
+                                            <progress max="100" value=pct.to_string() aria-label=env.t().uploading></progress>
                                         }.into_any(),
-                                        UploadState::Done(_) => view! { <span>{move || env.t().uploaded}</span> }.into_any(),
-                                        UploadState::Failed(message) => view! {
-                                            <span role="alert">{move || env.t().upload_failed} ": " {message.clone()}</span>
-                                            <button type="button" class="rw-link" on:click=move |_| start(local)>{move || env.t().retry}</button>
+                                        Some(UploadState::Done(_)) => view! { <span>{env.t().uploaded}</span> }.into_any(),
+                                        Some(UploadState::Failed(message)) => view! {
+                                            <span role="alert">{env.t().upload_failed} ": " {message}</span>
+                                            <button type="button" class="rw-link" on:click=move |_| start(local)>{env.t().retry}</button>
                                         }.into_any(),
+                                        None => ().into_any(),
                                     }}
                                 </span>
                                 <button type="button" class="rw-remove"

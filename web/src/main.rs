@@ -7,10 +7,12 @@ use wasm_bindgen::prelude::*;
 
 fn main() {}
 
-/// A mounted widget, so the host element can pass on attribute changes.
+/// A mounted widget, so the host element can pass on attribute changes and take it down.
 #[wasm_bindgen]
 pub struct Widget {
     lang: RwSignal<Lang>,
+    /// The mounted view; dropping it unmounts it and stops its timers.
+    mounted: Option<Box<dyn std::any::Any>>,
 }
 
 #[wasm_bindgen]
@@ -21,6 +23,18 @@ impl Widget {
             self.lang.set(lang);
         }
     }
+
+    /// Removes the widget from the page: called when the element leaves the document.
+    pub fn unmount(&mut self) {
+        self.mounted.take();
+    }
+}
+
+/// The widget's stylesheet, which the loader adopts into the shadow root (no inline `<style>`,
+/// so a store's Content-Security-Policy need not allow inline styles).
+#[wasm_bindgen]
+pub fn widget_css() -> String {
+    refund_widget::STYLE.to_owned()
 }
 
 /// Renders the widget into `container` (inside the element's shadow root). `host` is the
@@ -45,8 +59,11 @@ pub fn mount(
         api_base,
     };
     let host: web_sys::EventTarget = host.into();
-    leptos::mount::mount_to(container, move || view! { <App config lang host /> }).forget();
-    Widget { lang }
+    let mounted = leptos::mount::mount_to(container, move || view! { <App config lang host /> });
+    Widget {
+        lang,
+        mounted: Some(Box::new(mounted)),
+    }
 }
 
 /// The first of the browser's languages the widget speaks.

@@ -39,6 +39,7 @@ pub struct OrderResponse {
 pub struct RequestView {
     pub id: String,
     pub number: String,
+    pub order_number: String,
     pub kind: RequestKind,
     pub reason: Reason,
     pub state: State,
@@ -181,13 +182,14 @@ impl Loaded {
                 let available = self.ledger.available(&self.order, index);
                 let wanted = draft.quantity(line.id());
                 let probe = wanted.clamp(1, available.max(1));
-                let codes = match kind {
-                    Some(kind) => self.line_verdict(kind, draft.reason, index, probe, now),
-                    None => vec![Code::KindDisabled {
-                        kind: RequestKind::RefundOnly,
-                    }],
+                // With no kind possible at all the form says so once; lines just cannot be chosen.
+                let codes = kind.map_or_else(Vec::new, |kind| {
+                    self.line_verdict(kind, draft.reason, index, probe, now)
+                });
+                let outcome = match kind {
+                    Some(_) => outcome_of(&codes),
+                    None => Outcome::Ineligible,
                 };
-                let outcome = outcome_of(&codes);
                 let selectable = available > 0 && outcome != Outcome::Ineligible;
                 let currency = self.order.currency();
                 LineRow {
@@ -262,7 +264,8 @@ impl Loaded {
             lines,
             note: draft.note.trim().to_owned(),
             evidence_files: u32::try_from(draft.evidence.len()).unwrap_or(u32::MAX),
-            goods_intact: draft.goods_intact,
+            // Only where the rules ask for it, so a tick left from another reason is not sent.
+            goods_intact: draft.goods_intact && self.needs_intact(draft),
         })
     }
 
@@ -318,8 +321,8 @@ impl Loaded {
     pub fn evidence_needed(&self, draft: &Draft) -> Option<u32> {
         let (kind, reason) = (draft.kind?, draft.reason?);
         let unshipped_refund = kind == RequestKind::RefundOnly && self.order.shipped_at().is_none();
-        (self.policy.evidence_required(reason) && !unshipped_refund)
-            .then(|| self.policy.min_evidence_files().max(1))
+        let needed = self.policy.min_evidence_files();
+        (self.policy.evidence_required(reason) && !unshipped_refund && needed > 0).then_some(needed)
     }
 
     /// The breakdown a shopper reads: one row per component, each with its explanation.
@@ -447,6 +450,20 @@ pub struct Draft {
     /// Generated on the first submit and reused by every retry until the server answers with the
     /// recorded request, so a submission cut off by the network is never recorded twice.
     pub idempotency_key: Option<String>,
+    /// What was sent under that key without a definite answer: a retry, even after a reload,
+    /// sends exactly this again.
+    pub pending: Option<Submission>,
+}
+
+/// The shopper's choices alone, to tell their edits from the widget's own bookkeeping.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Choices {
+    kind: Option<RequestKind>,
+    reason: Option<Reason>,
+    quantities: BTreeMap<String, u32>,
+    note: String,
+    evidence: Vec<String>,
+    goods_intact: bool,
 }
 
 impl Draft {
@@ -472,9 +489,47 @@ impl Draft {
         }
     }
 
-    /// The key for this submission: the one already in use, or `fresh` for a first attempt.
-    pub fn key_for_submit(&mut self, fresh: impl FnOnce() -> String) -> String {
-        self.idempotency_key.get_or_insert_with(fresh).clone()
+    /// A draft restored from storage, fitted to the order as it is now: a kind or reason the
+    /// policy no longer offers is dropped (the first offered kind is chosen instead).
+    pub fn fitted(mut self, loaded: &Loaded) -> Draft {
+        let kinds = loaded.kinds();
+        if !self.kind.is_some_and(|k| kinds.contains(&k)) {
+            self.kind = kinds.first().copied();
+        }
+        if !self.reason.is_some_and(|r| loaded.policy.reason_enabled(r)) {
+            self.reason = None;
+        }
+        self
+    }
+
+    pub fn choices(&self) -> Choices {
+        Choices {
+            kind: self.kind,
+            reason: self.reason,
+            quantities: self.quantities.clone(),
+            note: self.note.clone(),
+            evidence: self.evidence.clone(),
+            goods_intact: self.goods_intact,
+        }
+    }
+
+    /// What to send and under which key: an unanswered earlier attempt exactly as it was sent,
+    /// else `body` under the key already in use or a `fresh` one. Either way it stays pending
+    /// until [`Draft::settle`].
+    pub fn begin_submit(
+        &mut self,
+        body: Submission,
+        fresh: impl FnOnce() -> String,
+    ) -> (Submission, String) {
+        let key = self.idempotency_key.get_or_insert_with(fresh).clone();
+        let body = self.pending.get_or_insert(body).clone();
+        (body, key)
+    }
+
+    /// The server answered definitely (recorded or refused): the next submit is a new one.
+    pub fn settle(&mut self) {
+        self.pending = None;
+        self.idempotency_key = None;
     }
 }
 

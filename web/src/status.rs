@@ -37,21 +37,35 @@ pub fn RequestScreen(
     let announce = move |view: &RequestView| {
         env.emit(
             "refund-status",
-            serde_json::json!({ "request_id": view.id, "number": view.number, "state": view.state }),
+            serde_json::json!({
+                "request_id": view.id, "number": view.number,
+                "order_number": view.order_number, "state": view.state,
+            }),
         );
     };
     request.with_untracked(announce);
 
+    // Re-reads the request. The screen may be gone when the answer comes (the shopper went
+    // back), so the signal is only touched if it still exists.
     let refresh = move || {
         let id = request.with_untracked(|r| r.id.clone());
         spawn_local(async move {
-            if let Ok(view) = env.api.request(&id).await {
-                if request.with_untracked(|r| r.state != view.state) {
+            let Ok(view) = env.api.request(&id).await else {
+                return;
+            };
+            let changed = request.try_with_untracked(|r| *r != view);
+            if changed == Some(true) {
+                if request.try_with_untracked(|r| r.state != view.state) == Some(true) {
                     announce(&view);
                 }
-                request.set(view);
+                request.try_set(view);
             }
         });
+    };
+    let hidden = || {
+        web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden())
     };
 
     // The answer to a submission carries no history yet; the stored request has it.
@@ -70,7 +84,10 @@ pub fn RequestScreen(
         });
         let tick = ticks.get_value().wrapping_add(1);
         ticks.set_value(tick);
-        if open && (tick.is_multiple_of(POLL_SECONDS) || (due && tick.is_multiple_of(3))) {
+        if open
+            && !hidden()
+            && (tick.is_multiple_of(POLL_SECONDS) || (due && tick.is_multiple_of(3)))
+        {
             refresh();
         }
     });
@@ -97,19 +114,29 @@ pub fn RequestScreen(
             match answer {
                 Ok(view) => {
                     announce(&view);
-                    request.set(view);
-                    confirming.set(false);
+                    request.try_set(view);
+                    confirming.try_set(false);
                 }
-                Err(e) => error.set(Some(env.error_text(&e))),
+                Err(e) => {
+                    error.try_set(Some(env.error_text(&e)));
+                }
             }
-            busy.set(false);
+            busy.try_set(false);
         });
     };
 
+    crate::app::clear_on_language_change(env, error);
+    // Focus moves to the request, so keyboard and screen-reader users land on its number.
+    let heading = NodeRef::<leptos::html::P>::new();
+    Effect::new(move |_| {
+        if let Some(heading) = heading.get() {
+            let _ = heading.focus();
+        }
+    });
     let offset = dom::browser_offset();
     view! {
         <section class="rw-card rw-status">
-            <p class="rw-muted">{move || env.t().submitted}</p>
+            <p class="rw-muted rw-status-title" tabindex="-1" node_ref=heading>{move || env.t().submitted}</p>
             <p class="rw-number-line">
                 <span>{move || env.t().request_number}</span>
                 <strong class="rw-request-number">{move || request.with(|r| r.number.clone())}</strong>

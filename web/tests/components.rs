@@ -134,13 +134,13 @@ async fn the_quote_follows_every_quantity_change_without_asking_the_server() {
     click(&root, "li[data-line=L1] .rw-dec");
     settle().await;
     assert_eq!(text(&root, ".rw-total"), "¥65.82");
+    let announced = find(&root, ".rw-announce");
     assert_eq!(
-        find(&root, ".rw-summary")
-            .get_attribute("aria-live")
-            .as_deref(),
+        announced.get_attribute("aria-live").as_deref(),
         Some("polite"),
         "changes are announced politely"
     );
+    assert!(announced.text_content().unwrap_or_default().ends_with("¥65.82"));
 }
 
 #[wasm_bindgen_test]

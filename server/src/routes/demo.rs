@@ -126,10 +126,11 @@ absent), api-base (this server's origin by default).
 
 Theme with CSS custom properties on the element: --refund-accent, --refund-accent-contrast,
 --refund-bg, --refund-surface, --refund-fg, --refund-muted, --refund-border, --refund-danger,
---refund-ok, --refund-warn, --refund-radius, --refund-font, --refund-font-size.
+--refund-ok, --refund-warn, --refund-ok-bg, --refund-warn-bg, --refund-danger-bg,
+--refund-radius, --refund-font, --refund-font-size.
 
-Events (bubbling, composed): refund-submitted {request_id, number, state, total, currency},
-refund-status {request_id, number, state}.</pre>
+Events (bubbling, composed): refund-submitted {request_id, number, order_number, state, total, currency},
+refund-status {request_id, number, order_number, state}.</pre>
 </footer>
 <script>
   const log = document.getElementById("events");

@@ -274,16 +274,61 @@ fn a_submission_carries_the_total_the_shopper_saw_and_only_choosable_lines() {
 }
 
 #[test]
-fn every_retry_of_a_submission_reuses_its_idempotency_key() {
-    let mut d = Draft::default();
-    let first = d.key_for_submit(|| "k1".to_owned());
-    let again = d.key_for_submit(|| "k2".to_owned());
-    assert_eq!((first.as_str(), again.as_str()), ("k1", "k1"));
-    let restored: Draft = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+fn every_retry_sends_the_unanswered_submission_again_under_the_same_key() {
+    let l = loaded();
+    let mut d = draft(
+        RequestKind::ReturnAndRefund,
+        Some(Reason::SizeMismatch),
+        &[("L1", 2)],
+    );
+    let LiveQuote::Ready(quote) = l.quote(&d, now()) else {
+        panic!("the draft is complete");
+    };
+    let first_body = l.submission(&d, now(), &quote).unwrap();
+    let (sent, key) = d.begin_submit(first_body.clone(), || "k1".to_owned());
+    assert_eq!((&sent, key.as_str()), (&first_body, "k1"));
+
+    // The shopper changed a quantity while the answer was lost, then reloaded the page.
+    d.set_quantity("L1", 3, 3);
+    let mut restored: Draft = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+    let LiveQuote::Ready(changed) = l.quote(&restored, now()) else {
+        panic!("the draft is complete");
+    };
+    let new_body = l.submission(&restored, now(), &changed).unwrap();
+    let (again, same_key) = restored.begin_submit(new_body.clone(), || "k2".to_owned());
     assert_eq!(
-        restored.idempotency_key.as_deref(),
-        Some("k1"),
-        "a reload keeps the key"
+        (&again, same_key.as_str()),
+        (&first_body, "k1"),
+        "the first attempt is repeated"
+    );
+
+    restored.settle();
+    let (next, next_key) = restored.begin_submit(new_body.clone(), || "k3".to_owned());
+    assert_eq!(
+        (&next, next_key.as_str()),
+        (&new_body, "k3"),
+        "after an answer, a new request"
+    );
+}
+
+#[test]
+fn a_restored_draft_drops_choices_the_order_no_longer_offers() {
+    let l = loaded_with(
+        order_json(true),
+        json!({"utc_offset": "+08:00", "kinds": ["refund_only"], "reasons": {"changed_mind": {"disabled": true}}}),
+        json!({}),
+    );
+    let d = draft(
+        RequestKind::Exchange,
+        Some(Reason::ChangedMind),
+        &[("L1", 1)],
+    )
+    .fitted(&l);
+    assert_eq!((d.kind, d.reason), (Some(RequestKind::RefundOnly), None));
+    assert_eq!(
+        d.quantity("L1"),
+        1,
+        "quantities stay; each line judges them"
     );
 }
 
@@ -393,7 +438,7 @@ fn windows_are_judged_on_the_servers_clock_not_the_phones() {
 fn recorded_requests_say_what_the_shopper_can_still_do() {
     let request = |state: &str, kind: &str| -> RequestView {
         serde_json::from_value(json!({
-            "id": "r1", "number": "R-1", "kind": kind, "reason": "size_mismatch", "state": state,
+            "id": "r1", "number": "R-1", "order_number": "T-1", "kind": kind, "reason": "size_mismatch", "state": state,
             "submitted_at": now(), "deadline": null, "history": [],
             "quote": {"policy_version": 0, "currency": "CNY", "kind": kind, "reason": "size_mismatch",
                       "outcome": "needs_review", "lines": [], "codes": [{"code": "manual_review"}],
