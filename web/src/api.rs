@@ -3,7 +3,6 @@
 
 use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
-use refund_core::Quote;
 use refund_core::messages::Lang;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -23,7 +22,6 @@ pub enum ApiError {
         status: u16,
         code: String,
         message: String,
-        quote: Option<Box<Quote>>,
     },
 }
 
@@ -52,18 +50,12 @@ struct ErrorBody {
     error: ErrorInner,
 }
 
+/// The API's error shape; `details` (such as a stale answer's fresh quote) is not read: the
+/// widget re-reads the order instead.
 #[derive(Deserialize)]
 struct ErrorInner {
     code: String,
     message: String,
-    #[serde(default)]
-    details: Option<ErrorDetails>,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetails {
-    #[serde(default)]
-    quote: Option<Box<Quote>>,
 }
 
 #[derive(Deserialize)]
@@ -313,7 +305,6 @@ fn server_error(status: u16, text: &str) -> ApiError {
             status,
             code: body.error.code,
             message: body.error.message,
-            quote: body.error.details.and_then(|d| d.quote),
         },
         Err(_) => unreadable(status),
     }
@@ -325,6 +316,5 @@ fn unreadable(status: u16) -> ApiError {
         status,
         code: "unreadable_response".to_owned(),
         message: String::new(),
-        quote: None,
     }
 }

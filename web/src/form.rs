@@ -8,13 +8,15 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use refund_core::messages::{self, Lang};
-use refund_core::{Outcome, Quote, RequestKind};
+use refund_core::{Outcome, RequestKind};
 use wasm_bindgen::JsCast;
 
 use crate::api::ApiError;
 use crate::app::Env;
 use crate::dom;
-use crate::model::{self, Draft, FileProblem, LiveQuote, Loaded, RequestView, Submission};
+use crate::model::{
+    self, Breakdown, Draft, FileProblem, LiveQuote, Loaded, RequestView, Submission,
+};
 
 pub type SubmitFuture = Pin<Box<dyn Future<Output = Result<RequestView, ApiError>>>>;
 /// How the form sends a submission; the real one posts to the API, tests count calls.
@@ -445,23 +447,22 @@ fn summary(env: Env, loaded: &Loaded, live: LiveQuote) -> AnyView {
         LiveQuote::Invalid(error) => {
             view! { <p class="rw-error">{messages::input_error(&error, lang)}</p> }.into_any()
         }
-        LiveQuote::Ready(quote) => breakdown_view(env, loaded, &quote, lang, true),
+        LiveQuote::Ready(quote) => breakdown_view(
+            env,
+            loaded.breakdown(&quote, lang),
+            quote.kind != RequestKind::Exchange,
+            true,
+        ),
     }
 }
 
-/// One quote explained: the components, the total, the split, and the reasons behind the verdict
-/// (the verdict itself only for a live quote; a recorded request shows its state instead).
-pub fn breakdown_view(
-    env: Env,
-    loaded: &Loaded,
-    quote: &Quote,
-    lang: Lang,
-    with_verdict: bool,
-) -> AnyView {
+/// One quote explained: the components, the total, the split (not for an exchange, which
+/// moves no money), and the reasons behind the verdict (the verdict itself only for a live
+/// quote; a recorded request shows its state instead).
+pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bool) -> AnyView {
     let t = env.t();
-    let b = loaded.breakdown(quote, lang);
+    let lang = env.lang.get();
     let outcome = b.outcome;
-    let show_money = quote.kind != RequestKind::Exchange;
     view! {
         <div class="rw-breakdown">
             {with_verdict.then(|| view! {

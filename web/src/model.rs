@@ -13,8 +13,9 @@ use refund_core::wire::{
     DecimalStr, LedgerWire, OrderWire, PolicyWire, RequestLineWire, RequestWire,
 };
 use refund_core::{
-    Actor, Code, Context, DeadlineKind, InputError, Ledger, Line, LineIndex, Order, Outcome,
-    Policy, Quote, Reason, RefundRequest, RequestKind, State, line_codes, outcome_of, quote,
+    Actor, Code, Component, Context, DeadlineKind, InputError, Ledger, Line, LineIndex, Order,
+    Outcome, Policy, Quote, Reason, RefundRequest, RequestKind, SplitLine, State, line_codes,
+    outcome_of, quote,
 };
 use serde::{Deserialize, Serialize};
 
@@ -43,7 +44,7 @@ pub struct RequestView {
     pub kind: RequestKind,
     pub reason: Reason,
     pub state: State,
-    pub quote: Quote,
+    pub quote: RecordedQuote,
     pub submitted_at: DateTime<Utc>,
     pub deadline: Option<DeadlineView>,
     #[serde(default)]
@@ -54,6 +55,73 @@ pub struct RequestView {
     pub reject_reason: Option<String>,
     #[serde(default)]
     pub history: Vec<HistoryEvent>,
+}
+
+/// A recorded request's quote, read for display only: its amounts, not its eligibility codes.
+/// Parsing the core's full `Quote` (26 tagged codes) would add about 90 KB to every shopper's
+/// download for text the request's state already conveys.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RecordedQuote {
+    pub currency: refund_core::Currency,
+    pub total: DecimalStr,
+    pub components: Vec<RecordedComponent>,
+    pub split: Vec<SplitLine>,
+}
+
+/// One amount component as recorded; the fields a component does not have are absent.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct RecordedComponent {
+    code: String,
+    amount: DecimalStr,
+    #[serde(default)]
+    line_id: Option<String>,
+    #[serde(default)]
+    quantity: Option<u32>,
+    #[serde(default)]
+    percent: Option<DecimalStr>,
+    #[serde(default)]
+    threshold: Option<DecimalStr>,
+    #[serde(default)]
+    discount_id: Option<String>,
+    #[serde(default)]
+    units: Option<u32>,
+}
+
+impl RecordedComponent {
+    /// The core's component, to word it with the core's catalog; `None` for a code this build
+    /// does not know (a newer server), which is then left out rather than mis-explained.
+    pub fn component(&self) -> Option<Component> {
+        let amount = self.amount;
+        Some(match self.code.as_str() {
+            "item" => Component::Item {
+                line_id: self.line_id.clone()?,
+                quantity: self.quantity?,
+                amount,
+            },
+            "shipping_refund" => Component::ShippingRefund { amount },
+            "return_shipping_fee" => Component::ReturnShippingFee { amount },
+            "restocking_fee" => Component::RestockingFee {
+                amount,
+                percent: self.percent?,
+            },
+            "lost_free_shipping" => Component::LostFreeShipping {
+                amount,
+                threshold: self.threshold?,
+            },
+            "lost_threshold_discount" => Component::LostThresholdDiscount {
+                amount,
+                discount_id: self.discount_id.clone()?,
+                threshold: self.threshold?,
+            },
+            "missing_gift" => Component::MissingGift {
+                amount,
+                line_id: self.line_id.clone()?,
+                units: self.units?,
+            },
+            "refund_limit" => Component::RefundLimit { amount },
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -327,14 +395,49 @@ impl Loaded {
 
     /// The breakdown a shopper reads: one row per component, each with its explanation.
     pub fn breakdown(&self, quote: &Quote, lang: Lang) -> Breakdown {
-        let currency = self.order.currency();
-        let rows = quote
+        self.breakdown_of(
+            &quote.components,
+            &quote.split,
+            quote.total,
+            lang,
+            quote.outcome,
+            &quote.codes,
+        )
+    }
+
+    /// A recorded request's breakdown; its state, not a verdict, says where it stands.
+    pub fn recorded_breakdown(&self, quote: &RecordedQuote, lang: Lang) -> Breakdown {
+        let components: Vec<Component> = quote
             .components
+            .iter()
+            .filter_map(RecordedComponent::component)
+            .collect();
+        self.breakdown_of(
+            &components,
+            &quote.split,
+            quote.total,
+            lang,
+            Outcome::Eligible,
+            &[],
+        )
+    }
+
+    fn breakdown_of(
+        &self,
+        components: &[Component],
+        split: &[SplitLine],
+        total: DecimalStr,
+        lang: Lang,
+        outcome: Outcome,
+        codes: &[Code],
+    ) -> Breakdown {
+        let currency = self.order.currency();
+        let rows = components
             .iter()
             .map(|component| {
                 let amount = component.amount();
                 let label = match component {
-                    refund_core::Component::Item {
+                    Component::Item {
                         line_id, quantity, ..
                     } => {
                         let title = self
@@ -357,9 +460,8 @@ impl Loaded {
             .collect();
         Breakdown {
             rows,
-            total: self.money(quote.total, lang),
-            split: quote
-                .split
+            total: self.money(total, lang),
+            split: split
                 .iter()
                 .map(|s| SplitRow {
                     method: messages::method_label(s.method, lang).to_owned(),
@@ -367,9 +469,8 @@ impl Loaded {
                     in_kind: s.in_kind,
                 })
                 .collect(),
-            outcome: quote.outcome,
-            notes: quote
-                .codes
+            outcome,
+            notes: codes
                 .iter()
                 .map(|code| messages::code_message(code, lang, currency))
                 .collect(),

@@ -168,7 +168,12 @@ pub fn RequestScreen(
 
         <section class="rw-card">
             <h3>{move || env.t().summary}</h3>
-            {move || request.with(|r| data.with_value(|l| breakdown_view(env, l, &r.quote, lang.get(), false)))}
+            {move || request.with(|r| data.with_value(|l| breakdown_view(
+                env,
+                l.recorded_breakdown(&r.quote, lang.get()),
+                r.kind != refund_core::RequestKind::Exchange,
+                false,
+            )))}
         </section>
 
         <section class="rw-card">

@@ -140,7 +140,12 @@ async fn the_quote_follows_every_quantity_change_without_asking_the_server() {
         Some("polite"),
         "changes are announced politely"
     );
-    assert!(announced.text_content().unwrap_or_default().ends_with("¥65.82"));
+    assert!(
+        announced
+            .text_content()
+            .unwrap_or_default()
+            .ends_with("¥65.82")
+    );
 }
 
 #[wasm_bindgen_test]

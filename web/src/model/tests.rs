@@ -462,3 +462,31 @@ fn recorded_requests_say_what_the_shopper_can_still_do() {
         );
     }
 }
+
+#[test]
+fn a_recorded_quote_reads_back_into_the_same_breakdown_the_shopper_saw() {
+    let l = loaded_with(
+        order_json(true),
+        json!({"utc_offset": "+08:00", "restocking_fee_percent": "10",
+               "amounts": {"CNY": {"return_shipping_fee": "8.00", "free_shipping_threshold": "99.00",
+                                   "standard_shipping_fee": "10.00"}}}),
+        json!({}),
+    );
+    let d = draft(
+        RequestKind::ReturnAndRefund,
+        Some(Reason::ChangedMind),
+        &[("L1", 3)],
+    );
+    let LiveQuote::Ready(quote) = l.quote(&d, now()) else {
+        panic!("the draft is complete");
+    };
+    let recorded: RecordedQuote =
+        serde_json::from_str(&serde_json::to_string(&quote).unwrap()).unwrap();
+    for lang in Lang::ALL {
+        let live = l.breakdown(&quote, lang);
+        let read_back = l.recorded_breakdown(&recorded, lang);
+        assert!(live.rows.len() >= 3, "several components: {:?}", live.rows);
+        assert_eq!(read_back.rows, live.rows);
+        assert_eq!((read_back.total, read_back.split), (live.total, live.split));
+    }
+}
