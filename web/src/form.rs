@@ -46,7 +46,9 @@ const REQUOTE_MS: u32 = 60_000;
 enum UploadState {
     Uploading(u32),
     Done(String),
-    Failed(String),
+    /// Why, in the language it was said in: after a language switch only the generic
+    /// "upload failed" shows, so the screen never mixes languages.
+    Failed(Lang, String),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -540,9 +542,11 @@ fn Evidence(
                         draft.update(|d| d.evidence.push(id));
                     }
                 }
-                Err(error) => {
-                    set_state(uploads, local, UploadState::Failed(env.error_text(&error)))
-                }
+                Err(error) => set_state(
+                    uploads,
+                    local,
+                    UploadState::Failed(env.lang.get_untracked(), env.error_text(&error)),
+                ),
             }
         });
     };
@@ -616,7 +620,7 @@ fn Evidence(
                             u.iter().find(|x| x.local == local).map(|x| x.state.clone())
                         }));
                         view! {
-                            <li class="rw-thumb" class:rw-failed=move || matches!(state.get(), Some(UploadState::Failed(_)))>
+                            <li class="rw-thumb" class:rw-failed=move || matches!(state.get(), Some(UploadState::Failed(..)))>
                                 {match upload.preview.clone() {
                                     Some(src) => view! { <img src=src alt=name.clone() /> }.into_any(),
                                     None => view! { <span class="rw-thumb-placeholder" aria-hidden="true">"🖼"</span> }.into_any(),
@@ -627,8 +631,9 @@ fn Evidence(
                                             <progress max="100" value=pct.to_string() aria-label=env.t().uploading></progress>
                                         }.into_any(),
                                         Some(UploadState::Done(_)) => view! { <span>{env.t().uploaded}</span> }.into_any(),
-                                        Some(UploadState::Failed(message)) => view! {
-                                            <span role="alert">{env.t().upload_failed} ": " {message}</span>
+                                        Some(UploadState::Failed(said_in, message)) => view! {
+                                            <span role="alert">{env.t().upload_failed}
+                                                {(said_in == env.lang.get()).then(|| format!(": {message}"))}</span>
                                             <button type="button" class="rw-link" on:click=move |_| start(local)>{env.t().retry}</button>
                                         }.into_any(),
                                         None => ().into_any(),
