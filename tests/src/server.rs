@@ -1,0 +1,248 @@
+//! The server under test, in-process: a fresh SQLite file, a [`ManualClock`] the test moves, the
+//! demo merchant and orders, the built widget under `/widget/`, and a switch that drops the
+//! connection of a submission after the server has recorded it.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, Once};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use chrono::{DateTime, Utc};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use refund_server::clock::ManualClock;
+use refund_server::seed::{DEMO_SECRET_KEY, seed_demo};
+use refund_server::service::AppState;
+use refund_server::store::Store;
+use refund_server::store::sqlite::SqliteStore;
+use serde_json::Value;
+
+/// Where the built widget is: `REFUND_WIDGET_DIR`, or `<workspace>/dist`.
+pub fn widget_dir() -> PathBuf {
+    let dir = std::env::var_os("REFUND_WIDGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_dir().join("dist"));
+    assert!(
+        dir.join("refund-widget.js").is_file(),
+        "no refund-widget.js in {}: build the widget first: cargo xtask widget",
+        dir.display()
+    );
+    dir
+}
+
+/// The server's clock when a test starts. Fixed, so every run sees the same dates; the demo
+/// orders are seeded relative to it.
+pub fn start_time() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-20T10:00:00+08:00")
+        .expect("a valid RFC 3339 time")
+        .to_utc()
+}
+
+pub struct TestServer {
+    /// `http://127.0.0.1:PORT`: the demo store page, the API and the widget files.
+    pub origin: String,
+    pub state: AppState,
+    pub clock: Arc<ManualClock>,
+    cut: Arc<Cut>,
+    http: Client<HttpConnector, Full<Bytes>>,
+    task: tokio::task::JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        let widget_dir = widget_dir();
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("refunds.db"))
+                .await
+                .expect("a fresh SQLite store"),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free loopback port");
+        let port = listener.local_addr().expect("a bound address").port();
+        let origin = format!("http://127.0.0.1:{port}");
+        let clock = Arc::new(ManualClock::new(start_time()));
+        // The page and the API share the origin; it is still the merchant's allowed origin, as
+        // a real store's would be.
+        seed_demo(store.as_ref(), vec![origin.clone()], start_time())
+            .await
+            .expect("the demo merchant and orders");
+        let (router, state) = refund_server::app(
+            store,
+            clock.clone(),
+            refund_server::Settings::new(origin.clone()),
+        );
+        let cut = Arc::new(Cut::default());
+        let router: Router = router
+            .merge(refund_server::routes::assets::router(&widget_dir))
+            .layer(axum::middleware::from_fn_with_state(
+                cut.clone(),
+                cut_after_commit,
+            ));
+        let task = tokio::spawn(async move {
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            if let Err(e) = axum::serve(listener, service).await {
+                eprintln!("test server stopped: {e}");
+            }
+        });
+        TestServer {
+            origin,
+            state,
+            clock,
+            cut,
+            http: Client::builder(TokioExecutor::new()).build_http(),
+            task,
+            _dir: dir,
+        }
+    }
+
+    /// Calls the merchant API with the demo merchant's secret key; the status and the JSON body.
+    pub async fn merchant(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let uri = format!("{}/api/v1/merchant{path}", self.origin);
+        let mut request = hyper::Request::builder()
+            .method(method)
+            .uri(&uri)
+            .header("authorization", format!("Bearer {DEMO_SECRET_KEY}"));
+        let bytes = match body {
+            Some(body) => {
+                request = request.header("content-type", "application/json");
+                Bytes::from(body.to_string())
+            }
+            None => Bytes::new(),
+        };
+        let request = request
+            .body(Full::new(bytes))
+            .expect("a well-formed request");
+        let response = self
+            .http
+            .request(request)
+            .await
+            .unwrap_or_else(|e| panic!("merchant API {uri}: {e}"));
+        let status = response.status().as_u16();
+        let raw = response
+            .into_body()
+            .collect()
+            .await
+            .expect("a response body")
+            .to_bytes();
+        let json = if raw.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&raw).unwrap_or_else(|e| {
+                panic!("merchant API {uri} answered {status} with non-JSON ({e}): {raw:?}")
+            })
+        };
+        (status, json)
+    }
+
+    /// GET on the merchant API, which must answer 200.
+    pub async fn merchant_get(&self, path: &str) -> Value {
+        let (status, body) = self.merchant(Method::GET, path, None).await;
+        assert_eq!(status, 200, "GET {path}: {body}");
+        body
+    }
+
+    /// Every request recorded on an order, as the merchant API shows them (with their history).
+    pub async fn requests_of(&self, order: &str) -> Vec<Value> {
+        let order = self.merchant_get(&format!("/orders/{order}")).await;
+        let ids: Vec<String> = order["requests"]
+            .as_array()
+            .expect("the order's request ids")
+            .iter()
+            .map(|id| id.as_str().expect("a request id").to_owned())
+            .collect();
+        let mut requests = Vec::new();
+        for id in ids {
+            requests.push(self.merchant_get(&format!("/requests/{id}")).await);
+        }
+        requests
+    }
+
+    /// The one request recorded on an order.
+    pub async fn only_request_of(&self, order: &str) -> Value {
+        let mut requests = self.requests_of(order).await;
+        assert_eq!(
+            requests.len(),
+            1,
+            "{order} should have exactly one request: {requests:#?}"
+        );
+        requests.remove(0)
+    }
+
+    /// While on, every shopper submission (`POST /api/v1/shops/…/requests`) runs to the end,
+    /// so the server records it, and then its connection is dropped before any byte of the
+    /// answer is written: the worst case of a network drop during submit.
+    pub fn cut_submissions(&self, on: bool) {
+        self.cut.armed.store(on, Ordering::SeqCst);
+    }
+
+    /// The statuses the server had answered to the submissions whose connection was cut.
+    pub fn cut_statuses(&self) -> Vec<u16> {
+        self.cut
+            .statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+#[derive(Default)]
+struct Cut {
+    armed: AtomicBool,
+    statuses: Mutex<Vec<u16>>,
+}
+
+/// The panic payload that drops a connection on purpose; the panic hook stays quiet about it.
+struct ConnectionCut;
+
+fn quiet_about_cuts() {
+    static HOOK: Once = Once::new();
+    HOOK.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if info.payload().downcast_ref::<ConnectionCut>().is_none() {
+                default(info);
+            }
+        }));
+    });
+}
+
+fn is_submission(request: &Request<Body>) -> bool {
+    let path = request.uri().path();
+    request.method() == Method::POST
+        && path.starts_with("/api/v1/shops/")
+        && path.ends_with("/requests")
+}
+
+/// Panicking in the response future makes the connection's task end, so hyper closes the socket
+/// without writing an answer: the browser sees the connection drop after the server committed.
+async fn cut_after_commit(State(cut): State<Arc<Cut>>, request: Request, next: Next) -> Response {
+    let target = is_submission(&request);
+    let response = next.run(request).await;
+    if target && cut.armed.load(Ordering::SeqCst) {
+        cut.statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(response.status().as_u16());
+        quiet_about_cuts();
+        std::panic::panic_any(ConnectionCut);
+    }
+    response
+}
