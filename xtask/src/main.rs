@@ -164,7 +164,8 @@ pub fn build_widget() -> Result<(), String> {
         .args(["build", "--release"])
         .current_dir(&root)
         .env("TRUNK_OFFLINE", "true"))?;
-    widget::optimise(&root.join("dist"))
+    widget::optimise(&root.join("dist"))?;
+    widget::precompress(&root.join("dist"))
 }
 
 fn widget_only(steps: &mut Steps) -> Result<(), String> {

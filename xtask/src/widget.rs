@@ -18,6 +18,67 @@ const WASM_OPT_FEATURES: &[&str] = &[
     "--enable-reference-types",
 ];
 
+/// Writes `.br` (quality 11) and `.gz` (level 9) next to each file the browser fetches, which
+/// the server sends as they are, and prints every file's size raw, gzip and brotli.
+pub fn precompress(dist: &Path) -> Result<(), String> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dist)
+        .map_err(|e| format!("{}: {e}", dist.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "wasm" || x == "js" || x == "html" || x == "css")
+        })
+        .collect();
+    files.sort();
+    println!("==> widget files (bytes): raw, gzip -9, brotli -q 11");
+    let (mut total_gz, mut total_br) = (0, 0);
+    for file in files {
+        let raw = std::fs::read(&file).map_err(|e| format!("{}: {e}", file.display()))?;
+        let gz = gzip(&raw)?;
+        let br = brotli(&raw)?;
+        for (suffix, bytes) in [("gz", &gz), ("br", &br)] {
+            let mut name = file.clone().into_os_string();
+            name.push(".");
+            name.push(suffix);
+            std::fs::write(&name, bytes).map_err(|e| format!("{}: {e}", file.display()))?;
+        }
+        let name = file.file_name().unwrap_or_default().to_string_lossy();
+        if !name.ends_with(".html") {
+            total_gz += gz.len();
+            total_br += br.len();
+        }
+        println!(
+            "    {name:<44} {:>8} {:>8} {:>8}",
+            raw.len(),
+            gz.len(),
+            br.len()
+        );
+    }
+    println!(
+        "    {:<44} {:>8} {total_gz:>8} {total_br:>8}",
+        "what a shopper downloads (js + wasm)", ""
+    );
+    Ok(())
+}
+
+fn gzip(raw: &[u8]) -> Result<Vec<u8>, String> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(raw).map_err(|e| e.to_string())?;
+    encoder.finish().map_err(|e| e.to_string())
+}
+
+fn brotli(raw: &[u8]) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams {
+        quality: 11,
+        lgwin: 22,
+        ..Default::default()
+    };
+    brotli::BrotliCompress(&mut &raw[..], &mut out, &params).map_err(|e| e.to_string())?;
+    Ok(out)
+}
+
 pub fn optimise(dist: &Path) -> Result<(), String> {
     let wasm = find_wasm(dist)?;
     let before = size(&wasm)?;
