@@ -313,17 +313,17 @@ macro_rules! all_texts {
 /// language (which is meant to be in that other language).
 fn catalog(texts: &'static refund_widget::texts::Texts) -> Vec<&'static str> {
     all_texts!(texts;
-        title, loading, loading_widget, retry, network_error, server_error, lookup_title,
-        lookup_intro, order_number, email, find_order, finding, lookup_missing, other_order, order,
+        title, loading, retry, network_error, server_error, lookup_title,
+        lookup_intro, order_number, email, find_order, finding, lookup_missing, order,
         paid, not_shipped, in_transit, delivered, your_requests, view, step_kind, step_reason,
         choose_reason, step_items, no_kinds, quantity, decrease, increase, ordered, left, gift,
         step_details, note, note_placeholder, photos, photos_required, add_photos, photos_hint,
         remove, uploading, uploaded, upload_failed, not_an_image, too_large, too_many, intact,
         summary, need_kind, need_reason, need_lines, total, refunded_to, in_kind, submit,
         submitting, wait_uploads, submit_unconfirmed, stale_title, stale_check, confirm_new_amount,
-        submitted, request_number, status, timeline, time_left, cancel, cancel_confirm, cancelling,
+        submitted, sent, request_number, status, timeline, cancel, cancel_confirm, cancelling,
         ship_title, carrier, tracking, ship_submit, ship_missing, rejected_because, shipped_with,
-        back_to_order, new_request, nothing_left, session_expired,
+        back_to_order, nothing_left, session_expired,
     )
 }
 

@@ -133,6 +133,9 @@ pub struct DeadlineView {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 pub struct HistoryEvent {
     pub actor: Actor,
+    /// The event's code (`submit`, `approve`, …); the first entry of every request is `submit`.
+    #[serde(default)]
+    pub action: String,
     pub after: State,
     pub at: DateTime<Utc>,
 }

@@ -181,7 +181,8 @@ pub fn RequestScreen(
             <ol class="rw-timeline">
                 {move || request.with(|r| r.history.clone()).into_iter().map(|e| view! {
                     <li>
-                        <strong>{messages::state_label(e.after, lang.get())}</strong>
+                        // The submission itself reads as such, not as the state it leads to.
+                        <strong>{if e.action == "submit" { env.t().sent.to_owned() } else { messages::state_label(e.after, lang.get()).to_owned() }}</strong>
                         <span class="rw-muted">{messages::actor_label(e.actor, lang.get())} " · " {model::format_time(e.at, offset, lang.get())}</span>
                     </li>
                 }).collect_view()}
