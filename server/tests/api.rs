@@ -1169,6 +1169,98 @@ async fn evidence_must_be_a_real_image_within_limits_and_is_shown_only_to_its_ow
 }
 
 #[tokio::test]
+async fn a_photo_removed_before_submitting_frees_its_place_but_a_submitted_one_stays() {
+    let app = TestApp::new().await;
+    let session = app.session("A1001").await;
+    let mut ids = Vec::new();
+    for _ in 0..9 {
+        let uploaded = upload(&app, &session, PNG.to_vec()).await;
+        assert_eq!(uploaded.status, StatusCode::CREATED);
+        ids.push(uploaded.body["id"].as_str().unwrap().to_owned());
+    }
+    assert_error(
+        &upload(&app, &session, PNG.to_vec()).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "too_many_images",
+    );
+
+    let removed = app
+        .shopper(
+            &session,
+            "DELETE",
+            &format!("/evidence/{}", ids[8]),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_error(
+        &app.shopper(
+            &session,
+            "GET",
+            &format!("/evidence/{}", ids[8]),
+            None,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+    assert_eq!(
+        upload(&app, &session, PNG.to_vec()).await.status,
+        StatusCode::CREATED,
+        "the removed photo's place is free again"
+    );
+
+    // Once a request uses a photo it is part of that request's record.
+    let mut body = request_body(
+        "return_and_refund",
+        "not_as_described",
+        json!([{"line_id": "L2", "quantity": 1}]),
+        "50.00",
+    );
+    body["evidence"] = json!([ids[0]]);
+    let submitted = app
+        .shopper(&session, "POST", "/requests", Some(body), Some("ev-del"))
+        .await;
+    assert_eq!(
+        submitted.status,
+        StatusCode::CREATED,
+        "{:?}",
+        submitted.body
+    );
+    assert_error(
+        &app.shopper(
+            &session,
+            "DELETE",
+            &format!("/evidence/{}", ids[0]),
+            None,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+
+    // Another order's session cannot delete this order's photos.
+    app.merchant("PUT", "/orders/B2002", Some(order("B2002")))
+        .await;
+    let other = app.session("B2002").await;
+    assert_error(
+        &app.shopper(
+            &other,
+            "DELETE",
+            &format!("/evidence/{}", ids[1]),
+            None,
+            None,
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+    );
+}
+
+#[tokio::test]
 async fn health_and_metrics_answer() {
     let app = TestApp::new().await;
     let health = app

@@ -169,6 +169,15 @@ impl Api {
             .await
     }
 
+    /// Deletes an uploaded photo the shopper removed, so it stops counting towards the order's
+    /// limit. Best effort: a photo left behind is simply never attached to a request.
+    pub async fn delete_evidence(&self, id: &str) {
+        let path = format!("/evidence/{}", js_sys::encode_uri_component(id));
+        let _ = self
+            .call::<serde::de::IgnoredAny>(Method::DELETE, &path, None, None)
+            .await;
+    }
+
     /// A call that survives an expired session when the widget has a link token.
     async fn call<T: DeserializeOwned>(
         &self,

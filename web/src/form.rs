@@ -540,6 +540,8 @@ fn Evidence(
                     if kept {
                         set_state(uploads, local, UploadState::Done(id.clone()));
                         draft.update(|d| d.evidence.push(id));
+                    } else {
+                        env.api.delete_evidence(&id).await;
                     }
                 }
                 Err(error) => set_state(
@@ -600,6 +602,7 @@ fn Evidence(
             }
             if let UploadState::Done(id) = upload.state {
                 draft.update(|d| d.evidence.retain(|e| *e != id));
+                spawn_local(async move { env.api.delete_evidence(&id).await });
             }
         }
         files.update_value(|f| f.retain(|(l, _)| *l != local));

@@ -55,7 +55,7 @@ impl Modify for Security {
         merchant::record_refund, merchant::get_evidence, merchant::stats,
         shopper::open_session, shopper::order_view, shopper::quote, shopper::submit,
         shopper::get_request, shopper::cancel, shopper::ship_back, shopper::upload_evidence,
-        shopper::get_evidence, ops::healthz, ops::metrics,
+        shopper::get_evidence, shopper::delete_evidence, ops::healthz, ops::metrics,
     ),
     components(schemas(ErrorResponse, crate::service::ShopperRequest)),
     modifiers(&Security),

@@ -60,7 +60,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
             "/evidence",
             post(upload_evidence).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES + 1)),
         )
-        .route("/evidence/{id}", get(get_evidence))
+        .route("/evidence/{id}", get(get_evidence).delete(delete_evidence))
         .layer(cors(state))
 }
 
@@ -84,7 +84,7 @@ fn cors(state: &AppState) -> CorsLayer {
                 }
             },
         ))
-        .allow_methods([Method::GET, Method::POST])
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
         .allow_headers([
             header::AUTHORIZATION,
             header::CONTENT_TYPE,
@@ -697,6 +697,33 @@ async fn get_evidence(
         .filter(|e| e.order_id == session.order.id)
         .ok_or_else(ApiError::not_found)?;
     Ok(image_response(evidence))
+}
+
+/// Deletes an image the shopper removed before submitting, so it no longer counts towards the
+/// order's limit. Images a request already uses stay: they are part of its record.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/shops/{pk}/evidence/{id}",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key"), ("id" = String, Path)),
+    security(("shopper_session" = [])),
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such unused image of this order", body = ErrorResponse)),
+    description = "Deletes an uploaded image that no request uses yet."
+)]
+async fn delete_evidence(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let deleted = state
+        .store
+        .delete_free_evidence(&session.merchant.id, &session.order.id, &id)
+        .await?;
+    if deleted {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found())
+    }
 }
 
 /// An evidence image, never cached by shared caches and never sniffed as anything else.

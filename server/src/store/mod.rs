@@ -240,6 +240,13 @@ pub trait Store: Send + Sync + 'static {
         at: DateTime<Utc>,
     ) -> StoreResult<bool>;
     async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>>;
+    /// Deletes an image of this order that no request uses yet; false when there is none.
+    async fn delete_free_evidence(
+        &self,
+        merchant_id: &str,
+        order_id: &str,
+        id: &str,
+    ) -> StoreResult<bool>;
 
     /// Liveness of the database, for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;

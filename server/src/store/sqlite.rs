@@ -808,6 +808,26 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
+    async fn delete_free_evidence(
+        &self,
+        merchant_id: &str,
+        order_id: &str,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let (_turn, mut tx) = self.write().await?;
+        let deleted = sqlx::query(
+            "DELETE FROM evidence WHERE merchant_id = ? AND order_id = ? AND id = ? AND request_id IS NULL",
+        )
+        .bind(merchant_id)
+        .bind(order_id)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(deleted == 1)
+    }
+
     async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>> {
         let row = sqlx::query("SELECT id, merchant_id, order_id, content_type, bytes FROM evidence WHERE merchant_id = ? AND id = ?")
             .bind(merchant_id)
