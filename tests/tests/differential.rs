@@ -54,15 +54,6 @@ impl Rng {
     }
 }
 
-const METHODS: [PaymentMethod; 7] = [
-    PaymentMethod::Alipay,
-    PaymentMethod::WechatPay,
-    PaymentMethod::Card,
-    PaymentMethod::BankTransfer,
-    PaymentMethod::Points,
-    PaymentMethod::StoreCredit,
-    PaymentMethod::GiftCard,
-];
 /// Mostly ordinary goods; `perishable` is excluded from no-reason returns by default.
 const CATEGORIES: [&str; 8] = [
     "apparel",
@@ -253,13 +244,13 @@ fn order(rng: &mut Rng) -> OrderWire {
         };
         given += amount;
         payments.push(PaymentWire {
-            method: rng.pick(&METHODS),
+            method: rng.pick(&PaymentMethod::ALL),
             amount: money(amount, currency),
         });
     }
     if payments.iter().any(|p| p.amount.0 <= Decimal::ZERO) && total > 0 {
         payments = vec![PaymentWire {
-            method: rng.pick(&METHODS),
+            method: rng.pick(&PaymentMethod::ALL),
             amount: money(total, currency),
         }];
     }

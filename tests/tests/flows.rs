@@ -359,18 +359,7 @@ fn core_labels(lang: Lang) -> Vec<String> {
         ]
         .map(|d| deadline_label(d, lang)),
     );
-    labels.extend(
-        [
-            PaymentMethod::Alipay,
-            PaymentMethod::WechatPay,
-            PaymentMethod::Card,
-            PaymentMethod::BankTransfer,
-            PaymentMethod::Points,
-            PaymentMethod::StoreCredit,
-            PaymentMethod::GiftCard,
-        ]
-        .map(|m| method_label(m, lang)),
-    );
+    labels.extend(PaymentMethod::ALL.map(|m| method_label(m, lang)));
     labels.extend(
         [
             "item",

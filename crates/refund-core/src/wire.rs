@@ -71,6 +71,16 @@ pub enum PaymentMethod {
 }
 
 impl PaymentMethod {
+    pub const ALL: [PaymentMethod; 7] = [
+        PaymentMethod::Alipay,
+        PaymentMethod::WechatPay,
+        PaymentMethod::Card,
+        PaymentMethod::BankTransfer,
+        PaymentMethod::Points,
+        PaymentMethod::StoreCredit,
+        PaymentMethod::GiftCard,
+    ];
+
     /// Points, store credit and gift-card balance come back in kind, not as cash.
     pub fn refunds_in_kind(self) -> bool {
         matches!(

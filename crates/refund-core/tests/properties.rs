@@ -15,16 +15,6 @@ use refund_core::{
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
-const METHODS: [PaymentMethod; 7] = [
-    PaymentMethod::Alipay,
-    PaymentMethod::WechatPay,
-    PaymentMethod::Card,
-    PaymentMethod::BankTransfer,
-    PaymentMethod::Points,
-    PaymentMethod::StoreCredit,
-    PaymentMethod::GiftCard,
-];
-
 fn placed() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-01T10:00:00+08:00")
         .unwrap()
@@ -82,7 +72,10 @@ fn order_strategy(delivered: bool) -> impl Strategy<Value = OrderWire> {
         prop::collection::vec(line_spec(), 1..8),
         prop::collection::vec((prop::bool::ANY, 0i64..300, prop::bool::ANY), 0..3),
         0i64..3_000,
-        prop::collection::vec((prop::sample::select(METHODS.to_vec()), 1i64..100), 1..4),
+        prop::collection::vec(
+            (prop::sample::select(PaymentMethod::ALL.to_vec()), 1i64..100),
+            1..4,
+        ),
     )
         .prop_map(move |(currency, specs, discounts, shipping, payments)| {
             let mut lines = Vec::new();
