@@ -112,14 +112,10 @@ pub fn App(
     });
     // A failure message is in the language it arrived in; after a switch, try again so the
     // screen speaks one language.
-    Effect::new(move |previous: Option<Lang>| {
-        let now = env.lang.get();
-        if previous.is_some_and(|p| p != now)
-            && screen.with_untracked(|s| matches!(s, Screen::Failed(_)))
-        {
+    on_language_change(env, move || {
+        if screen.with_untracked(|s| matches!(s, Screen::Failed(_))) {
             open();
         }
-        now
     });
     let show_request = move |loaded: Arc<Loaded>, view: RequestView| {
         screen.set(Screen::Request(loaded, Box::new(view)));
@@ -171,15 +167,20 @@ async fn load_order(env: Env) -> Screen {
     }
 }
 
-/// Clears a message when the language changes, so a screen never mixes two languages.
-pub fn clear_on_language_change<T: Send + Sync + 'static>(env: Env, message: RwSignal<Option<T>>) {
+/// Runs `changed` whenever the shopper switches language (not when the effect first runs).
+pub fn on_language_change(env: Env, changed: impl Fn() + 'static) {
     Effect::new(move |previous: Option<Lang>| {
         let now = env.lang.get();
         if previous.is_some_and(|p| p != now) {
-            message.set(None);
+            changed();
         }
         now
     });
+}
+
+/// Clears a message when the language changes, so a screen never mixes two languages.
+pub fn clear_on_language_change<T: Send + Sync + 'static>(env: Env, message: RwSignal<Option<T>>) {
+    on_language_change(env, move || message.set(None));
 }
 
 #[component]

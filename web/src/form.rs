@@ -124,7 +124,12 @@ pub fn RequestForm(
             phase.set(Phase::Editing);
         }
     });
-    clear_failure_on_language_change(env, phase);
+    // A failure message is in the language it arrived in; drop it after a switch.
+    crate::app::on_language_change(env, move || {
+        if matches!(phase.get_untracked(), Phase::Failed(_)) {
+            phase.set(Phase::Editing);
+        }
+    });
 
     let pending_uploads = move || {
         uploads.with(|u| {
@@ -415,17 +420,6 @@ fn announcement(env: Env, loaded: &Loaded, live: &LiveQuote) -> String {
         LiveQuote::NeedLines => t.need_lines.to_owned(),
         LiveQuote::Invalid(error) => messages::input_error(error, lang),
     }
-}
-
-/// Drops a failure message written in the other language.
-fn clear_failure_on_language_change(env: Env, phase: RwSignal<Phase>) {
-    Effect::new(move |previous: Option<Lang>| {
-        let now = env.lang.get();
-        if previous.is_some_and(|p| p != now) && matches!(phase.get_untracked(), Phase::Failed(_)) {
-            phase.set(Phase::Editing);
-        }
-        now
-    });
 }
 
 fn outcome_class(outcome: Outcome) -> &'static str {
