@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use refund_core::wire::{DecimalStr, OrderWire, PolicyWire, RequestLineWire, RequestWire};
 use refund_core::{
     Actor, Code, Context, Event, Ledger, Lifecycle, Order, Outcome, Policy, Quote, Reason,
-    RefundRequest, RequestKind, quote,
+    RefundRequest, RequestKind, SplitLine, quote,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -114,6 +114,16 @@ pub struct ShopperRequest {
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "81.10")]
     pub expected_total: Option<DecimalStr>,
+    /// The verdict the shopper saw: approved by rule (`eligible`) or waiting for review
+    /// (`needs_review`). Optional; when sent, a different verdict on the server is a stale view.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "eligible")]
+    pub expected_outcome: Option<Outcome>,
+    /// Where the shopper saw the money going back, exactly as the quote's `split`. Optional;
+    /// when sent, a different split on the server is a stale view, even at the same total.
+    #[serde(default)]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub expected_split: Option<Vec<SplitLine>>,
 }
 
 impl ShopperRequest {
@@ -225,18 +235,29 @@ pub fn decide(
         )
         .field("expected_total"));
     };
-    if expected.0 != quote.total.0 {
-        return Err(ApiError::conflict(
-            "stale_quote",
-            Text::new(
-                format!("退款金额已更新为 {}，请确认后再提交。", quote.total.0),
-                format!(
-                    "The refund is now {}; please check it and submit again.",
-                    quote.total.0
-                ),
+    let stale = if expected.0 != quote.total.0 {
+        Some(Text::new(
+            format!("退款金额已更新为 {}，请确认后再提交。", quote.total.0),
+            format!(
+                "The refund is now {}; please check it and submit again.",
+                quote.total.0
             ),
-        )
-        .details(json!({ "quote": quote })));
+        ))
+    } else if body.expected_outcome.is_some_and(|o| o != quote.outcome)
+        || body
+            .expected_split
+            .as_ref()
+            .is_some_and(|s| *s != quote.split)
+    {
+        Some(Text::new(
+            "退款的审核方式或退回的支付方式已有变化，请确认后再提交。",
+            "How the refund is reviewed or paid back has changed; please check it and submit again.",
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = stale {
+        return Err(ApiError::conflict("stale_quote", message).details(json!({ "quote": quote })));
     }
 
     // The engine keeps every quote within what is left; recording it on a copy of the ledger

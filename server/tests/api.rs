@@ -514,6 +514,55 @@ async fn a_failed_submission_leaves_its_key_free_for_the_retry() {
 }
 
 #[tokio::test]
+async fn a_changed_verdict_or_split_at_the_same_total_is_a_stale_view_too() {
+    let app = TestApp::new().await;
+    let session = app.session("A1001").await;
+    let quote = app
+        .shopper(&session, "POST", "/quote", Some(one_shirt("0")), None)
+        .await;
+    assert_eq!(quote.body["outcome"], "eligible");
+    let seen = |outcome: &str, split: Value| {
+        let mut body = one_shirt("99.00");
+        body["expected_outcome"] = json!(outcome);
+        body["expected_split"] = split;
+        body
+    };
+    let mut moved_split = quote.body["split"].clone();
+    moved_split[0]["amount"] = json!("98.00");
+    moved_split
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"payment": 9, "method": "points", "amount": "1.00", "in_kind": true}));
+    for (case, body) in [
+        (
+            "told it would wait for review",
+            seen("needs_review", quote.body["split"].clone()),
+        ),
+        (
+            "told part would come back as points",
+            seen("eligible", moved_split),
+        ),
+    ] {
+        let stale = app
+            .shopper(&session, "POST", "/requests", Some(body), Some(case))
+            .await;
+        assert_error(&stale, StatusCode::CONFLICT, "stale_quote");
+        assert_eq!(stale.body["error"]["quote"], quote.body, "{case}");
+    }
+    let current = app
+        .shopper(
+            &session,
+            "POST",
+            "/requests",
+            Some(seen("eligible", quote.body["split"].clone())),
+            Some("as seen"),
+        )
+        .await;
+    assert_eq!(current.status, StatusCode::CREATED, "{:?}", current.body);
+    assert_eq!(current.body["state"], "approved");
+}
+
+#[tokio::test]
 async fn ineligible_requests_are_refused_with_the_reasons_per_line() {
     let app = TestApp::new().await;
     app.clock.advance(TimeDelta::days(30));

@@ -379,6 +379,8 @@ impl Loaded {
             evidence: draft.evidence.clone(),
             goods_intact: wire.goods_intact,
             expected_total: seen.total,
+            expected_outcome: Some(seen.outcome),
+            expected_split: Some(seen.split.clone()),
         })
     }
 
@@ -637,7 +639,8 @@ impl Draft {
     }
 }
 
-/// `POST /requests`: the draft as the server reads it, with the total the shopper saw.
+/// `POST /requests`: the draft as the server reads it, with the total, verdict and split the
+/// shopper saw, so the server refuses it as stale if any of them moved.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
     pub kind: RequestKind,
@@ -647,6 +650,11 @@ pub struct Submission {
     pub evidence: Vec<String>,
     pub goods_intact: bool,
     pub expected_total: DecimalStr,
+    /// Optional so a body stored by an earlier widget is still resent byte for byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_outcome: Option<Outcome>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_split: Option<Vec<SplitLine>>,
 }
 
 /// Why a chosen file is refused before any upload.

@@ -247,7 +247,7 @@ fn the_live_quote_guides_until_the_draft_is_complete_then_follows_every_change()
 }
 
 #[test]
-fn a_submission_carries_the_total_the_shopper_saw_and_only_choosable_lines() {
+fn a_submission_carries_the_total_verdict_and_split_the_shopper_saw_and_only_choosable_lines() {
     let l = loaded();
     let mut d = draft(
         RequestKind::ReturnAndRefund,
@@ -261,6 +261,8 @@ fn a_submission_carries_the_total_the_shopper_saw_and_only_choosable_lines() {
     };
     let submission = l.submission(&d, now(), &quote).unwrap();
     assert_eq!(submission.expected_total, quote.total);
+    assert_eq!(submission.expected_outcome, Some(quote.outcome));
+    assert_eq!(submission.expected_split.as_ref(), Some(&quote.split));
     assert_eq!(submission.lines.len(), 1);
     assert_eq!(
         (
@@ -309,6 +311,14 @@ fn every_retry_sends_the_unanswered_submission_again_under_the_same_key() {
         (&new_body, "k3"),
         "after an answer, a new request"
     );
+}
+
+#[test]
+fn an_unanswered_body_stored_by_an_earlier_widget_is_resent_byte_for_byte() {
+    // Stored before submissions carried the verdict and split the shopper saw.
+    let stored = r#"{"kind":"return_and_refund","reason":"size_mismatch","lines":[{"line_id":"L1","quantity":2}],"note":"","evidence":[],"goods_intact":true,"expected_total":"198.00"}"#;
+    let body: Submission = serde_json::from_str(stored).unwrap();
+    assert_eq!(serde_json::to_string(&body).unwrap(), stored);
 }
 
 #[test]
