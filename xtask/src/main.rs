@@ -18,7 +18,7 @@ use tools::{
 };
 
 /// Crates that ship inside the shopper's download and so must build for the browser.
-const WASM_CRATES: &[&str] = &["refund-core"];
+const WASM_CRATES: &[&str] = &["refund-core", "refund-core-size"];
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1);
@@ -26,6 +26,7 @@ fn main() -> ExitCode {
         Some("test") => test,
         Some("run") => run_product,
         Some("widget") => widget_only,
+        Some("core-size") => core_size,
         _ => {
             eprintln!(
                 "usage: cargo xtask test    install what the tests need, then run every test"
@@ -34,6 +35,9 @@ fn main() -> ExitCode {
                 "       cargo xtask run     build the widget and the server, then start the server on ./data with the demo merchant"
             );
             eprintln!("       cargo xtask widget  build the widget (release) into ./dist");
+            eprintln!(
+                "       cargo xtask core-size  measure the core's share of the widget's download"
+            );
             return ExitCode::from(2);
         }
     };
@@ -176,6 +180,33 @@ fn widget_only(steps: &mut Steps) -> Result<(), String> {
         ensure_binaryen()
     })?;
     steps.run("building the widget (release)", build_widget)
+}
+
+/// Builds `refund-core-size` (the core's work in the widget, and nothing else) as the widget is
+/// built, and prints its sizes: the floor under the widget's download.
+fn core_size(steps: &mut Steps) -> Result<(), String> {
+    steps.run("checking the tools", || {
+        ensure_wasm_target()?;
+        ensure_wasm_bindgen()?;
+        ensure_binaryen()
+    })?;
+    steps.run("measuring the core in the browser", || {
+        cargo(&[
+            "build",
+            "--package",
+            "refund-core-size",
+            "--lib",
+            "--target",
+            WASM_TARGET,
+            "--profile",
+            "wasm",
+        ])?;
+        let wasm = target_dir()
+            .join(WASM_TARGET)
+            .join("wasm")
+            .join("refund_core_size.wasm");
+        widget::core_size(&wasm, &target_dir().join("core-size"))
+    })
 }
 
 /// Builds the widget and the server in release mode and runs the server on a SQLite file under
