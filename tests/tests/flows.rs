@@ -1,10 +1,10 @@
 //! The shopper's flows through the real widget on the demo store page, against the real server
-//! (PRODUCT.md §5–§9, issue 5). Each flow has its own server and browser; flows take turns on
+//! (PRODUCT.md §5–§9, issues 4 and 5). Each flow has its own server and browser; flows take turns on
 //! the browser. Screenshots land in `<target>/e2e-screenshots/`.
 
 use chrono::TimeDelta;
-use refund_core::messages::{Lang, actor_label, code_message, format_money};
-use refund_core::{Actor, Code, Currency, Quote};
+use refund_core::messages::{Lang, actor_label, code_message, format_money, outcome_label};
+use refund_core::{Actor, Code, Currency, Outcome, Quote};
 use refund_e2e::{Amounts, flow};
 use refund_server::service::sweep_deadlines;
 use refund_widget::texts::{EN, ZH, texts};
@@ -697,6 +697,70 @@ async fn a_request_the_merchant_ignores_past_the_review_deadline_is_approved_by_
             "the last step names the deadline: {timeline:?}"
         );
         browser.screenshots().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_verdict_that_changed_while_the_shopper_looked_is_shown_again_before_it_is_recorded() {
+    flow("8-stale-view", |server, browser| async move {
+        let lang = Lang::En;
+        browser.open_order("DEMO-1005", lang.tag()).await;
+        browser.choose_kind("refund_only").await;
+        browser.choose_reason("ordered_by_mistake").await;
+        browser.set_quantity("L2", 1).await;
+        browser.wait_for_quote().await;
+        let seen = browser.shown_amounts("section.rw-summary").await;
+        assert_eq!(
+            browser.text("section.rw-summary .rw-verdict").await,
+            outcome_label(Outcome::Eligible, lang)
+        );
+
+        // Meanwhile the merchant stops approving anything above 10.00 by rule: the same money,
+        // but now a person decides.
+        let mut policy = server.merchant_get("/policy").await;
+        policy["amounts"]["CNY"]["auto_approve_max"] = "10.00".into();
+        let (status, body) = server
+            .merchant(axum::http::Method::PUT, "/policy", Some(policy))
+            .await;
+        assert_eq!(status, 200, "{body}");
+
+        browser.click("button.rw-submit").await;
+        browser.wait_for_selector(".rw-stale").await;
+        assert!(
+            browser.text(".rw-stale").await.contains(EN.stale_title),
+            "the shopper is told the refund changed"
+        );
+        browser
+            .wait_for(
+                "the fresh verdict",
+                &format!(
+                    "root.querySelector('section.rw-summary .rw-verdict').textContent.trim() === {}",
+                    refund_e2e::browser::js_str(outcome_label(Outcome::NeedsReview, lang))
+                ),
+            )
+            .await;
+        assert_eq!(
+            browser.shown_amounts("section.rw-summary").await,
+            seen,
+            "the money is the same; only the verdict moved"
+        );
+        assert_eq!(
+            browser.text("button.rw-submit").await,
+            EN.confirm_new_amount
+        );
+        assert!(
+            server.requests_of("DEMO-1005").await.is_empty(),
+            "nothing is recorded until the shopper confirms"
+        );
+        browser.screenshots().await;
+
+        let number = browser.submit().await;
+        let recorded = server.only_request_of("DEMO-1005").await;
+        assert_eq!(recorded["number"], number.as_str());
+        assert_eq!(recorded["quote"]["outcome"], "needs_review");
+        assert_eq!(recorded["state"], "submitted");
+        assert_eq!(browser.shown_state().await, "submitted");
     })
     .await;
 }
