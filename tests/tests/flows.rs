@@ -300,11 +300,11 @@ fn is_cjk(c: char) -> bool {
     matches!(c, '\u{2E80}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{FF00}'..='\u{FFEF}')
 }
 
-/// Binds every field of a `Texts` but the language switch and lists them. The pattern is
+/// Binds every field of a `Texts` but the language switch and punctuation, and lists them. The pattern is
 /// exhaustive, so a text added to the widget cannot be left out of the check.
 macro_rules! all_texts {
     ($texts:expr; $($field:ident),* $(,)?) => {{
-        let refund_widget::texts::Texts { switch_to: _, switch_label: _, $($field),* } = $texts;
+        let refund_widget::texts::Texts { switch_to: _, switch_label: _, colon: _, parens: _, $($field),* } = $texts;
         vec![$(*$field),*]
     }};
 }
@@ -323,7 +323,8 @@ fn catalog(texts: &'static refund_widget::texts::Texts) -> Vec<&'static str> {
         submitting, wait_uploads, submit_unconfirmed, stale_title, stale_check, confirm_new_amount,
         submitted, sent, request_number, status, timeline, cancel, cancel_confirm, cancelling,
         ship_title, carrier, tracking, ship_submit, ship_missing, rejected_because, shipped_with,
-        back_to_order, nothing_left, session_expired,
+        back_to_order, nothing_left, session_expired, note_placeholder_required, your_request,
+        keep_request,
     )
 }
 
@@ -617,14 +618,15 @@ async fn a_submission_whose_answer_is_lost_is_recorded_once_when_the_shopper_tri
         // The server records the request, then the connection drops before the answer.
         server.cut_submissions(true);
         browser.click("button.rw-submit").await;
+        let unconfirmed = format!(
+            "root.querySelector('button.rw-submit').textContent.trim() === {} && \
+             !root.querySelector('button.rw-submit').disabled",
+            refund_e2e::browser::js_str(EN.retry)
+        );
         browser
             .wait_for(
                 "the widget to say the submission is unconfirmed",
-                &format!(
-                    "root.querySelector('button.rw-submit').textContent.trim() === {} && \
-                     !root.querySelector('button.rw-submit').disabled",
-                    refund_e2e::browser::js_str(EN.retry)
-                ),
+                &unconfirmed,
             )
             .await;
         let error = browser.text(".rw-form .rw-error").await;
@@ -639,6 +641,18 @@ async fn a_submission_whose_answer_is_lost_is_recorded_once_when_the_shopper_tri
         println!("connections cut after the server answered: {statuses:?}");
         let first = server.only_request_of("DEMO-1005").await;
         browser.screenshots().await;
+
+        // A reload keeps the unanswered submission and sends it again at once, under its key;
+        // that answer is lost too, so the widget still offers the retry.
+        let cut_so_far = server.cut_statuses().len();
+        browser.open_order("DEMO-1005", lang.tag()).await;
+        browser
+            .wait_for("the widget to offer the retry again", &unconfirmed)
+            .await;
+        assert!(
+            server.cut_statuses().len() > cut_so_far,
+            "the reload sent the submission again"
+        );
 
         // The network is back: the retry replays the same Idempotency-Key.
         server.cut_submissions(false);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use refund_core::messages::{self, Lang};
+use wasm_bindgen::JsCast;
 
 use crate::api::{Api, ApiError};
 use crate::dom;
@@ -83,6 +84,24 @@ pub fn App(
 ) -> impl IntoView {
     let env = Env::new(&config, lang, host);
     let screen = RwSignal::new(Screen::Loading);
+    let root = NodeRef::<leptos::html::Div>::new();
+    // Set when the shopper asked for the next screen. Focus then moves to it, so keyboard and
+    // screen-reader users follow; not on page load, which would scroll the store's page.
+    let follow = StoredValue::new(false);
+    Effect::new(move |_| {
+        if screen.with(|s| matches!(s, Screen::Loading)) || !follow.get_value() {
+            return;
+        }
+        follow.set_value(false);
+        request_animation_frame(move || {
+            let target = root
+                .get_untracked()
+                .and_then(|root| root.query_selector(".rw-focus").ok().flatten());
+            if let Some(target) = target {
+                let _ = target.unchecked_ref::<web_sys::HtmlElement>().focus();
+            }
+        });
+    });
 
     // Opens the order: a session from the link token when there is one, then the order view.
     let open = move || {
@@ -101,9 +120,14 @@ pub fn App(
             screen.set(load_order(env).await);
         });
     };
+    let reopen = move || {
+        follow.set_value(true);
+        open();
+    };
     // A looked-up session that expired mid-way: ask for the order again (the draft is kept).
     Effect::new(move |_| {
         if env.api.lost.get() {
+            follow.set_value(true);
             env.api.lost.set(false);
             env.api.forget_session();
             let message = texts(env.lang.get_untracked()).session_expired.to_owned();
@@ -123,7 +147,7 @@ pub fn App(
     open();
 
     view! {
-        <div class="rw" lang=move || env.lang.get().tag()>
+        <div class="rw" lang=move || env.lang.get().tag() node_ref=root>
             <header class="rw-head">
                 <h2>{move || env.t().title}</h2>
                 <button
@@ -138,18 +162,18 @@ pub fn App(
             </header>
             {move || match screen.get() {
                 Screen::Loading => view! { <p class="rw-loading" role="status">{move || env.t().loading}</p> }.into_any(),
-                Screen::Lookup(message) => view! { <Lookup env message on_found=move || open() /> }.into_any(),
+                Screen::Lookup(message) => view! { <Lookup env message on_found=reopen /> }.into_any(),
                 Screen::Failed(message) => view! {
                     <div class="rw-error" role="alert">
                         <p>{message}</p>
-                        <button type="button" on:click=move |_| open()>{move || env.t().retry}</button>
+                        <button type="button" class="rw-focus" on:click=move |_| reopen()>{move || env.t().retry}</button>
                     </div>
                 }.into_any(),
                 Screen::Order(loaded) => view! {
-                    <OrderScreen env loaded on_open=show_request on_reload=move || open() />
+                    <OrderScreen env loaded on_open=show_request on_reload=reopen />
                 }.into_any(),
                 Screen::Request(loaded, request) => view! {
-                    <RequestScreen env loaded=loaded request=*request on_back=move || open() />
+                    <RequestScreen env loaded=loaded request=*request on_back=reopen />
                 }.into_any(),
             }}
         </div>
@@ -178,6 +202,11 @@ pub fn on_language_change(env: Env, changed: impl Fn() + 'static) {
     });
 }
 
+/// `aria-invalid` for a required field: marked while an error is shown and it is still empty.
+pub fn invalid_while(error: RwSignal<Option<String>>, field: RwSignal<String>) -> String {
+    (error.with(Option::is_some) && field.with(|f| f.trim().is_empty())).to_string()
+}
+
 /// Clears a message when the language changes, so a screen never mixes two languages.
 pub fn clear_on_language_change<T: Send + Sync + 'static>(env: Env, message: RwSignal<Option<T>>) {
     on_language_change(env, move || message.set(None));
@@ -194,6 +223,7 @@ fn Lookup(
     let busy = RwSignal::new(false);
     let error = RwSignal::new(message);
     clear_on_language_change(env, error);
+    let invalid = move |field: RwSignal<String>| invalid_while(error, field);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -216,22 +246,26 @@ fn Lookup(
     };
     view! {
         <form class="rw-card rw-lookup" on:submit=submit novalidate>
-            <h3>{move || env.t().lookup_title}</h3>
+            <h3 class="rw-focus" tabindex="-1">{move || env.t().lookup_title}</h3>
             <p class="rw-muted">{move || env.t().lookup_intro}</p>
             <label class="rw-field">
                 <span>{move || env.t().order_number}</span>
                 <input name="order_number" autocomplete="off" required
+                    aria-invalid=move || invalid(number)
+                    aria-describedby=move || error.with(Option::is_some).then_some("rw-lookup-error")
                     prop:value=move || number.get()
                     on:input=move |ev| number.set(event_target_value(&ev)) />
             </label>
             <label class="rw-field">
                 <span>{move || env.t().email}</span>
                 <input name="email" type="email" autocomplete="email" inputmode="email" required
+                    aria-invalid=move || invalid(email)
+                    aria-describedby=move || error.with(Option::is_some).then_some("rw-lookup-error")
                     prop:value=move || email.get()
                     on:input=move |ev| email.set(event_target_value(&ev)) />
             </label>
             <Show when=move || error.get().is_some()>
-                <p class="rw-error" role="alert">{move || error.get()}</p>
+                <p class="rw-error" id="rw-lookup-error" role="alert">{move || error.get()}</p>
             </Show>
             <button type="submit" class="rw-primary" disabled=move || busy.get()>
                 {move || if busy.get() { env.t().finding } else { env.t().find_order }}
@@ -268,7 +302,7 @@ fn OrderScreen(
         });
     };
     view! {
-        <section class="rw-card rw-order">
+        <section class="rw-card rw-order rw-focus" tabindex="-1">
             <div class="rw-order-head">
                 <div>
                     <span class="rw-muted">{move || env.t().order}</span>
@@ -300,6 +334,7 @@ fn OrderScreen(
                         let loaded = for_list.clone();
                         let money = for_list.clone();
                         let busy_id = id.clone();
+                        let view_number = r.number.clone();
                         view! {
                             <li class="rw-request-item" data-request=r.number.clone()>
                                 <span class="rw-request-number">{r.number.clone()}</span>
@@ -307,6 +342,7 @@ fn OrderScreen(
                                 <span>{move || money.money(total, env.lang.get())}</span>
                                 <span class=format!("rw-badge rw-state-{}", state.code())>{move || messages::state_label(state, env.lang.get())}</span>
                                 <button type="button" class="rw-link"
+                                    aria-label=move || format!("{} {}", env.t().view, view_number)
                                     disabled=move || opening.get().as_deref() == Some(busy_id.as_str())
                                     on:click=move |_| open_request(loaded.clone(), id.clone())>
                                     {move || env.t().view}

@@ -52,3 +52,19 @@ pub fn emit(host: Option<&web_sys::EventTarget>, name: &str, detail: &serde_json
         let _ = host.dispatch_event(&event);
     }
 }
+
+/// Focuses `node` once the browser has painted the change that is under way; nothing if the
+/// element is gone by then. Moves keyboard and screen-reader users along with the screen.
+pub fn focus_later<E>(node: leptos::prelude::NodeRef<E>)
+where
+    E: leptos::tachys::html::element::ElementType,
+    E::Output: wasm_bindgen::JsCast + Clone + 'static,
+{
+    use leptos::prelude::*;
+    use wasm_bindgen::JsCast;
+    request_animation_frame(move || {
+        if let Some(Some(element)) = node.try_get_untracked() {
+            let _ = element.unchecked_ref::<web_sys::HtmlElement>().focus();
+        }
+    });
+}

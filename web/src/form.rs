@@ -46,9 +46,13 @@ const REQUOTE_MS: u32 = 60_000;
 enum UploadState {
     Uploading(u32),
     Done(String),
-    /// Why, in the language it was said in: after a language switch only the generic
-    /// "upload failed" shows, so the screen never mixes languages.
-    Failed(Lang, String),
+    /// Why, in the language it was said in (after a language switch only the generic "upload
+    /// failed" shows, so the screen never mixes languages), and whether trying again can help.
+    Failed {
+        said_in: Lang,
+        message: String,
+        retry: bool,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +84,8 @@ pub fn RequestForm(
             .zip(0u32..)
             .map(|(id, local)| Upload {
                 local,
-                name: id.clone(),
+                // Only the id survives a reload; the shopper knows the photo by its place.
+                name: format!("#{}", local + 1),
                 preview: None,
                 state: UploadState::Done(id.clone()),
             })
@@ -98,6 +103,7 @@ pub fn RequestForm(
     let data = RwSignal::new(loaded.clone());
     let lang = env.lang;
     let locked = move || matches!(phase.get(), Phase::Sending | Phase::Unconfirmed);
+    let submit_button = NodeRef::<leptos::html::Button>::new();
 
     let requote = RwSignal::new(0u32);
     let ticker = gloo_timers::callback::Interval::new(REQUOTE_MS, move || {
@@ -115,7 +121,16 @@ pub fn RequestForm(
         requote.track();
         data.with(|l| l.quote(&draft.get(), now()))
     });
-    Effect::new(move |_| draft.with(|d| storage_key.with_value(|key| dom::save(key, d))));
+    // Once the server has recorded the request the draft is spent: the save below must not
+    // write it back after the answer removed it, or a reload would offer it again.
+    let spent = StoredValue::new(false);
+    Effect::new(move |_| {
+        draft.with(|d| {
+            if !spent.get_value() {
+                storage_key.with_value(|key| dom::save(key, d));
+            }
+        })
+    });
     // A notice about the last answer no longer applies once the shopper changes anything.
     let choices = Memo::new(move |_| draft.with(Draft::choices));
     Effect::new(move |previous: Option<()>| {
@@ -179,6 +194,11 @@ pub fn RequestForm(
                     dom::forget(&storage_key);
                 }
             }
+            let recorded = answer.is_ok()
+                || matches!(&answer, Err(e) if e.code() == Some("idempotency_key_reused"));
+            if recorded {
+                spent.try_set_value(true);
+            }
             match answer {
                 Ok(view) => {
                     dom::forget(&storage_key);
@@ -220,9 +240,18 @@ pub fn RequestForm(
                     phase.try_set(Phase::Unconfirmed);
                 }
             }
+            // The button was disabled while sending, which took the focus from it; give it
+            // back so a keyboard user can confirm or retry from where they were.
+            dom::focus_later(submit_button);
         });
     };
+    // A submission whose answer was lost before a reload is sent again at once, under its
+    // key: the server answers with the request it recorded, or records it now, never twice.
+    if phase.get_untracked() == Phase::Unconfirmed {
+        send();
+    }
 
+    let note_needed = move || draft.with(|d| d.reason.is_some_and(refund_core::Reason::needs_note));
     let kinds = loaded.kinds();
     let no_kinds = kinds.is_empty();
     let nothing_left = rows.with_untracked(|r| r.iter().all(|row| row.available == 0));
@@ -237,7 +266,7 @@ pub fn RequestForm(
             <fieldset class="rw-card" disabled=locked>
                 <legend>{move || env.t().step_kind}</legend>
                 <Show when=move || !no_kinds>
-                    <div class="rw-kinds" role="radiogroup">
+                    <div class="rw-kinds">
                         {kinds.iter().map(|&kind| view! {
                             <label class="rw-choice">
                                 <input type="radio" name="kind" value=kind.code()
@@ -283,7 +312,9 @@ pub fn RequestForm(
                 <label class="rw-field">
                     <span>{move || env.t().note}</span>
                     <textarea name="note" rows="3" maxlength="500"
-                        placeholder=move || env.t().note_placeholder
+                        required=note_needed
+                        aria-required=move || note_needed().to_string()
+                        placeholder=move || if note_needed() { env.t().note_placeholder_required } else { env.t().note_placeholder }
                         prop:value=move || draft.with(|d| d.note.clone())
                         on:input=move |ev| draft.update(|d| d.note = event_target_value(&ev))></textarea>
                 </label>
@@ -317,7 +348,7 @@ pub fn RequestForm(
                 Phase::Editing | Phase::Sending => ().into_any(),
             }}
 
-            <button type="button" class="rw-primary rw-submit"
+            <button type="button" class="rw-primary rw-submit" node_ref=submit_button
                 disabled=move || match phase.get() {
                     Phase::Sending => true,
                     Phase::Unconfirmed => false,
@@ -378,12 +409,14 @@ fn LineItem(
                         .into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
                 </ul>
             </div>
-            <div class="rw-stepper" role="group" aria-label=move || format!("{}: {}", env.t().quantity, title())>
+            <div class="rw-stepper" role="group" aria-label=move || format!("{}{}{}", env.t().quantity, env.t().colon, title())>
+                // At a bound the button is only marked disabled, so it keeps the focus.
                 <button type="button" class="rw-dec"
-                    aria-label=move || format!("{}: {}", env.t().decrease, title())
-                    disabled=move || !selectable() || chosen() == 0
-                    on:click=move |_| set(chosen().saturating_sub(1))>"−"</button>
-                <label class="rw-sr" for=input_id.clone()>{move || format!("{}: {}", env.t().quantity, title())}</label>
+                    aria-label=move || format!("{}{}{}", env.t().decrease, env.t().colon, title())
+                    disabled=move || !selectable()
+                    aria-disabled=move || (chosen() == 0).to_string()
+                    on:click=move |_| { if chosen() > 0 { set(chosen() - 1) } }>"−"</button>
+                <label class="rw-sr" for=input_id.clone()>{move || format!("{}{}{}", env.t().quantity, env.t().colon, title())}</label>
                 <input id=input_id type="number" inputmode="numeric" min="0" class="rw-qty"
                     max=move || available().to_string()
                     disabled=move || !selectable()
@@ -396,9 +429,10 @@ fn LineItem(
                         input.set_value(&chosen_untracked().to_string());
                     } />
                 <button type="button" class="rw-inc"
-                    aria-label=move || format!("{}: {}", env.t().increase, title())
-                    disabled=move || { !selectable() || chosen() >= available() }
-                    on:click=move |_| set(chosen() + 1)>"+"</button>
+                    aria-label=move || format!("{}{}{}", env.t().increase, env.t().colon, title())
+                    disabled=move || !selectable()
+                    aria-disabled=move || (chosen() >= available()).to_string()
+                    on:click=move |_| { if chosen() < available() { set(chosen() + 1) } }>"+"</button>
             </div>
         </li>
     }
@@ -409,6 +443,9 @@ fn announcement(env: Env, loaded: &Loaded, live: &LiveQuote) -> String {
     let t = env.t();
     let lang = env.lang.get();
     match live {
+        LiveQuote::Ready(quote) if quote.outcome == Outcome::Ineligible => {
+            messages::outcome_label(quote.outcome, lang).to_owned()
+        }
         LiveQuote::Ready(quote) => format!(
             "{} · {} {}",
             messages::outcome_label(quote.outcome, lang),
@@ -443,10 +480,11 @@ fn summary(env: Env, loaded: &Loaded, live: LiveQuote) -> AnyView {
         LiveQuote::Invalid(error) => {
             view! { <p class="rw-error">{messages::input_error(&error, lang)}</p> }.into_any()
         }
+        // A refused request gets nothing back, so no amount is shown next to the refusal.
         LiveQuote::Ready(quote) => breakdown_view(
             env,
             loaded.breakdown(&quote, lang),
-            quote.kind != RequestKind::Exchange,
+            quote.kind != RequestKind::Exchange && quote.outcome != Outcome::Ineligible,
             true,
         ),
     }
@@ -484,7 +522,7 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
                 {b.split.iter().map(|s| view! {
                     <li>
                         <span>{t.refunded_to} " · " {s.method.clone()}
-                            {s.in_kind.then(|| format!(" ({})", t.in_kind))}</span>
+                            {s.in_kind.then(|| t.parens(t.in_kind))}</span>
                         <span class="rw-split-amount">{s.amount.clone()}</span>
                     </li>
                 }).collect_view()}
@@ -504,6 +542,7 @@ fn Evidence(
     needed: Signal<Option<u32>>,
 ) -> impl IntoView {
     let problem = RwSignal::new(None::<FileProblem>);
+    let add_input = NodeRef::<leptos::html::Input>::new();
     let next_local = StoredValue::new(1000u32);
     let previews = StoredValue::new(Vec::<String>::new());
     on_cleanup(move || {
@@ -541,7 +580,13 @@ fn Evidence(
                 Err(error) => set_state(
                     uploads,
                     local,
-                    UploadState::Failed(env.lang.get_untracked(), env.error_text(&error)),
+                    UploadState::Failed {
+                        said_in: env.lang.get_untracked(),
+                        message: env.error_text(&error),
+                        // The server refused this file (not an image, too large): a retry
+                        // would be refused again.
+                        retry: error.maybe_done(),
+                    },
                 ),
             }
         });
@@ -600,13 +645,15 @@ fn Evidence(
             }
         }
         files.update_value(|f| f.retain(|(l, _)| *l != local));
+        // The remove button is gone with its photo; the shopper goes on from "add photos".
+        dom::focus_later(add_input);
     };
 
     view! {
         <div class="rw-evidence">
             <span class="rw-label">{move || env.t().photos}</span>
             <Show when=move || needed.get().is_some()>
-                <p class="rw-required">{move || format!("{} ({})", env.t().photos_required, needed.get().unwrap_or(1))}</p>
+                <p class="rw-required">{move || format!("{}{}", env.t().photos_required, env.t().parens(&needed.get().unwrap_or(1).to_string()))}</p>
             </Show>
             <ul class="rw-thumbs">
                 <For each=move || uploads.get() key=|u| u.local let:upload>
@@ -617,7 +664,7 @@ fn Evidence(
                             u.iter().find(|x| x.local == local).map(|x| x.state.clone())
                         }));
                         view! {
-                            <li class="rw-thumb" class:rw-failed=move || matches!(state.get(), Some(UploadState::Failed(..)))>
+                            <li class="rw-thumb" class:rw-failed=move || matches!(state.get(), Some(UploadState::Failed { .. }))>
                                 {match upload.preview.clone() {
                                     Some(src) => view! { <img src=src alt=name.clone() /> }.into_any(),
                                     None => view! { <span class="rw-thumb-placeholder" aria-hidden="true">"🖼"</span> }.into_any(),
@@ -628,16 +675,18 @@ fn Evidence(
                                             <progress max="100" value=pct.to_string() aria-label=env.t().uploading></progress>
                                         }.into_any(),
                                         Some(UploadState::Done(_)) => view! { <span>{env.t().uploaded}</span> }.into_any(),
-                                        Some(UploadState::Failed(said_in, message)) => view! {
+                                        Some(UploadState::Failed { said_in, message, retry }) => view! {
                                             <span role="alert">{env.t().upload_failed}
-                                                {(said_in == env.lang.get()).then(|| format!(": {message}"))}</span>
-                                            <button type="button" class="rw-link" on:click=move |_| start(local)>{env.t().retry}</button>
+                                                {(said_in == env.lang.get()).then(|| format!("{}{message}", env.t().colon))}</span>
+                                            {retry.then(|| view! {
+                                                <button type="button" class="rw-link" on:click=move |_| start(local)>{env.t().retry}</button>
+                                            })}
                                         }.into_any(),
                                         None => ().into_any(),
                                     }}
                                 </span>
                                 <button type="button" class="rw-remove"
-                                    aria-label=move || format!("{}: {}", env.t().remove, name)
+                                    aria-label=move || format!("{}{}{}", env.t().remove, env.t().colon, name)
                                     on:click=move |_| remove(local)>"×"</button>
                             </li>
                         }
@@ -646,7 +695,7 @@ fn Evidence(
             </ul>
             <label class="rw-add-photos">
                 <span>{move || env.t().add_photos}</span>
-                <input type="file" accept=model::IMAGE_TYPES.join(",") multiple on:change=on_pick />
+                <input type="file" node_ref=add_input accept=model::IMAGE_TYPES.join(",") multiple on:change=on_pick />
             </label>
             <small class="rw-muted">{move || env.t().photos_hint}</small>
             <Show when=move || problem.get().is_some()>

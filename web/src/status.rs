@@ -29,10 +29,13 @@ pub fn RequestScreen(
     let now = RwSignal::new(clock.now(dom::browser_now()));
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    // Why the last re-read failed, while it has not succeeded since.
+    let unread = RwSignal::new(None::<String>);
     let confirming = RwSignal::new(false);
     let carrier = RwSignal::new(String::new());
     let tracking = RwSignal::new(String::new());
     let lang = env.lang;
+    let heading = NodeRef::<leptos::html::H3>::new();
 
     let announce = move |view: &RequestView| {
         env.emit(
@@ -50,9 +53,14 @@ pub fn RequestScreen(
     let refresh = move || {
         let id = request.with_untracked(|r| r.id.clone());
         spawn_local(async move {
-            let Ok(view) = env.api.request(&id).await else {
-                return;
+            let view = match env.api.request(&id).await {
+                Ok(view) => view,
+                Err(e) => {
+                    unread.try_set(Some(env.error_text(&e)));
+                    return;
+                }
             };
+            unread.try_set(None);
             let changed = request.try_with_untracked(|r| *r != view);
             if changed == Some(true) {
                 if request.try_with_untracked(|r| r.state != view.state) == Some(true) {
@@ -116,6 +124,8 @@ pub fn RequestScreen(
                     announce(&view);
                     request.try_set(view);
                     confirming.try_set(false);
+                    // The button pressed is gone; the shopper lands on the request's new state.
+                    dom::focus_later(heading);
                 }
                 Err(e) => {
                     error.try_set(Some(env.error_text(&e)));
@@ -126,17 +136,31 @@ pub fn RequestScreen(
     };
 
     crate::app::clear_on_language_change(env, error);
+    crate::app::clear_on_language_change(env, unread);
     // Focus moves to the request, so keyboard and screen-reader users land on its number.
-    let heading = NodeRef::<leptos::html::P>::new();
     Effect::new(move |_| {
         if let Some(heading) = heading.get() {
             let _ = heading.focus();
         }
     });
+    let invalid = move |field: RwSignal<String>| crate::app::invalid_while(error, field);
+    let cancel_button = NodeRef::<leptos::html::Button>::new();
+    let confirm_button = NodeRef::<leptos::html::Button>::new();
+    let confirm = move |asking: bool| {
+        confirming.set(asking);
+        dom::focus_later(if asking {
+            confirm_button
+        } else {
+            cancel_button
+        });
+    };
     let offset = dom::browser_offset();
     view! {
         <section class="rw-card rw-status">
-            <p class="rw-muted rw-status-title" tabindex="-1" node_ref=heading>{move || env.t().submitted}</p>
+            <h3 class="rw-status-title" tabindex="-1" node_ref=heading>{move || {
+                let submitted = request.with(|r| r.state == refund_core::State::Submitted);
+                if submitted { env.t().submitted } else { env.t().your_request }
+            }}</h3>
             <p class="rw-number-line">
                 <span>{move || env.t().request_number}</span>
                 <strong class="rw-request-number">{move || request.with(|r| r.number.clone())}</strong>
@@ -159,10 +183,10 @@ pub fn RequestScreen(
                 </div>
             })}
             {move || request.with(|r| r.reject_reason.clone()).map(|reason| view! {
-                <p class="rw-rejected"><strong>{move || env.t().rejected_because} ": "</strong>{reason}</p>
+                <p class="rw-rejected"><strong>{move || env.t().rejected_because} {move || env.t().colon}</strong>{reason}</p>
             })}
             {move || request.with(|r| r.carrier.clone().zip(r.tracking_number.clone())).map(|(c, t)| view! {
-                <p><span class="rw-muted">{move || env.t().shipped_with} ": "</span>{c} " " {t}</p>
+                <p class="rw-shipment"><span class="rw-muted">{move || env.t().shipped_with} {move || env.t().colon}</span>{c} " " {t}</p>
             })}
         </section>
 
@@ -178,6 +202,20 @@ pub fn RequestScreen(
 
         <section class="rw-card">
             <h3>{move || env.t().timeline}</h3>
+            // The answer to a submission has no history yet: say so until the re-read brings it,
+            // and offer to try again when it fails.
+            {move || match unread.get() {
+                Some(message) => view! {
+                    <div class="rw-error" role="alert">
+                        <p>{message}</p>
+                        <button type="button" class="rw-secondary" on:click=move |_| refresh()>{move || env.t().retry}</button>
+                    </div>
+                }.into_any(),
+                None if request.with(|r| r.history.is_empty()) => view! {
+                    <p class="rw-loading" role="status">{move || env.t().loading}</p>
+                }.into_any(),
+                None => ().into_any(),
+            }}
             <ol class="rw-timeline">
                 {move || request.with(|r| r.history.clone()).into_iter().map(|e| view! {
                     <li>
@@ -194,12 +232,18 @@ pub fn RequestScreen(
                 <h3>{move || env.t().ship_title}</h3>
                 <label class="rw-field">
                     <span>{move || env.t().carrier}</span>
-                    <input name="carrier" autocomplete="off" prop:value=move || carrier.get()
+                    <input name="carrier" autocomplete="off" required
+                        aria-invalid=move || invalid(carrier)
+                        aria-describedby=move || error.with(Option::is_some).then_some("rw-status-error")
+                        prop:value=move || carrier.get()
                         on:input=move |ev| carrier.set(event_target_value(&ev)) />
                 </label>
                 <label class="rw-field">
                     <span>{move || env.t().tracking}</span>
-                    <input name="tracking_number" autocomplete="off" prop:value=move || tracking.get()
+                    <input name="tracking_number" autocomplete="off" required
+                        aria-invalid=move || invalid(tracking)
+                        aria-describedby=move || error.with(Option::is_some).then_some("rw-status-error")
+                        prop:value=move || tracking.get()
                         on:input=move |ev| tracking.set(event_target_value(&ev)) />
                 </label>
                 <button type="submit" class="rw-primary" disabled=move || busy.get()>{move || env.t().ship_submit}</button>
@@ -207,19 +251,23 @@ pub fn RequestScreen(
         </Show>
 
         <Show when=move || error.get().is_some()>
-            <p class="rw-error" role="alert">{move || error.get()}</p>
+            <p class="rw-error" id="rw-status-error" role="alert">{move || error.get()}</p>
         </Show>
 
         <div class="rw-actions">
             <Show when=move || request.with(RequestView::can_cancel)>
                 <Show when=move || confirming.get()
                     fallback=move || view! {
-                        <button type="button" class="rw-secondary rw-cancel" on:click=move |_| confirming.set(true)>{move || env.t().cancel}</button>
+                        <button type="button" class="rw-secondary rw-cancel" node_ref=cancel_button
+                            on:click=move |_| confirm(true)>{move || env.t().cancel}</button>
                     }>
-                    <button type="button" class="rw-danger rw-cancel-confirm" disabled=move || busy.get()
+                    <button type="button" class="rw-danger rw-cancel-confirm" node_ref=confirm_button
+                        disabled=move || busy.get()
                         on:click=move |_| act(Action::Cancel)>
                         {move || if busy.get() { env.t().cancelling } else { env.t().cancel_confirm }}
                     </button>
+                    <button type="button" class="rw-secondary rw-keep" disabled=move || busy.get()
+                        on:click=move |_| confirm(false)>{move || env.t().keep_request}</button>
                 </Show>
             </Show>
             <button type="button" class="rw-link rw-back" on:click=move |_| on_back()>{move || env.t().back_to_order}</button>

@@ -85,6 +85,20 @@ pub struct Texts {
     pub back_to_order: &'static str,
     pub nothing_left: &'static str,
     pub session_expired: &'static str,
+    pub note_placeholder_required: &'static str,
+    pub your_request: &'static str,
+    pub keep_request: &'static str,
+    /// Between a label and what it labels: full width in Chinese.
+    pub colon: &'static str,
+    /// Around an aside: full width in Chinese.
+    pub parens: [&'static str; 2],
+}
+
+impl Texts {
+    /// `inner` as an aside, with the language's own brackets.
+    pub fn parens(&self, inner: &str) -> String {
+        format!("{}{inner}{}", self.parens[0], self.parens[1])
+    }
 }
 
 pub const ZH: Texts = Texts {
@@ -141,7 +155,7 @@ pub const ZH: Texts = Texts {
     need_lines: "请选择要退的商品和数量。",
     total: "预计退款",
     refunded_to: "原路退回",
-    in_kind: "以原方式退回（非现金）",
+    in_kind: "非现金，按原方式退回",
     submit: "提交申请",
     submitting: "提交中…",
     wait_uploads: "请等待图片上传完成。",
@@ -167,6 +181,11 @@ pub const ZH: Texts = Texts {
     back_to_order: "返回订单",
     nothing_left: "该订单已没有可退的商品。",
     session_expired: "会话已过期，请重新查找订单。",
+    note_placeholder_required: "请描述遇到的问题（必填）",
+    your_request: "您的售后申请",
+    keep_request: "保留申请",
+    colon: "：",
+    parens: ["（", "）"],
 };
 
 pub const EN: Texts = Texts {
@@ -249,6 +268,11 @@ pub const EN: Texts = Texts {
     back_to_order: "Back to the order",
     nothing_left: "Nothing on this order can be returned any more.",
     session_expired: "Your session expired. Please look up the order again.",
+    note_placeholder_required: "Tell the store what happened (required)",
+    your_request: "Your request",
+    keep_request: "Keep request",
+    colon: ": ",
+    parens: [" (", ")"],
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

@@ -59,14 +59,18 @@ fn env(lang: Lang) -> Env {
     Env::new(&config, RwSignal::new(lang), None)
 }
 
-/// Mounts the request form; `submit` is what a submission calls.
+fn storage() -> web_sys::Storage {
+    web_sys::window().unwrap().local_storage().unwrap().unwrap()
+}
+
+/// Mounts the request form on a page with nothing stored; `submit` is what a submission calls.
 fn mount_form(number: &str, lang: Lang, submit: SubmitFn) -> web_sys::HtmlElement {
-    let _ = web_sys::window()
-        .unwrap()
-        .local_storage()
-        .unwrap()
-        .unwrap()
-        .clear();
+    storage().clear().unwrap();
+    mount_form_again(number, lang, submit)
+}
+
+/// Mounts the request form as a reload would, with whatever the last one stored.
+fn mount_form_again(number: &str, lang: Lang, submit: SubmitFn) -> web_sys::HtmlElement {
     let root = container();
     let env = env(lang);
     let loaded = loaded(number);
@@ -116,6 +120,7 @@ async fn the_quote_follows_every_quantity_change_without_asking_the_server() {
     click(&root, "input[name=kind][value=return_and_refund]");
     choose(&root, "select[name=reason]", "size_mismatch");
     settle().await;
+    click(&root, "input[name=goods_intact]");
     assert!(text(&root, ".rw-summary").contains("请选择要退的商品和数量"));
 
     click(&root, "li[data-line=L1] .rw-inc");
@@ -234,4 +239,40 @@ async fn a_second_click_while_submitting_sends_nothing_more() {
     let button: web_sys::HtmlButtonElement = find(&root, ".rw-submit").unchecked_into();
     assert!(button.disabled());
     assert_eq!(button.text_content().as_deref(), Some("Submitting…"));
+}
+
+#[wasm_bindgen_test]
+async fn a_recorded_request_leaves_no_draft_behind_to_send_again() {
+    let submit: SubmitFn = Rc::new(|body, _| {
+        Box::pin(async move {
+            Ok(serde_json::from_value(serde_json::json!({
+                "id": "req_1", "number": "RF1", "order_number": "C-5",
+                "kind": body.kind, "reason": body.reason, "state": "approved",
+                "submitted_at": "2026-11-20T04:00:00Z", "deadline": null,
+                "quote": {"currency": "CNY", "total": body.expected_total,
+                          "components": [], "split": []}
+            }))
+            .unwrap())
+        })
+    });
+    let root = mount_form("C-5", Lang::En, submit);
+    settle().await;
+    click(&root, "input[name=kind][value=refund_only]");
+    choose(&root, "select[name=reason]", "changed_mind");
+    click(&root, "li[data-line=L3] .rw-inc");
+    settle().await;
+    click(&root, ".rw-submit");
+    settle().await;
+    settle().await;
+
+    let key = refund_widget::model::draft_key("pk_test_components", "C-5");
+    assert_eq!(storage().get_item(&key).unwrap(), None, "the draft is gone");
+    // Reopening the order starts from an empty form, not from the request just recorded.
+    let again = mount_form_again("C-5", Lang::En, never_called());
+    settle().await;
+    let reason: web_sys::HtmlSelectElement = find(&again, "select[name=reason]").unchecked_into();
+    assert_eq!(reason.value(), "");
+    let quantity: web_sys::HtmlInputElement =
+        find(&again, "li[data-line=L3] input.rw-qty").unchecked_into();
+    assert_eq!(quantity.value(), "0");
 }
