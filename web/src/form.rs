@@ -331,7 +331,10 @@ pub fn RequestForm(
 
             <section class="rw-card rw-summary">
                 <h3>{move || env.t().summary}</h3>
-                {move || data.with(|l| summary(env, l, live.get()))}
+                {move || {
+                    let none_choosable = rows.with(|r| r.iter().all(|row| !row.selectable));
+                    data.with(|l| summary(env, l, live.get(), none_choosable))
+                }}
             </section>
             // Screen readers hear the verdict and total after each change, not the whole table.
             <p class="rw-sr rw-announce" aria-live="polite">{move || data.with(|l| announcement(env, l, &live.get()))}</p>
@@ -404,7 +407,9 @@ fn LineItem(
                     " · " {move || env.t().ordered} " " {move || row.with(|r| r.as_ref().map_or(0, |r| r.ordered))}
                     " · " {move || env.t().left} " " {available}
                 </span>
-                <ul class=move || format!("rw-codes rw-{}", row.with(|r| r.as_ref().map_or("eligible", |r| outcome_class(r.outcome))))>
+                // Empty lists are hidden, so screen readers do not announce them.
+                <ul class=move || format!("rw-codes rw-{}", row.with(|r| r.as_ref().map_or("eligible", |r| outcome_class(r.outcome))))
+                    hidden=move || row.with(|r| r.as_ref().is_none_or(|r| r.messages.is_empty()))>
                     {move || row.with(|r| r.as_ref().map(|r| r.messages.clone()).unwrap_or_default())
                         .into_iter().map(|m| view! { <li>{m}</li> }).collect_view()}
                 </ul>
@@ -468,10 +473,14 @@ fn outcome_class(outcome: Outcome) -> &'static str {
 }
 
 /// The live quote panel: guidance until the draft is complete, then every component explained.
-fn summary(env: Env, loaded: &Loaded, live: LiveQuote) -> AnyView {
+/// `none_choosable`: the kind and reason leave no line that can go back.
+fn summary(env: Env, loaded: &Loaded, live: LiveQuote, none_choosable: bool) -> AnyView {
     let t = env.t();
     let lang = env.lang.get();
     match live {
+        LiveQuote::NeedLines if none_choosable => {
+            view! { <p class="rw-muted rw-hint">{t.no_lines_for_choice}</p> }.into_any()
+        }
         LiveQuote::NeedKind => view! { <p class="rw-muted rw-hint">{t.need_kind}</p> }.into_any(),
         LiveQuote::NeedReason => {
             view! { <p class="rw-muted rw-hint">{t.need_reason}</p> }.into_any()
@@ -497,12 +506,13 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
     let t = env.t();
     let lang = env.lang.get();
     let outcome = b.outcome;
+    let no_notes = b.notes.is_empty();
     view! {
         <div class="rw-breakdown">
             {with_verdict.then(|| view! {
                 <p class=format!("rw-verdict rw-{}", outcome_class(outcome))>{messages::outcome_label(outcome, lang)}</p>
             })}
-            <ul class="rw-notes">
+            <ul class="rw-notes" hidden=no_notes>
                 {b.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
             </ul>
             <Show when=move || show_money>
@@ -655,7 +665,7 @@ fn Evidence(
             <Show when=move || needed.get().is_some()>
                 <p class="rw-required">{move || format!("{}{}", env.t().photos_required, env.t().parens(&needed.get().unwrap_or(1).to_string()))}</p>
             </Show>
-            <ul class="rw-thumbs">
+            <ul class="rw-thumbs" hidden=move || uploads.with(Vec::is_empty)>
                 <For each=move || uploads.get() key=|u| u.local let:upload>
                     {
                         let local = upload.local;

@@ -263,6 +263,12 @@ impl Loaded {
                 };
                 let selectable = available > 0 && outcome != Outcome::Ineligible;
                 let currency = self.order.currency();
+                // A used-up line was probed with one unit the shopper never chose; say it is
+                // used up rather than repeat the probe's "you chose 1".
+                let used_up = (available == 0).then(|| crate::texts::texts(lang).line_used_up);
+                let codes = codes.into_iter().filter(|code| {
+                    available > 0 || !matches!(code, Code::QuantityExceedsAvailable { .. })
+                });
                 LineRow {
                     id: line.id().to_owned(),
                     title: line.title().to_owned(),
@@ -272,9 +278,10 @@ impl Loaded {
                     available,
                     chosen: if selectable { wanted.min(available) } else { 0 },
                     outcome,
-                    messages: codes
-                        .iter()
-                        .map(|code| messages::code_message(code, lang, currency))
+                    messages: used_up
+                        .map(str::to_owned)
+                        .into_iter()
+                        .chain(codes.map(|code| messages::code_message(&code, lang, currency)))
                         .collect(),
                     selectable,
                     gift: line.is_gift(),

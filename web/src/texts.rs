@@ -88,6 +88,8 @@ pub struct Texts {
     pub note_placeholder_required: &'static str,
     pub your_request: &'static str,
     pub keep_request: &'static str,
+    pub line_used_up: &'static str,
+    pub no_lines_for_choice: &'static str,
     /// Between a label and what it labels: full width in Chinese.
     pub colon: &'static str,
     /// Around an aside: full width in Chinese.
@@ -184,6 +186,8 @@ pub const ZH: Texts = Texts {
     note_placeholder_required: "请描述遇到的问题（必填）",
     your_request: "您的售后申请",
     keep_request: "保留申请",
+    line_used_up: "该商品已全部退款或在处理中。",
+    no_lines_for_choice: "按当前选择，没有商品可以申请。请换一个原因或售后类型。",
     colon: "：",
     parens: ["（", "）"],
 };
@@ -271,6 +275,8 @@ pub const EN: Texts = Texts {
     note_placeholder_required: "Tell the store what happened (required)",
     your_request: "Your request",
     keep_request: "Keep request",
+    line_used_up: "All units of this item are already refunded or in a request.",
+    no_lines_for_choice: "With these choices no item can go back. Try another reason or kind of request.",
     colon: ": ",
     parens: [" (", ")"],
 };

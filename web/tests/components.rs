@@ -276,3 +276,23 @@ async fn a_recorded_request_leaves_no_draft_behind_to_send_again() {
         find(&again, "li[data-line=L3] input.rw-qty").unchecked_into();
     assert_eq!(quantity.value(), "0");
 }
+
+#[wasm_bindgen_test]
+async fn a_reason_no_line_can_go_back_for_says_so_instead_of_asking_for_items() {
+    let root = mount_form("C-6", Lang::En, never_called());
+    settle().await;
+    click(&root, "input[name=kind][value=refund_only]");
+    // The order was delivered, so "not received" leaves nothing to choose.
+    choose(&root, "select[name=reason]", "not_received");
+    settle().await;
+    assert_eq!(
+        text(&root, ".rw-summary .rw-hint"),
+        refund_widget::texts::EN.no_lines_for_choice
+    );
+    choose(&root, "select[name=reason]", "quality_issue");
+    settle().await;
+    assert_eq!(
+        text(&root, ".rw-summary .rw-hint"),
+        refund_widget::texts::EN.need_lines
+    );
+}

@@ -24,7 +24,7 @@ const LOADER_BUDGET_GZ: usize = 3 * 1024;
 /// above today's size, not the 120 KB target, which the shared core cannot meet (README,
 /// "Widget size"): growth has to be a decision in a commit, never an accident. Lower it as the
 /// widget shrinks.
-const DOWNLOAD_CEILING_GZ: usize = 300 * 1024;
+const DOWNLOAD_CEILING_GZ: usize = 310 * 1024;
 
 /// Fails the build when the loader or the whole download outgrows its limit.
 fn check_sizes(loader_gz: usize, download_gz: usize) -> Result<(), String> {
@@ -277,7 +277,8 @@ mod tests {
         let loader = check_sizes(LOADER_BUDGET_GZ + 1, 299_132).unwrap_err();
         assert!(loader.contains("loader is 3073 B gzip"), "{loader}");
         let download = check_sizes(1_890, DOWNLOAD_CEILING_GZ + 1).unwrap_err();
-        assert!(download.contains("widget is 307201 B gzip"), "{download}");
+        let over = format!("widget is {} B gzip", DOWNLOAD_CEILING_GZ + 1);
+        assert!(download.contains(&over), "{download}");
     }
 
     #[test]

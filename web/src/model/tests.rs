@@ -163,6 +163,11 @@ fn a_line_already_refunded_has_nothing_left_to_choose() {
         .find(|r| r.id == "L3")
         .unwrap();
     assert_eq!((row.available, row.selectable, row.chosen), (0, false, 0));
+    assert_eq!(
+        row.messages,
+        ["All units of this item are already refunded or in a request."],
+        "nothing about a quantity the shopper never chose"
+    );
 }
 
 #[test]
