@@ -85,6 +85,9 @@ pub fn App(
     let env = Env::new(&config, lang, host);
     let screen = RwSignal::new(Screen::Loading);
     let root = NodeRef::<leptos::html::Div>::new();
+    // What the shopper typed to look the order up, kept for when the session expires and the
+    // lookup form comes back.
+    let typed = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     // Set when the shopper asked for the next screen. Focus then moves to it, so keyboard and
     // screen-reader users follow; not on page load, which would scroll the store's page.
     let follow = StoredValue::new(false);
@@ -162,7 +165,7 @@ pub fn App(
             </header>
             {move || match screen.get() {
                 Screen::Loading => view! { <p class="rw-loading" role="status">{move || env.t().loading}</p> }.into_any(),
-                Screen::Lookup(message) => view! { <Lookup env message on_found=reopen /> }.into_any(),
+                Screen::Lookup(message) => view! { <Lookup env message typed on_found=reopen /> }.into_any(),
                 Screen::Failed(message) => view! {
                     <div class="rw-error" role="alert">
                         <p>{message}</p>
@@ -216,10 +219,11 @@ pub fn clear_on_language_change<T: Send + Sync + 'static>(env: Env, message: RwS
 fn Lookup(
     env: Env,
     message: Option<String>,
+    /// The order number and email, owned by the app so they outlive this form.
+    typed: (RwSignal<String>, RwSignal<String>),
     on_found: impl Fn() + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
-    let number = RwSignal::new(String::new());
-    let email = RwSignal::new(String::new());
+    let (number, email) = typed;
     let busy = RwSignal::new(false);
     let error = RwSignal::new(message);
     clear_on_language_change(env, error);
