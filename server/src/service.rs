@@ -116,12 +116,14 @@ pub struct ShopperRequest {
     pub expected_total: Option<DecimalStr>,
     /// The verdict the shopper saw: approved by rule (`eligible`) or waiting for review
     /// (`needs_review`). Optional; when sent, a different verdict on the server is a stale view.
-    #[serde(default)]
+    /// Skipped when absent, so a body without it hashes as it did before the field existed and
+    /// an idempotency key claimed then still replays.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>, example = "eligible")]
     pub expected_outcome: Option<Outcome>,
     /// Where the shopper saw the money going back, exactly as the quote's `split`. Optional;
     /// when sent, a different split on the server is a stale view, even at the same total.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub expected_split: Option<Vec<SplitLine>>,
 }
@@ -537,5 +539,19 @@ pub async fn run_deadlines(state: AppState, interval: std::time::Duration) {
             Ok(moved) => tracing::info!(moved, "deadlines applied"),
             Err(e) => tracing::error!(error = %e, "deadline sweep failed"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ShopperRequest;
+
+    #[test]
+    fn a_body_without_the_seen_verdict_and_split_hashes_as_it_did_before_they_existed() {
+        // The idempotency hash is taken over the re-serialised body; a key claimed by an older
+        // client must still match its retry.
+        let before = r#"{"kind":"refund_only","reason":"changed_mind","lines":[{"line_id":"L1","quantity":1}],"note":"","evidence":[],"goods_intact":false,"expected_total":"89.00"}"#;
+        let body: ShopperRequest = serde_json::from_str(before).unwrap();
+        assert_eq!(serde_json::to_string(&body).unwrap(), before);
     }
 }
