@@ -30,6 +30,9 @@ pub struct Env {
     pub api: Api,
     pub merchant: StoredValue<String>,
     host: StoredValue<Option<web_sys::EventTarget>, LocalStorage>,
+    /// The shopper has touched or focused the widget. Until then nothing takes the focus, which
+    /// would scroll the store's page to the widget on its own.
+    engaged: StoredValue<bool>,
 }
 
 impl Env {
@@ -44,7 +47,35 @@ impl Env {
             ),
             merchant: StoredValue::new(config.merchant.clone()),
             host: StoredValue::new_local(host),
+            engaged: StoredValue::new(false),
         }
+    }
+
+    /// Moves the focus to `node` after the next paint, so keyboard and screen-reader users
+    /// follow the screen; only once the shopper has engaged with the widget, and never away
+    /// from elsewhere on the store's page.
+    pub fn focus<E>(&self, node: NodeRef<E>)
+    where
+        E: leptos::tachys::html::element::ElementType,
+        E::Output: JsCast + Clone + 'static,
+    {
+        self.focus_found(move || {
+            node.try_get_untracked()
+                .flatten()
+                .map(|element| element.unchecked_into())
+        });
+    }
+
+    /// Like [`Env::focus`], for an element found when the time comes.
+    pub fn focus_found(&self, find: impl FnOnce() -> Option<web_sys::HtmlElement> + 'static) {
+        let env = *self;
+        dom::focus_later(find, move || {
+            env.engaged.try_get_value().unwrap_or(false)
+                && env
+                    .host
+                    .try_with_value(|host| dom::focus_is_ours(host.as_ref()))
+                    .unwrap_or(false)
+        });
     }
 
     pub fn t(&self) -> &'static crate::texts::Texts {
@@ -96,13 +127,10 @@ pub fn App(
             return;
         }
         follow.set_value(false);
-        request_animation_frame(move || {
-            let target = root
-                .get_untracked()
-                .and_then(|root| root.query_selector(".rw-focus").ok().flatten());
-            if let Some(target) = target {
-                let _ = target.unchecked_ref::<web_sys::HtmlElement>().focus();
-            }
+        env.focus_found(move || {
+            let root = root.try_get_untracked().flatten()?;
+            let target = root.query_selector(".rw-focus").ok().flatten()?;
+            Some(target.unchecked_into())
         });
     });
 
@@ -150,7 +178,9 @@ pub fn App(
     open();
 
     view! {
-        <div class="rw" lang=move || env.lang.get().tag() node_ref=root>
+        <div class="rw" lang=move || env.lang.get().tag() node_ref=root
+            on:pointerdown=move |_| env.engaged.set_value(true)
+            on:focusin=move |_| env.engaged.set_value(true)>
             <header class="rw-head">
                 <h2>{move || env.t().title}</h2>
                 <button

@@ -53,18 +53,32 @@ pub fn emit(host: Option<&web_sys::EventTarget>, name: &str, detail: &serde_json
     }
 }
 
-/// Focuses `node` once the browser has painted the change that is under way; nothing if the
-/// element is gone by then. Moves keyboard and screen-reader users along with the screen.
-pub fn focus_later<E>(node: leptos::prelude::NodeRef<E>)
-where
-    E: leptos::tachys::html::element::ElementType,
-    E::Output: wasm_bindgen::JsCast + Clone + 'static,
-{
-    use leptos::prelude::*;
-    use wasm_bindgen::JsCast;
-    request_animation_frame(move || {
-        if let Some(Some(element)) = node.try_get_untracked() {
-            let _ = element.unchecked_ref::<web_sys::HtmlElement>().focus();
+/// Focuses what `find` returns once the browser has painted the change under way, if `may`
+/// still agrees then (the answer that moved the screen can come long after the click).
+pub fn focus_later(
+    find: impl FnOnce() -> Option<web_sys::HtmlElement> + 'static,
+    may: impl FnOnce() -> bool + 'static,
+) {
+    leptos::prelude::request_animation_frame(move || {
+        if may()
+            && let Some(element) = find()
+        {
+            let _ = element.focus();
         }
     });
+}
+
+/// Whether the focus is in the widget (the page sees its host element) or nowhere (the body, as
+/// after the focused button was removed): moving it then takes nothing from the store's page.
+pub fn focus_is_ours(host: Option<&web_sys::EventTarget>) -> bool {
+    use wasm_bindgen::JsCast;
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return false;
+    };
+    let Some(active) = document.active_element() else {
+        return true;
+    };
+    let is = |node: Option<&web_sys::Node>| node.is_some_and(|n| n.is_same_node(Some(&active)));
+    let body = document.body();
+    is(body.as_ref().map(|b| b.as_ref())) || is(host.and_then(|h| h.dyn_ref::<web_sys::Node>()))
 }

@@ -242,7 +242,7 @@ pub fn RequestForm(
             }
             // The button was disabled while sending, which took the focus from it; give it
             // back so a keyboard user can confirm or retry from where they were.
-            dom::focus_later(submit_button);
+            env.focus(submit_button);
         });
     };
     // A submission whose answer was lost before a reload is sent again at once, under its
@@ -656,7 +656,7 @@ fn Evidence(
         }
         files.update_value(|f| f.retain(|(l, _)| *l != local));
         // The remove button is gone with its photo; the shopper goes on from "add photos".
-        dom::focus_later(add_input);
+        env.focus(add_input);
     };
 
     view! {

@@ -29,6 +29,7 @@ pub fn RequestScreen(
     let now = RwSignal::new(clock.now(dom::browser_now()));
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
+    let ship_error = RwSignal::new(None::<String>);
     // Why the last re-read failed, while it has not succeeded since.
     let unread = RwSignal::new(None::<String>);
     let confirming = RwSignal::new(false);
@@ -49,14 +50,21 @@ pub fn RequestScreen(
     request.with_untracked(announce);
 
     // Re-reads the request. The screen may be gone when the answer comes (the shopper went
-    // back), so the signal is only touched if it still exists.
-    let refresh = move || {
+    // back), so the signal is only touched if it still exists. A failed background poll says
+    // nothing while the request is on screen; it is shown when the shopper asked, or when the
+    // history has never arrived.
+    let refresh = move |asked: bool| {
         let id = request.with_untracked(|r| r.id.clone());
         spawn_local(async move {
             let view = match env.api.request(&id).await {
                 Ok(view) => view,
                 Err(e) => {
-                    unread.try_set(Some(env.error_text(&e)));
+                    let unseen = request
+                        .try_with_untracked(|r| r.history.is_empty())
+                        .unwrap_or(false);
+                    if asked || unseen {
+                        unread.try_set(Some(env.error_text(&e)));
+                    }
                     return;
                 }
             };
@@ -77,7 +85,7 @@ pub fn RequestScreen(
     };
 
     // The answer to a submission carries no history yet; the stored request has it.
-    refresh();
+    refresh(false);
 
     // A one-second tick for the countdown, and a re-read every POLL_SECONDS (and when the
     // deadline passes) while the request is still open.
@@ -96,7 +104,7 @@ pub fn RequestScreen(
             && !hidden()
             && (tick.is_multiple_of(POLL_SECONDS) || (due && tick.is_multiple_of(3)))
         {
-            refresh();
+            refresh(false);
         }
     });
     let interval = StoredValue::new_local(Some(interval));
@@ -108,12 +116,19 @@ pub fn RequestScreen(
         }
         let id = request.with_untracked(|r| r.id.clone());
         let (c, t) = (carrier.get_untracked(), tracking.get_untracked());
+        // The shipment form shows its own errors, next to its fields.
+        let said = if action == Action::Ship {
+            ship_error
+        } else {
+            error
+        };
         if action == Action::Ship && (c.trim().is_empty() || t.trim().is_empty()) {
-            error.set(Some(env.t().ship_missing.to_owned()));
+            said.set(Some(env.t().ship_missing.to_owned()));
             return;
         }
         busy.set(true);
         error.set(None);
+        ship_error.set(None);
         spawn_local(async move {
             let answer = match action {
                 Action::Cancel => env.api.cancel(&id).await,
@@ -125,10 +140,10 @@ pub fn RequestScreen(
                     request.try_set(view);
                     confirming.try_set(false);
                     // The button pressed is gone; the shopper lands on the request's new state.
-                    dom::focus_later(heading);
+                    env.focus(heading);
                 }
                 Err(e) => {
-                    error.try_set(Some(env.error_text(&e)));
+                    said.try_set(Some(env.error_text(&e)));
                 }
             }
             busy.try_set(false);
@@ -136,19 +151,22 @@ pub fn RequestScreen(
     };
 
     crate::app::clear_on_language_change(env, error);
-    crate::app::clear_on_language_change(env, unread);
-    // Focus moves to the request, so keyboard and screen-reader users land on its number.
-    Effect::new(move |_| {
-        if let Some(heading) = heading.get() {
-            let _ = heading.focus();
+    crate::app::clear_on_language_change(env, ship_error);
+    // A failed re-read is asked again after a switch, so its message comes in the new language.
+    crate::app::on_language_change(env, move || {
+        if unread.get_untracked().is_some() {
+            unread.set(None);
+            refresh(true);
         }
     });
-    let invalid = move |field: RwSignal<String>| crate::app::invalid_while(error, field);
+    // Focus moves to the request, so keyboard and screen-reader users land on its number.
+    env.focus(heading);
+    let invalid = move |field: RwSignal<String>| crate::app::invalid_while(ship_error, field);
     let cancel_button = NodeRef::<leptos::html::Button>::new();
     let confirm_button = NodeRef::<leptos::html::Button>::new();
     let confirm = move |asking: bool| {
         confirming.set(asking);
-        dom::focus_later(if asking {
+        env.focus(if asking {
             confirm_button
         } else {
             cancel_button
@@ -208,7 +226,7 @@ pub fn RequestScreen(
                 Some(message) => view! {
                     <div class="rw-error" role="alert">
                         <p>{message}</p>
-                        <button type="button" class="rw-secondary" on:click=move |_| refresh()>{move || env.t().retry}</button>
+                        <button type="button" class="rw-secondary" on:click=move |_| refresh(true)>{move || env.t().retry}</button>
                     </div>
                 }.into_any(),
                 None if request.with(|r| r.history.is_empty()) => view! {
@@ -234,7 +252,7 @@ pub fn RequestScreen(
                     <span>{move || env.t().carrier}</span>
                     <input name="carrier" autocomplete="off" required
                         aria-invalid=move || invalid(carrier)
-                        aria-describedby=move || error.with(Option::is_some).then_some("rw-status-error")
+                        aria-describedby=move || ship_error.with(Option::is_some).then_some("rw-ship-error")
                         prop:value=move || carrier.get()
                         on:input=move |ev| carrier.set(event_target_value(&ev)) />
                 </label>
@@ -242,16 +260,19 @@ pub fn RequestScreen(
                     <span>{move || env.t().tracking}</span>
                     <input name="tracking_number" autocomplete="off" required
                         aria-invalid=move || invalid(tracking)
-                        aria-describedby=move || error.with(Option::is_some).then_some("rw-status-error")
+                        aria-describedby=move || ship_error.with(Option::is_some).then_some("rw-ship-error")
                         prop:value=move || tracking.get()
                         on:input=move |ev| tracking.set(event_target_value(&ev)) />
                 </label>
+                <Show when=move || ship_error.get().is_some()>
+                    <p class="rw-error" id="rw-ship-error" role="alert">{move || ship_error.get()}</p>
+                </Show>
                 <button type="submit" class="rw-primary" disabled=move || busy.get()>{move || env.t().ship_submit}</button>
             </form>
         </Show>
 
         <Show when=move || error.get().is_some()>
-            <p class="rw-error" id="rw-status-error" role="alert">{move || error.get()}</p>
+            <p class="rw-error" role="alert">{move || error.get()}</p>
         </Show>
 
         <div class="rw-actions">
