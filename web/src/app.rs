@@ -235,9 +235,30 @@ pub fn on_language_change(env: Env, changed: impl Fn() + 'static) {
     });
 }
 
-/// `aria-invalid` for a required field: marked while an error is shown and it is still empty.
-pub fn invalid_while(error: RwSignal<Option<String>>, field: RwSignal<String>) -> String {
-    (error.with(Option::is_some) && field.with(|f| f.trim().is_empty())).to_string()
+/// A required text field with its label. While `error` is shown it points at it (`error_id`),
+/// and it is marked invalid if it is still empty.
+#[component]
+pub fn RequiredField(
+    label: impl Fn() -> &'static str + Send + Sync + 'static,
+    name: &'static str,
+    value: RwSignal<String>,
+    error: RwSignal<Option<String>>,
+    error_id: &'static str,
+    #[prop(default = "text")] input_type: &'static str,
+    #[prop(default = "off")] autocomplete: &'static str,
+) -> impl IntoView {
+    view! {
+        <label class="rw-field">
+            <span>{label}</span>
+            <input name=name type=input_type autocomplete=autocomplete required
+                aria-invalid=move || {
+                    (error.with(Option::is_some) && value.with(|v| v.trim().is_empty())).to_string()
+                }
+                aria-describedby=move || error.with(Option::is_some).then_some(error_id)
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev)) />
+        </label>
+    }
 }
 
 /// Clears a message when the language changes, so a screen never mixes two languages.
@@ -257,7 +278,6 @@ fn Lookup(
     let busy = RwSignal::new(false);
     let error = RwSignal::new(message);
     clear_on_language_change(env, error);
-    let invalid = move |field: RwSignal<String>| invalid_while(error, field);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         if busy.get_untracked() {
@@ -282,22 +302,10 @@ fn Lookup(
         <form class="rw-card rw-lookup" on:submit=submit novalidate>
             <h3 class="rw-focus" tabindex="-1">{move || env.t().lookup_title}</h3>
             <p class="rw-muted">{move || env.t().lookup_intro}</p>
-            <label class="rw-field">
-                <span>{move || env.t().order_number}</span>
-                <input name="order_number" autocomplete="off" required
-                    aria-invalid=move || invalid(number)
-                    aria-describedby=move || error.with(Option::is_some).then_some("rw-lookup-error")
-                    prop:value=move || number.get()
-                    on:input=move |ev| number.set(event_target_value(&ev)) />
-            </label>
-            <label class="rw-field">
-                <span>{move || env.t().email}</span>
-                <input name="email" type="email" autocomplete="email" inputmode="email" required
-                    aria-invalid=move || invalid(email)
-                    aria-describedby=move || error.with(Option::is_some).then_some("rw-lookup-error")
-                    prop:value=move || email.get()
-                    on:input=move |ev| email.set(event_target_value(&ev)) />
-            </label>
+            <RequiredField label=move || env.t().order_number name="order_number" value=number
+                error error_id="rw-lookup-error" />
+            <RequiredField label=move || env.t().email name="email" value=email
+                error error_id="rw-lookup-error" input_type="email" autocomplete="email" />
             <Show when=move || error.get().is_some()>
                 <p class="rw-error" id="rw-lookup-error" role="alert">{move || error.get()}</p>
             </Show>

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use refund_core::messages;
 
-use crate::app::Env;
+use crate::app::{Env, RequiredField};
 use crate::dom;
 use crate::form::breakdown_view;
 use crate::model::{self, Loaded, RequestView};
@@ -161,7 +161,6 @@ pub fn RequestScreen(
     });
     // Focus moves to the request, so keyboard and screen-reader users land on its number.
     env.focus(heading);
-    let invalid = move |field: RwSignal<String>| crate::app::invalid_while(ship_error, field);
     let cancel_button = NodeRef::<leptos::html::Button>::new();
     let confirm_button = NodeRef::<leptos::html::Button>::new();
     let confirm = move |asking: bool| {
@@ -248,22 +247,10 @@ pub fn RequestScreen(
         <Show when=move || request.with(RequestView::awaits_shipment)>
             <form class="rw-card rw-ship" on:submit=move |ev| { ev.prevent_default(); act(Action::Ship); } novalidate>
                 <h3>{move || env.t().ship_title}</h3>
-                <label class="rw-field">
-                    <span>{move || env.t().carrier}</span>
-                    <input name="carrier" autocomplete="off" required
-                        aria-invalid=move || invalid(carrier)
-                        aria-describedby=move || ship_error.with(Option::is_some).then_some("rw-ship-error")
-                        prop:value=move || carrier.get()
-                        on:input=move |ev| carrier.set(event_target_value(&ev)) />
-                </label>
-                <label class="rw-field">
-                    <span>{move || env.t().tracking}</span>
-                    <input name="tracking_number" autocomplete="off" required
-                        aria-invalid=move || invalid(tracking)
-                        aria-describedby=move || ship_error.with(Option::is_some).then_some("rw-ship-error")
-                        prop:value=move || tracking.get()
-                        on:input=move |ev| tracking.set(event_target_value(&ev)) />
-                </label>
+                <RequiredField label=move || env.t().carrier name="carrier" value=carrier
+                    error=ship_error error_id="rw-ship-error" />
+                <RequiredField label=move || env.t().tracking name="tracking_number" value=tracking
+                    error=ship_error error_id="rw-ship-error" />
                 <Show when=move || ship_error.get().is_some()>
                     <p class="rw-error" id="rw-ship-error" role="alert">{move || ship_error.get()}</p>
                 </Show>

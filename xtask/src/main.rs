@@ -185,13 +185,16 @@ fn build_widget_warning_on_size() -> Result<(), String> {
     Ok(())
 }
 
+/// What building the widget needs: the wasm target, Trunk, wasm-bindgen and wasm-opt.
+fn ensure_widget_tools() -> Result<(), String> {
+    ensure_wasm_target()?;
+    ensure_trunk()?;
+    ensure_wasm_bindgen()?;
+    ensure_binaryen()
+}
+
 fn widget_only(steps: &mut Steps) -> Result<(), String> {
-    steps.run("checking the tools", || {
-        ensure_wasm_target()?;
-        ensure_trunk()?;
-        ensure_wasm_bindgen()?;
-        ensure_binaryen()
-    })?;
+    steps.run("checking the tools", ensure_widget_tools)?;
     steps.run(
         "building the widget (release)",
         build_widget_warning_on_size,
@@ -229,12 +232,7 @@ fn core_size(steps: &mut Steps) -> Result<(), String> {
 /// `./data`, serving the widget from `./dist`, seeding the demo merchant and orders
 /// (idempotently) and printing their keys and the URL to open.
 fn run_product(steps: &mut Steps) -> Result<(), String> {
-    steps.run("checking the tools", || {
-        ensure_wasm_target()?;
-        ensure_trunk()?;
-        ensure_wasm_bindgen()?;
-        ensure_binaryen()
-    })?;
+    steps.run("checking the tools", ensure_widget_tools)?;
     steps.run(
         "building the widget (release)",
         build_widget_warning_on_size,
