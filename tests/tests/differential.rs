@@ -14,7 +14,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
 use refund_core::wire::{
     AutoApproveWire, DecimalStr, DiscountKind, DiscountWire, GiftWire, LedgerWire, LineUsageWire,
     LineWire, OrderStatus, OrderWire, PaymentMethod, PaymentWire, PolicyAmountsWire, PolicyWire,
-    ReasonSettingsWire, RequestLineWire, RequestWire,
+    QuoteInput, ReasonSettingsWire, RequestLineWire, RequestWire,
 };
 use refund_core::{
     Context, Currency, Ledger, Order, Outcome, Policy, Reason, RefundRequest, RequestKind,
@@ -105,29 +105,6 @@ fn edgy_time(rng: &mut Rng) -> NaiveTime {
 
 fn money(minor: i64, currency: Currency) -> DecimalStr {
     DecimalStr(Decimal::new(minor, currency.exponent()))
-}
-
-struct Case {
-    order: OrderWire,
-    policy: PolicyWire,
-    ledger: LedgerWire,
-    request: RequestWire,
-    now: DateTime<Utc>,
-    recent_requests: u32,
-}
-
-impl Case {
-    fn to_json(&self) -> String {
-        json!({
-            "order": self.order,
-            "policy": self.policy,
-            "ledger": self.ledger,
-            "request": self.request,
-            "now": self.now,
-            "recent_requests": self.recent_requests,
-        })
-        .to_string()
-    }
 }
 
 fn price(rng: &mut Rng, currency: Currency) -> i64 {
@@ -489,7 +466,7 @@ fn ledger(rng: &mut Rng, order: &Order, policy: &PolicyWire, now: DateTime<Utc>)
     ledger
 }
 
-fn case(rng: &mut Rng) -> Case {
+fn case(rng: &mut Rng) -> QuoteInput {
     let mut order_wire = order(rng);
     let currency = Currency::from_code(&order_wire.currency).expect("a known currency");
     let goods = order_wire
@@ -546,7 +523,7 @@ fn case(rng: &mut Rng) -> Case {
             p.amount.0 += Decimal::new(1, currency.exponent());
         }
     }
-    Case {
+    QuoteInput {
         order: order_wire,
         policy,
         ledger,
@@ -606,7 +583,9 @@ async fn the_wasm_core_in_the_browser_quotes_byte_for_byte_like_the_native_core(
             .and_then(|v| v.parse().ok())
             .unwrap_or(CASES);
         let mut rng = Rng(SEED);
-        let inputs: Vec<String> = (0..cases).map(|_| case(&mut rng).to_json()).collect();
+        let inputs: Vec<String> = (0..cases)
+            .map(|_| serde_json::to_string(&case(&mut rng)).expect("a case serialises"))
+            .collect();
         let native: Vec<String> = inputs
             .iter()
             .map(|i| refund_widget::quote_json(i))

@@ -304,7 +304,7 @@ fn is_cjk(c: char) -> bool {
 /// exhaustive, so a text added to the widget cannot be left out of the check.
 macro_rules! all_texts {
     ($texts:expr; $($field:ident),* $(,)?) => {{
-        let refund_widget::texts::Texts { switch_to: _, switch_label: _, colon: _, parens: _, $($field),* } = $texts;
+        let refund_widget::texts::Texts { switch_to: _, switch_label: _, colon: _, brackets: _, $($field),* } = $texts;
         vec![$(*$field),*]
     }};
 }

@@ -13,25 +13,11 @@ pub mod model;
 mod status;
 pub mod texts;
 
-use chrono::{DateTime, Utc};
-use refund_core::wire::{LedgerWire, OrderWire, PolicyWire, RequestWire};
+use refund_core::wire::QuoteInput;
 use refund_core::{Context, Ledger, Order, Policy, RefundRequest, quote};
-use serde::Deserialize;
 
 /// The widget's stylesheet, placed inside its shadow root so the store's CSS cannot reach it.
 pub const STYLE: &str = include_str!("widget.css");
-
-/// One quote's inputs, as the differential test sends them.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct QuoteInput {
-    pub order: OrderWire,
-    pub policy: PolicyWire,
-    pub ledger: LedgerWire,
-    pub request: RequestWire,
-    pub now: DateTime<Utc>,
-    pub recent_requests: u32,
-}
 
 /// Quotes from JSON to JSON: the quote serialised as the server serialises it, or
 /// `{"error":"<code>"}`, so a test can check that this build of the core answers byte for byte

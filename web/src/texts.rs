@@ -93,13 +93,13 @@ pub struct Texts {
     /// Between a label and what it labels: full width in Chinese.
     pub colon: &'static str,
     /// Around an aside: full width in Chinese.
-    pub parens: [&'static str; 2],
+    pub brackets: [&'static str; 2],
 }
 
 impl Texts {
     /// `inner` as an aside, with the language's own brackets.
     pub fn parens(&self, inner: &str) -> String {
-        format!("{}{inner}{}", self.parens[0], self.parens[1])
+        format!("{}{inner}{}", self.brackets[0], self.brackets[1])
     }
 }
 
@@ -189,7 +189,7 @@ pub const ZH: Texts = Texts {
     line_used_up: "该商品已全部退款或在处理中。",
     no_lines_for_choice: "按当前选择，没有商品可以申请。请换一个原因或售后类型。",
     colon: "：",
-    parens: ["（", "）"],
+    brackets: ["（", "）"],
 };
 
 pub const EN: Texts = Texts {
@@ -278,7 +278,7 @@ pub const EN: Texts = Texts {
     line_used_up: "All units of this item are already refunded or in a request.",
     no_lines_for_choice: "With these choices no item can go back. Try another reason or kind of request.",
     colon: ": ",
-    parens: [" (", ")"],
+    brackets: [" (", ")"],
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {

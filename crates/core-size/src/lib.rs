@@ -5,28 +5,16 @@
 //! component into words in the shopper's language. No Leptos and no widget code, so its size is
 //! the floor under any widget that quotes in the browser with this core.
 
-use chrono::{DateTime, Utc};
 use refund_core::messages::{self, Lang};
-use refund_core::wire::{LedgerWire, OrderWire, PolicyWire, RequestWire};
+use refund_core::wire::QuoteInput;
 use refund_core::{Context, Ledger, Order, Policy, RefundRequest, quote};
-use serde::Deserialize;
 use wasm_bindgen::prelude::wasm_bindgen;
-
-#[derive(Deserialize)]
-struct Input {
-    order: OrderWire,
-    policy: PolicyWire,
-    ledger: LedgerWire,
-    request: RequestWire,
-    now: DateTime<Utc>,
-    recent_requests: u32,
-}
 
 /// The quote for `input` as the shopper reads it, or why the input was refused.
 #[wasm_bindgen]
 pub fn explain(input: &str, lang: &str) -> String {
     let lang = Lang::from_tag(lang).unwrap_or(Lang::ZhCn);
-    let Ok(input) = serde_json::from_str::<Input>(input) else {
+    let Ok(input) = serde_json::from_str::<QuoteInput>(input) else {
         return "unreadable input".to_owned();
     };
     let quoted = Order::new(&input.order).and_then(|order| {

@@ -330,3 +330,16 @@ pub struct LineUsageWire {
     /// Item money refunded or requested for this line.
     pub refunded_amount: DecimalStr,
 }
+
+/// Everything one quote needs, as one JSON document: the shape the differential test sends
+/// through the shipped widget (`quote_json`) and `core-size` weighs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuoteInput {
+    pub order: OrderWire,
+    pub policy: PolicyWire,
+    pub ledger: LedgerWire,
+    pub request: RequestWire,
+    pub now: DateTime<Utc>,
+    pub recent_requests: u32,
+}
