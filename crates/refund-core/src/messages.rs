@@ -482,6 +482,17 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
                 percent.0
             ),
         ),
+        Component::LostFreeShipping { threshold, amount } if amount.0.is_zero() => pick(
+            lang,
+            format!(
+                "退货后剩余商品未满包邮门槛 {}；退款已扣至 0，运费不再另扣，以后的申请也不会再扣。",
+                money(threshold.0)
+            ),
+            format!(
+                "What you keep falls below the {} free-shipping threshold; the refund is already down to zero, so the shipping is not deducted now or on a later request.",
+                money(threshold.0)
+            ),
+        ),
         Component::LostFreeShipping { threshold, .. } => pick(
             lang,
             format!(
@@ -490,6 +501,19 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
             ),
             format!(
                 "What you keep falls below the {} free-shipping threshold, so the shipping you didn't pay is deducted.",
+                money(threshold.0)
+            ),
+        ),
+        Component::LostThresholdDiscount {
+            threshold, amount, ..
+        } if amount.0.is_zero() => pick(
+            lang,
+            format!(
+                "退货后剩余商品未满满减门槛 {}；退款已扣至 0，满减优惠不再另扣，以后的申请也不会再扣。",
+                money(threshold.0)
+            ),
+            format!(
+                "What you keep falls below the {} spend-and-save threshold; the refund is already down to zero, so that discount is not deducted now or on a later request.",
                 money(threshold.0)
             ),
         ),

@@ -123,7 +123,8 @@ impl Line {
     pub fn net(&self) -> Money {
         self.net
     }
-    /// This line's share of all order-level discounts (§6 rule 2).
+    /// The sum of this line's shares of the order-level discounts (§6 rule 2, one allocation per
+    /// discount; see `keep_within_nets`).
     pub fn allocated_discount(&self) -> Money {
         self.allocated
     }
@@ -142,7 +143,8 @@ pub struct Discount {
     valid_from: Option<DateTime<Utc>>,
     valid_until: Option<DateTime<Utc>>,
     stackable: bool,
-    /// This discount alone, allocated over the lines in proportion to `line_net` (zero on gifts).
+    /// This discount alone, allocated over the lines in proportion to `line_net` (zero on gifts),
+    /// then kept within each line's net.
     shares: Vec<Money>,
 }
 
@@ -163,7 +165,8 @@ impl Discount {
     pub fn stackable(&self) -> bool {
         self.stackable
     }
-    /// This discount's own allocation to `line`, used to price a lost 满减 in resettle mode.
+    /// This discount's own allocation to `line`: part of the line's allocated discount, and what
+    /// a lost 满减 in resettle mode takes back.
     pub fn share_of(&self, line: LineIndex) -> Money {
         self.shares[line.0]
     }
@@ -351,12 +354,13 @@ impl Order {
                 goods: goods.to_string(),
             });
         }
-        let allocation = allocate(discount_total, &weights).ok_or(InputError::Overflow)?;
-        for (line, allocated) in lines.iter_mut().zip(allocation) {
-            line.allocated = allocated;
+        keep_within_nets(&mut discounts, &weights)?;
+        for (i, line) in lines.iter_mut().enumerate() {
+            line.allocated = Money::sum(currency, discounts.iter().map(|d| d.shares[i]))
+                .ok_or(InputError::Overflow)?;
             line.paid = line
                 .net
-                .checked_sub(allocated)
+                .checked_sub(line.allocated)
                 .ok_or(InputError::Overflow)?;
         }
 
@@ -658,6 +662,49 @@ fn build_discount(
         stackable: d.stackable,
         shares: allocate(amount, weights).ok_or(InputError::Overflow)?,
     })
+}
+
+/// Caps each line's discounts at its net (§6 rule 2 with several discounts).
+///
+/// Each discount is allocated on its own, and a line's allocated discount is the sum of its
+/// shares: `line_paid` is then the line's net less every discount's own share of it, and a 满减
+/// lost in resettle mode costs exactly the share that `line_paid` subtracted. (One allocation of
+/// the discounts' sum would round differently, and keeping a line could cost a cent more than
+/// its price less its other discounts.)
+///
+/// One allocation never gives a line more than its net, but rounding up in several can, by a
+/// minor unit per discount, when the discounts nearly cover the goods. Such excess units move,
+/// last discount first, to the earliest lines with room, so that every discount keeps its
+/// amount and no line is paid less than nothing. Room always exists, since the discounts
+/// together never exceed the goods.
+fn keep_within_nets(discounts: &mut [Discount], nets: &[Money]) -> Result<(), InputError> {
+    let mut room: Vec<i128> = nets
+        .iter()
+        .enumerate()
+        .map(|(i, net)| net.minor() - discounts.iter().map(|d| d.shares[i].minor()).sum::<i128>())
+        .collect();
+    for over in 0..nets.len() {
+        for discount in discounts.iter_mut().rev() {
+            while room[over] < 0 && !discount.shares[over].is_zero() {
+                let to = room
+                    .iter()
+                    .position(|r| *r > 0)
+                    .ok_or(InputError::Overflow)?;
+                let moved = (-room[over])
+                    .min(room[to])
+                    .min(discount.shares[over].minor());
+                let currency = discount.amount.currency();
+                let shift = |share: Money, by: i128| {
+                    Money::from_minor(share.minor() + by, currency).ok_or(InputError::Overflow)
+                };
+                discount.shares[over] = shift(discount.shares[over], -moved)?;
+                discount.shares[to] = shift(discount.shares[to], moved)?;
+                room[over] += moved;
+                room[to] -= moved;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn flags(discounts: &[Discount], placed_at: DateTime<Utc>) -> Vec<OrderFlag> {

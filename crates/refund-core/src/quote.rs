@@ -18,8 +18,11 @@
 //! - Lost free shipping and a lost 满减 discount are charged, once per order, to the first
 //!   shopper-fault request after which the goods kept fall below the threshold, counting units
 //!   returned for a seller-fault reason as kept (the seller's mistakes are not the shopper's to
-//!   pay for). "Once" is judged on live requests: if the request that paid it is cancelled, the
-//!   next one that keeps below the threshold pays it.
+//!   pay for). That request owes it whatever the zero floor leaves of it: when earlier
+//!   deductions already took the whole refund, the component is recorded at `0.00`, which
+//!   settles it, so a later request is never charged it again (issue 10). "Once" is judged on
+//!   live requests: if the request that settled it is cancelled, the next one that keeps below
+//!   the threshold owes it.
 //! - The missing-gift deduction applies to `return_and_refund` only (a `refund_only` shopper keeps
 //!   both the item and the gift), when this request completes the parent line, for each gift unit
 //!   not returned, once per gift line. A gift sent back later is taken back at its price (zero)
@@ -415,7 +418,7 @@ fn price(
             && order.shipping_fee().is_zero()
             && falls_below(threshold, &|i| order.line(i).paid())?
         {
-            tally.deduct(amounts.standard_shipping_fee, |amount| {
+            tally.settle(amounts.standard_shipping_fee, |amount| {
                 Component::LostFreeShipping {
                     amount,
                     threshold: dec(threshold),
@@ -432,7 +435,7 @@ fn price(
                     && falls_below(threshold, &|i| order.line(i).net())?
                 {
                     let lost = kept_total(order, &after, &|i| discount.share_of(i))?;
-                    tally.deduct(lost, |amount| Component::LostThresholdDiscount {
+                    tally.settle(lost, |amount| Component::LostThresholdDiscount {
                         amount,
                         discount_id: discount.id().to_owned(),
                         threshold: dec(threshold),
@@ -547,6 +550,24 @@ impl Tally {
         if taken.is_negative() || taken.is_zero() {
             return Ok(());
         }
+        self.total = self.total.checked_sub(taken).ok_or(OVERFLOW)?;
+        self.components.push(component(dec(taken.negated())));
+        Ok(())
+    }
+
+    /// Charges a once-per-order deduction this request owes: takes what it can of `amount`, and
+    /// records the component even when the zero floor left nothing to take. The ledger counts
+    /// the deduction as charged when its component is present, so an absorbed one is settled
+    /// by this request rather than charged again to a later one. Owing nothing records nothing.
+    fn settle(
+        &mut self,
+        amount: Money,
+        component: impl FnOnce(DecimalStr) -> Component,
+    ) -> Result<(), InputError> {
+        if amount.is_negative() || amount.is_zero() {
+            return Ok(());
+        }
+        let taken = amount.min(self.total).max(Money::zero(amount.currency()));
         self.total = self.total.checked_sub(taken).ok_or(OVERFLOW)?;
         self.components.push(component(dec(taken.negated())));
         Ok(())

@@ -118,6 +118,15 @@ fn every_component() -> Vec<Component> {
             discount_id: "200-30".to_owned(),
             threshold: money("200.00"),
         },
+        Component::LostFreeShipping {
+            amount: money("0.00"),
+            threshold: money("99.00"),
+        },
+        Component::LostThresholdDiscount {
+            amount: money("0.00"),
+            discount_id: "200-30".to_owned(),
+            threshold: money("200.00"),
+        },
         Component::MissingGift {
             amount: money("-20.00"),
             line_id: "G".to_owned(),
@@ -353,6 +362,23 @@ fn parameters_are_filled_in() {
         code_message(&cap, Lang::En, Currency::Jpy),
         "Refunds above ¥5,000 are reviewed by the merchant."
     );
+}
+
+#[test]
+fn a_threshold_deduction_settled_at_zero_says_it_is_not_charged_later() {
+    let settled = Component::LostFreeShipping {
+        amount: money("0.00"),
+        threshold: money("20.00"),
+    };
+    assert_eq!(
+        component_message(&settled, Lang::En, Currency::Cny),
+        "What you keep falls below the CN¥20.00 free-shipping threshold; the refund is already down to zero, so the shipping is not deducted now or on a later request."
+    );
+    let charged = Component::LostFreeShipping {
+        amount: money("-5.00"),
+        threshold: money("20.00"),
+    };
+    assert!(component_message(&charged, Lang::En, Currency::Cny).ends_with("is deducted."));
 }
 
 #[test]

@@ -1339,6 +1339,246 @@ fn a_lost_threshold_discount_is_charged_once_per_order() {
     });
 }
 
+/// One line A of 10.00 × `units`, shipped free, paid in full by Alipay.
+fn one_line_order(units: u32, discounts: Value) -> Value {
+    let paid = rust_decimal::Decimal::new(1000 * i64::from(units), 2)
+        - discounts
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| {
+                d["amount"]
+                    .as_str()
+                    .unwrap()
+                    .parse::<rust_decimal::Decimal>()
+                    .unwrap()
+            })
+            .sum::<rust_decimal::Decimal>();
+    merge(
+        base_order(),
+        json!({"lines": [{"id": "A", "sku": "A", "title": "A", "unit_price": "10.00", "quantity": units}],
+               "discounts": discounts, "shipping_fee": "0.00",
+               "payments": [{"method": "alipay", "amount": paid.to_string()}]}),
+    )
+}
+
+#[test]
+fn a_lost_free_shipping_absorbed_by_the_zero_floor_is_settled_and_not_charged_again() {
+    // Free shipping at 20.00 on A 10.00 × 2. Returning one unit keeps 10.00: this request owes
+    // the 5.00 standard shipping, but the 10.00 return fee already took the whole 10.00, so the
+    // floor absorbs it. It is settled all the same (a zero component records the crossing), and
+    // keeping the second unit later costs nothing more.
+    let policy = |fee: &str| {
+        merge(
+            auto(),
+            json!({"amounts": {"CNY": {"free_shipping_threshold": "20.00", "standard_shipping_fee": "5.00",
+                                       "return_shipping_fee": fee, "keep_item_threshold": "100.00"}}}),
+        )
+    };
+    let first = req("return_and_refund", "changed_mind", &[("A", 1)]);
+    check(Case {
+        name: "the crossing request, fee 10.00",
+        order: one_line_order(2, json!([])),
+        policy: policy("10.00"),
+        request: first.clone(),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 10.00
+            return_shipping_fee -10.00
+            lost_free_shipping 0.00
+            total 0.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "the next request, fee 10.00",
+        order: one_line_order(2, json!([])),
+        policy: policy("10.00"),
+        history: vec![first.clone()],
+        request: req("refund_only", "changed_mind", &[("A", 1)]),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 10.00
+            total 10.00
+            split alipay 10.00",
+        ..Case::default()
+    });
+    // One cent less of return fee leaves a cent of the lost free shipping to take: the same
+    // settlement, and the same 10.00 for the second unit.
+    check(Case {
+        name: "the crossing request, fee 9.99",
+        order: one_line_order(2, json!([])),
+        policy: policy("9.99"),
+        request: first.clone(),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 10.00
+            return_shipping_fee -9.99
+            lost_free_shipping -0.01
+            total 0.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "the next request, fee 9.99",
+        order: one_line_order(2, json!([])),
+        policy: policy("9.99"),
+        history: vec![first],
+        request: req("refund_only", "changed_mind", &[("A", 1)]),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 10.00
+            total 10.00
+            split alipay 10.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn a_lost_threshold_discount_absorbed_by_the_zero_floor_is_settled_and_not_charged_again() {
+    // 满30减3 on A 10.00 × 3 in resettle mode: each unit paid 9.00. Returning one keeps 20.00,
+    // below 30.00, so this request owes the kept units' 2.00 of the discount; the 9.00 return
+    // fee leaves nothing to take it from. The next unit, kept, comes back at its 9.00.
+    let order = one_line_order(
+        3,
+        json!([{"id": "30-3", "kind": "threshold", "amount": "3.00", "threshold": "30.00"}]),
+    );
+    let policy = |fee: &str| {
+        merge(
+            auto(),
+            json!({"threshold_mode": "resettle",
+                   "amounts": {"CNY": {"return_shipping_fee": fee, "keep_item_threshold": "100.00"}}}),
+        )
+    };
+    let first = req("return_and_refund", "changed_mind", &[("A", 1)]);
+    check(Case {
+        name: "the crossing request, fee 9.00",
+        order: order.clone(),
+        policy: policy("9.00"),
+        request: first.clone(),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 9.00
+            return_shipping_fee -9.00
+            lost_threshold_discount 30-3 0.00
+            total 0.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "the next request, fee 9.00",
+        order: order.clone(),
+        policy: policy("9.00"),
+        history: vec![first.clone()],
+        request: req("refund_only", "changed_mind", &[("A", 1)]),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 9.00
+            total 9.00
+            split alipay 9.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "the crossing request, fee 8.99",
+        order: order.clone(),
+        policy: policy("8.99"),
+        request: first.clone(),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 9.00
+            return_shipping_fee -8.99
+            lost_threshold_discount 30-3 -0.01
+            total 0.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "the next request, fee 8.99",
+        order,
+        policy: policy("8.99"),
+        history: vec![first],
+        request: req("refund_only", "changed_mind", &[("A", 1)]),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 9.00
+            total 9.00
+            split alipay 9.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn an_absorbed_deduction_whose_request_is_cancelled_is_owed_by_the_next_request_that_keeps_below() {
+    // The request that settled the lost free shipping at 0.00 is cancelled: the next one that
+    // keeps below the threshold owes it again, as for a deduction that was taken in money.
+    check(Case {
+        name: "absorbed, then cancelled",
+        order: one_line_order(2, json!([])),
+        policy: merge(
+            auto(),
+            json!({"amounts": {"CNY": {"free_shipping_threshold": "20.00", "standard_shipping_fee": "5.00",
+                                       "return_shipping_fee": "10.00", "keep_item_threshold": "100.00"}}}),
+        ),
+        history: vec![req("return_and_refund", "changed_mind", &[("A", 1)])],
+        cancelled: &[0],
+        request: req("refund_only", "changed_mind", &[("A", 1)]),
+        expect: "
+            outcome eligible
+            line A x1 eligible
+            item A x1 10.00
+            lost_free_shipping -5.00
+            total 5.00
+            split alipay 5.00",
+        ..Case::default()
+    });
+}
+
+#[test]
+fn with_several_discounts_each_is_allocated_on_its_own_and_a_lost_one_costs_exactly_its_share() {
+    // A 10.00, B 50.00, C 30.00; 满90减9.04 and a 9.01 coupon, resettle mode. Each discount is
+    // allocated by largest remainder on its own: 满减 1.01 / 5.02 / 3.01, coupon 1.00 / 5.01 /
+    // 3.00, so B paid 39.97 and C 23.99. Returning B and C keeps A (10.00 < 90.00): its 1.01 of
+    // the 满减 goes, and the shopper has paid 71.95 − 62.95 = 9.00 for A, its price less its
+    // share of the coupon alone. (One allocation of the 18.05 together would give B 10.03 and
+    // C 6.02, refund 62.94, and charge a cent more for A.)
+    let order = json!({
+        "number": "M1", "currency": "CNY", "customer_email": "a@example.com", "status": "paid",
+        "placed_at": "2026-11-01T10:00:00+08:00", "shipped_at": "2026-11-02T10:00:00+08:00",
+        "delivered_at": "2026-11-04T15:00:00+08:00",
+        "lines": [
+            {"id": "A", "sku": "A", "title": "A", "unit_price": "10.00", "quantity": 1},
+            {"id": "B", "sku": "B", "title": "B", "unit_price": "50.00", "quantity": 1},
+            {"id": "C", "sku": "C", "title": "C", "unit_price": "30.00", "quantity": 1}
+        ],
+        "discounts": [
+            {"id": "90-9.04", "kind": "threshold", "amount": "9.04", "threshold": "90.00", "stackable": true},
+            {"id": "COUPON", "kind": "coupon", "amount": "9.01", "stackable": true}
+        ],
+        "shipping_fee": "0.00",
+        "payments": [{"method": "alipay", "amount": "71.95"}]
+    });
+    check(Case {
+        name: "two discounts, resettle",
+        order,
+        policy: merge(auto(), json!({"threshold_mode": "resettle"})),
+        request: req("return_and_refund", "changed_mind", &[("B", 1), ("C", 1)]),
+        expect: "
+            outcome eligible
+            line B x1 eligible
+            line C x1 eligible
+            item B x1 39.97
+            item C x1 23.99
+            lost_threshold_discount 90-9.04 -1.01
+            total 62.95
+            split alipay 62.95",
+        ..Case::default()
+    });
+}
+
 #[test]
 fn a_gift_sent_back_after_its_value_was_deducted_is_neither_charged_again_nor_credited() {
     check(Case {
