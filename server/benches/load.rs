@@ -1,19 +1,25 @@
-//! Load benchmark: the real app over real loopback HTTP/1.1, against two baselines measured in the
-//! same run, so the ratios say how far the refund logic is from "axum alone" and "SQLite alone".
+//! Load benchmark: the real app over real loopback HTTP/1.1, against baselines measured in the
+//! same run, so the ratios say how far the refund logic is from "axum alone" and "the database
+//! alone".
 //!
-//! `cargo bench -p refund-server --bench load`
+//! `cargo bench -p refund-server --bench load` runs it on SQLite; with
+//! `REFUND_BENCH_POSTGRES_URL` (a cluster where it may create databases) on PostgreSQL too.
+//! `cargo xtask bench` starts a throwaway PostgreSQL and runs both.
 //!
-//! Four scenarios, each 64 concurrent clients for at most `MAX_REQUESTS` requests or `MAX_TIME`,
-//! whichever comes first (the whole run stops by itself in well under a minute):
+//! Every scenario is 64 concurrent clients for at most `MAX_REQUESTS` requests or `MAX_TIME`,
+//! whichever comes first:
 //!
-//! 1. `POST /api/v1/shops/{pk}/quote` — reads the order, policy and requests, quotes.
-//! 2. `POST /api/v1/shops/{pk}/requests` — a real submission: idempotency claim, then the decision
-//!    inside a `BEGIN IMMEDIATE` transaction, each a durable (`synchronous = FULL`) commit.
-//! 3. A bare axum router echoing the same JSON body: the HTTP stack's ceiling on this machine.
-//! 4. Raw sqlx single-row inserts, one `BEGIN IMMEDIATE` transaction each, with the store's
-//!    settings: SQLite's durable-commit ceiling on this disk.
+//! - `quote`: `POST /api/v1/shops/{pk}/quote`, each client on its own order.
+//! - `submit`: `POST /api/v1/shops/{pk}/requests`, a real submission with a fresh
+//!   Idempotency-Key: key, decision, request, audit trail and answer in one durable commit.
+//! - On PostgreSQL both again with three app instances (each its own pool and caches) on one
+//!   database, the clients spread over them.
+//! - `axum JSON echo`: a bare router echoing the same body: the HTTP stack's ceiling here.
+//! - `raw insert`: sqlx single-row inserts, one transaction each, with the store's settings
+//!   (SQLite: WAL, `synchronous = FULL`, `BEGIN IMMEDIATE`; PostgreSQL:
+//!   `synchronous_commit = on`): each database's durable-commit ceiling on this disk.
 //!
-//! Clients and server share one tokio runtime (the machine has 2 cores), exactly as they share
+//! Clients and servers share one tokio runtime (the machine has 2 cores), exactly as they share
 //! the CPU; every address is on 127.0.0.1.
 
 use std::future::Future;
@@ -32,11 +38,11 @@ use hyper::client::conn::http1::{SendRequest, handshake};
 use hyper_util::rt::TokioIo;
 use refund_server::clock::SystemClock;
 use refund_server::service::create_merchant;
-use refund_server::store::Store;
 use refund_server::store::sqlite::SqliteStore;
+use refund_server::store::{Database, Store};
 use serde_json::{Value, json};
 use sqlx::sqlite::SqlitePoolOptions;
-use sqlx::{ConnectOptions, Connection};
+use sqlx::{ConnectOptions, Connection, PgConnection};
 use tokio::net::{TcpListener, TcpStream};
 
 const CLIENTS: usize = 64;
@@ -84,7 +90,7 @@ impl Samples {
 }
 
 struct Row {
-    name: &'static str,
+    name: String,
     requests: usize,
     errors: usize,
     first_error: Option<String>,
@@ -95,7 +101,7 @@ struct Row {
 
 /// Runs one worker future per client, all against the same budget, and summarises them. The
 /// clock includes the whole run: throughput is completed requests over wall time.
-async fn measure<Fut>(name: &'static str, workers: impl FnOnce(Arc<Budget>) -> Vec<Fut>) -> Row
+async fn measure<Fut>(name: String, workers: impl FnOnce(Arc<Budget>) -> Vec<Fut>) -> Row
 where
     Fut: Future<Output = Samples> + Send + 'static,
 {
@@ -271,81 +277,36 @@ fn one_unit(expected_total: &str) -> Value {
     })
 }
 
-struct Shopper {
-    number: String,
-    auth: String,
+/// The app on one database: its instances' addresses, and the shoppers set up on it.
+struct Deployment {
+    instances: Vec<SocketAddr>,
+    pk: String,
+    merchant_auth: String,
+    shoppers: Arc<Vec<String>>,
+    numbers: Vec<String>,
+    /// What one unit's quote totals: submissions send exactly it.
+    total: String,
 }
 
-// ---------------------------------------------------------------------------------------------
-// The raw SQLite baseline.
-
-/// Opens a pool with the store's own settings (`SqliteStore::options`: WAL, `synchronous = FULL`,
-/// a 30 s busy timeout), 8 connections, the first connection switching the file to WAL alone.
-async fn raw_pool(path: &std::path::Path) -> sqlx::SqlitePool {
-    let options = SqliteStore::options(path);
-    let mut first = options.connect().await.expect("open raw db");
-    sqlx::query(
-        "CREATE TABLE rows (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, body TEXT NOT NULL)",
-    )
-    .execute(&mut first)
-    .await
-    .expect("create table");
-    first.close().await.expect("close");
-    SqlitePoolOptions::new()
-        .max_connections(8)
-        .min_connections(1)
-        .connect_with(options)
-        .await
-        .expect("raw pool")
-}
-
-async fn raw_insert(pool: &sqlx::SqlitePool, key: &str, body: &str) -> Result<(), String> {
-    let mut tx = pool
-        .begin_with("BEGIN IMMEDIATE")
-        .await
-        .map_err(|e| e.to_string())?;
-    sqlx::query("INSERT INTO rows (key, body) VALUES (?, ?)")
-        .bind(key)
-        .bind(body)
-        .execute(&mut *tx)
-        .await
-        .map_err(|e| e.to_string())?;
-    tx.commit().await.map_err(|e| e.to_string())
-}
-
-// ---------------------------------------------------------------------------------------------
-
-#[tokio::main]
-async fn main() {
-    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, and
-    // a minute of load is not a test.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("load benchmark skipped: run it with `cargo bench -p refund-server --bench load`");
-        return;
+/// Starts one app instance per store (all on the same database) and sets up the merchant,
+/// its policy and `CLIENTS` orders with a shopper session each, over HTTP on the first.
+async fn deploy(stores: Vec<Arc<dyn Store>>) -> Deployment {
+    let mut instances = Vec::new();
+    for store in &stores {
+        let (router, _) = refund_server::app(
+            store.clone(),
+            Arc::new(SystemClock),
+            refund_server::Settings::new("http://127.0.0.1"),
+        );
+        instances.push(serve(router).await);
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open(&dir.path().join("refunds.db"))
-            .await
-            .expect("open store"),
-    );
-    let (router, _state) = refund_server::app(
-        store.clone(),
-        Arc::new(SystemClock),
-        refund_server::Settings::new("http://127.0.0.1"),
-    );
-    let app = serve(router).await;
-    let echo =
-        serve(Router::new().route("/echo", post(|Json(v): Json<Value>| async { Json(v) }))).await;
-
-    // Setup, over HTTP on one connection.
-    let created = create_merchant(store.as_ref(), "Load", Vec::new())
+    let created = create_merchant(stores[0].as_ref(), "Load", Vec::new(), Utc::now())
         .await
         .expect("merchant");
     let pk = created.merchant.publishable_key;
-    let sk = format!("Bearer {}", created.secret_key);
-    let merchant = [(header::AUTHORIZATION.as_str(), sk.as_str())];
-    let mut setup = connect(app).await;
+    let merchant_auth = format!("Bearer {}", created.secret_key);
+    let merchant = [(header::AUTHORIZATION.as_str(), merchant_auth.as_str())];
+    let mut setup = connect(instances[0]).await;
     expect(
         &mut setup,
         StatusCode::OK,
@@ -357,6 +318,7 @@ async fn main() {
     .await
     .expect("policy");
     let mut shoppers = Vec::new();
+    let mut numbers = Vec::new();
     for n in 0..CLIENTS {
         let number = format!("LOAD{n:03}");
         let path = format!("/api/v1/merchant/orders/{number}");
@@ -370,155 +332,369 @@ async fn main() {
         )
         .await
         .expect("order");
-        let link_path = format!("/api/v1/merchant/orders/{number}/links");
         let link = expect(
             &mut setup,
             StatusCode::OK,
             Method::POST,
-            &link_path,
+            &format!("/api/v1/merchant/orders/{number}/links"),
             &merchant,
             Some(&json!({})),
         )
         .await
         .expect("link");
-        let session_path = format!("/api/v1/shops/{pk}/session");
         let session = expect(
             &mut setup,
             StatusCode::OK,
             Method::POST,
-            &session_path,
+            &format!("/api/v1/shops/{pk}/session"),
             &[],
             Some(&json!({"token": link["token"]})),
         )
         .await
         .expect("session");
         let token = session["session"].as_str().expect("session token");
-        shoppers.push(Shopper {
-            number,
-            auth: format!("Bearer {token}"),
-        });
+        shoppers.push(format!("Bearer {token}"));
+        numbers.push(number);
     }
-    // The total a shopper would be shown for one unit: submissions must send exactly it.
-    let quote_path = format!("/api/v1/shops/{pk}/quote");
     let shown = expect(
         &mut setup,
         StatusCode::OK,
         Method::POST,
-        &quote_path,
-        &[(header::AUTHORIZATION.as_str(), &shoppers[0].auth)],
+        &format!("/api/v1/shops/{pk}/quote"),
+        &[(header::AUTHORIZATION.as_str(), &shoppers[0])],
         Some(&one_unit("0")),
     )
     .await
     .expect("quote");
     assert_eq!(shown["outcome"], "eligible", "setup quote: {shown}");
-    let total = shown["total"].as_str().expect("total").to_owned();
+    Deployment {
+        instances,
+        pk,
+        merchant_auth,
+        shoppers: Arc::new(shoppers),
+        numbers,
+        total: shown["total"].as_str().expect("total").to_owned(),
+    }
+}
 
-    let shoppers = Arc::new(shoppers);
+/// One connection per client, client `i` to instance `i mod n`.
+async fn connect_spread(instances: &[SocketAddr]) -> Vec<Conn> {
+    let mut conns = Vec::new();
+    for i in 0..CLIENTS {
+        conns.push(connect(instances[i % instances.len()]).await);
+    }
+    conns
+}
+
+/// Quotes: each client quotes one unit of its own order.
+async fn quote_load(name: String, d: &Deployment) -> Row {
+    let conns = connect_spread(&d.instances).await;
+    let body = Arc::new(one_unit("0"));
+    let path = Arc::new(format!("/api/v1/shops/{}/quote", d.pk));
+    measure(name, |budget| {
+        conns
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut conn)| {
+                let (budget, body, shoppers, path) = (
+                    budget.clone(),
+                    body.clone(),
+                    d.shoppers.clone(),
+                    path.clone(),
+                );
+                async move {
+                    let auth = [(header::AUTHORIZATION.as_str(), shoppers[i].as_str())];
+                    let mut s = Samples::default();
+                    while budget.take() {
+                        s.record(async {
+                            let q = expect(
+                                &mut conn,
+                                StatusCode::OK,
+                                Method::POST,
+                                &path,
+                                &auth,
+                                Some(&body),
+                            )
+                            .await?;
+                            Some(&q["outcome"])
+                                .filter(|o| *o == "eligible")
+                                .map(drop)
+                                .ok_or(format!("quote: {q}"))
+                        })
+                        .await;
+                    }
+                    s
+                }
+            })
+            .collect()
+    })
+    .await
+}
+
+/// Submissions: one unit each, a fresh Idempotency-Key each, the total shown at setup. Each
+/// client submits on its own order, so an order collects its requests over the run.
+async fn submit_load(name: String, d: &Deployment) -> Row {
+    let conns = connect_spread(&d.instances).await;
+    let body = Arc::new(one_unit(&d.total));
+    let path = Arc::new(format!("/api/v1/shops/{}/requests", d.pk));
+    measure(name, |budget| {
+        conns
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut conn)| {
+                let (budget, body, shoppers, path) = (
+                    budget.clone(),
+                    body.clone(),
+                    d.shoppers.clone(),
+                    path.clone(),
+                );
+                async move {
+                    let mut s = Samples::default();
+                    for seq in 0.. {
+                        if !budget.take() {
+                            break;
+                        }
+                        let key = format!("load-{i}-{seq}");
+                        let headers = [
+                            (header::AUTHORIZATION.as_str(), shoppers[i].as_str()),
+                            ("idempotency-key", key.as_str()),
+                        ];
+                        s.record(async {
+                            let r = expect(
+                                &mut conn,
+                                StatusCode::CREATED,
+                                Method::POST,
+                                &path,
+                                &headers,
+                                Some(&body),
+                            )
+                            .await?;
+                            Some(&r["state"])
+                                .filter(|st| *st == "approved")
+                                .map(drop)
+                                .ok_or(format!("submit: {r}"))
+                        })
+                        .await;
+                    }
+                    s
+                }
+            })
+            .collect()
+    })
+    .await
+}
+
+/// After load: the database holds exactly the requests acknowledged with 201.
+async fn count_stored(d: &Deployment) -> usize {
+    let mut conn = connect(d.instances[0]).await;
+    let merchant = [(header::AUTHORIZATION.as_str(), d.merchant_auth.as_str())];
+    let mut stored = 0;
+    for number in &d.numbers {
+        let view = expect(
+            &mut conn,
+            StatusCode::OK,
+            Method::GET,
+            &format!("/api/v1/merchant/orders/{number}"),
+            &merchant,
+            None,
+        )
+        .await
+        .expect("order view");
+        stored += view["requests"].as_array().map_or(0, Vec::len);
+    }
+    stored
+}
+
+/// Quote and submit on a deployment; checks the store against the acknowledgements.
+async fn app_load(label: &str, stores: Vec<Arc<dyn Store>>, rows: &mut Vec<Row>) {
+    let d = deploy(stores).await;
+    rows.push(quote_load(format!("{label} quote"), &d).await);
+    let submit = submit_load(format!("{label} submit"), &d).await;
+    // An error is any non-201 (or a 201 not auto-approved), so this is a lower bound.
+    let acknowledged = submit.requests - submit.errors;
+    let stored = count_stored(&d).await;
+    println!("{label}: submissions acknowledged 201: {acknowledged}, requests stored: {stored}");
+    if submit.errors > 0 || stored != acknowledged {
+        println!(
+            "BUG: {label}: submissions failed under load or the store disagrees with the 201s"
+        );
+    }
+    rows.push(submit);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The raw-insert baselines.
+
+/// Durable single-row inserts from `CLIENTS` clients, one transaction each.
+async fn raw_load<F, Fut>(name: String, insert: F) -> Row
+where
+    F: Fn(String) -> Fut + Clone + Send + 'static,
+    Fut: Future<Output = Result<(), String>> + Send,
+{
+    measure(name, |budget| {
+        (0..CLIENTS)
+            .map(|i| {
+                let (budget, insert) = (budget.clone(), insert.clone());
+                async move {
+                    let mut s = Samples::default();
+                    for seq in 0.. {
+                        if !budget.take() {
+                            break;
+                        }
+                        s.record(insert(format!("raw-{i}-{seq}"))).await;
+                    }
+                    s
+                }
+            })
+            .collect()
+    })
+    .await
+}
+
+const RAW_TABLE: &str =
+    "CREATE TABLE rows (id BIGINT PRIMARY KEY, key TEXT NOT NULL UNIQUE, body TEXT NOT NULL)";
+
+/// SQLite with the store's own settings (`SqliteStore::options`: WAL, `synchronous = FULL`, a
+/// 30 s busy timeout), 8 connections, the first connection switching the file to WAL alone.
+async fn raw_sqlite(path: &std::path::Path, body: Arc<String>) -> Row {
+    let options = SqliteStore::options(path);
+    let mut first = options.connect().await.expect("open raw db");
+    sqlx::query(&RAW_TABLE.replace("BIGINT PRIMARY KEY", "INTEGER PRIMARY KEY"))
+        .execute(&mut first)
+        .await
+        .expect("create table");
+    first.close().await.expect("close");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .min_connections(1)
+        .connect_with(options)
+        .await
+        .expect("raw pool");
+    raw_load("SQLite raw insert".to_owned(), move |key| {
+        let (pool, body) = (pool.clone(), body.clone());
+        async move {
+            let mut tx = pool
+                .begin_with("BEGIN IMMEDIATE")
+                .await
+                .map_err(|e| e.to_string())?;
+            sqlx::query("INSERT INTO rows (key, body) VALUES (?, ?)")
+                .bind(key)
+                .bind(body.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())
+        }
+    })
+    .await
+}
+
+/// PostgreSQL with a pool the size of one instance's (16), `synchronous_commit = on`.
+async fn raw_postgres(url: &str, body: Arc<String>) -> Row {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(16)
+        .connect(url)
+        .await
+        .expect("raw pool");
+    sqlx::query("SET synchronous_commit = on")
+        .execute(&pool)
+        .await
+        .expect("synchronous_commit");
+    let on: String = sqlx::query_scalar("SHOW synchronous_commit")
+        .fetch_one(&pool)
+        .await
+        .expect("show synchronous_commit");
+    assert_eq!(on, "on", "the server's default must be durable commits");
+    sqlx::query(&RAW_TABLE.replace("BIGINT PRIMARY KEY", "BIGSERIAL PRIMARY KEY"))
+        .execute(&pool)
+        .await
+        .expect("create table");
+    raw_load("PostgreSQL raw insert".to_owned(), move |key| {
+        let (pool, body) = (pool.clone(), body.clone());
+        async move {
+            let mut tx = pool.begin().await.map_err(|e| e.to_string())?;
+            sqlx::query("INSERT INTO rows (key, body) VALUES ($1, $2)")
+                .bind(key)
+                .bind(body.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(|e| e.to_string())?;
+            tx.commit().await.map_err(|e| e.to_string())
+        }
+    })
+    .await
+}
+
+/// A new, empty database in the cluster at `admin_url`; its URL.
+async fn fresh_postgres(admin_url: &str, name: &str) -> String {
+    let mut admin = PgConnection::connect(admin_url).await.expect("PostgreSQL");
+    sqlx::query(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("drop");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .expect("create");
+    let base = admin_url.rsplit_once('/').map_or(admin_url, |(b, _)| b);
+    format!("{base}/{name}")
+}
+
+async fn postgres_stores(url: &str, instances: usize) -> Vec<Arc<dyn Store>> {
+    let mut stores = Vec::new();
+    for _ in 0..instances {
+        let database = Database::Postgres {
+            url: url.to_owned(),
+            max_connections: 16,
+        };
+        stores.push(
+            refund_server::store::open(&database)
+                .await
+                .expect("open store"),
+        );
+    }
+    stores
+}
+
+// ---------------------------------------------------------------------------------------------
+
+#[tokio::main]
+async fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it, and
+    // minutes of load are not a test.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("load benchmark skipped: run it with `cargo bench -p refund-server --bench load`");
+        return;
+    }
+    let postgres = std::env::var("REFUND_BENCH_POSTGRES_URL")
+        .ok()
+        .filter(|u| !u.is_empty());
+    let dir = tempfile::tempdir().expect("tempdir");
     let mut rows = Vec::new();
 
-    // (1) Quote: each client quotes its own order.
-    let conns = connect_all(app).await;
-    let body = Arc::new(one_unit("0"));
-    rows.push(
-        measure("POST quote", |budget| {
-            conns
-                .into_iter()
-                .enumerate()
-                .map(|(i, mut conn)| {
-                    let (budget, body, shoppers, path) = (
-                        budget.clone(),
-                        body.clone(),
-                        shoppers.clone(),
-                        quote_path.clone(),
-                    );
-                    async move {
-                        let auth = [(header::AUTHORIZATION.as_str(), shoppers[i].auth.as_str())];
-                        let mut s = Samples::default();
-                        while budget.take() {
-                            s.record(async {
-                                let q = expect(
-                                    &mut conn,
-                                    StatusCode::OK,
-                                    Method::POST,
-                                    &path,
-                                    &auth,
-                                    Some(&body),
-                                )
-                                .await?;
-                                Some(&q["outcome"])
-                                    .filter(|o| *o == "eligible")
-                                    .map(drop)
-                                    .ok_or(format!("quote: {q}"))
-                            })
-                            .await;
-                        }
-                        s
-                    }
-                })
-                .collect()
-        })
-        .await,
+    let sqlite: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&dir.path().join("refunds.db"))
+            .await
+            .expect("open store"),
     );
+    app_load("SQLite", vec![sqlite], &mut rows).await;
+    if let Some(admin) = &postgres {
+        for instances in [1, 3] {
+            let url = fresh_postgres(admin, &format!("refund_bench_{instances}")).await;
+            let label = format!("PostgreSQL x{instances}");
+            app_load(&label, postgres_stores(&url, instances).await, &mut rows).await;
+        }
+    } else {
+        println!("PostgreSQL skipped: set REFUND_BENCH_POSTGRES_URL, or run `cargo xtask bench`");
+    }
 
-    // (2) Submit: one unit per submission, a fresh Idempotency-Key each, the total shown above.
-    // Each client submits on its own order, so an order collects ~100 requests in the run, and
-    // each submission re-reads that order's whole history: later submissions cost a bit more.
-    let conns = connect_all(app).await;
-    let body = Arc::new(one_unit(&total));
-    let submit_path = format!("/api/v1/shops/{pk}/requests");
-    rows.push(
-        measure("POST submit", |budget| {
-            conns
-                .into_iter()
-                .enumerate()
-                .map(|(i, mut conn)| {
-                    let (budget, body, shoppers, path) = (
-                        budget.clone(),
-                        body.clone(),
-                        shoppers.clone(),
-                        submit_path.clone(),
-                    );
-                    async move {
-                        let mut s = Samples::default();
-                        for seq in 0.. {
-                            if !budget.take() {
-                                break;
-                            }
-                            let key = format!("load-{i}-{seq}");
-                            let headers = [
-                                (header::AUTHORIZATION.as_str(), shoppers[i].auth.as_str()),
-                                ("idempotency-key", key.as_str()),
-                            ];
-                            s.record(async {
-                                let r = expect(
-                                    &mut conn,
-                                    StatusCode::CREATED,
-                                    Method::POST,
-                                    &path,
-                                    &headers,
-                                    Some(&body),
-                                )
-                                .await?;
-                                Some(&r["state"])
-                                    .filter(|st| *st == "approved")
-                                    .map(drop)
-                                    .ok_or(format!("submit: {r}"))
-                            })
-                            .await;
-                        }
-                        s
-                    }
-                })
-                .collect()
-        })
-        .await,
-    );
-
-    // (3) Baseline: the same JSON body through a bare axum router.
+    // Baselines: the same JSON body through a bare axum router, and raw durable inserts.
+    let echo =
+        serve(Router::new().route("/echo", post(|Json(v): Json<Value>| async { Json(v) }))).await;
     let conns = connect_all(echo).await;
-    let body = Arc::new(one_unit(&total));
+    let body = Arc::new(one_unit("1.00"));
     rows.push(
-        measure("axum JSON echo", |budget| {
+        measure("axum JSON echo".to_owned(), |budget| {
             conns
                 .into_iter()
                 .map(|mut conn| {
@@ -549,50 +725,12 @@ async fn main() {
         })
         .await,
     );
-
-    // (4) Baseline: durable single-row inserts on a separate file, same settings, no HTTP.
-    let pool = raw_pool(&dir.path().join("raw.db")).await;
-    let row_body = Arc::new(one_unit(&total).to_string());
-    rows.push(
-        measure("raw SQLite insert", |budget| {
-            (0..CLIENTS)
-                .map(|i| {
-                    let (budget, pool, row_body) = (budget.clone(), pool.clone(), row_body.clone());
-                    async move {
-                        let mut s = Samples::default();
-                        for seq in 0.. {
-                            if !budget.take() {
-                                break;
-                            }
-                            s.record(raw_insert(&pool, &format!("raw-{i}-{seq}"), &row_body))
-                                .await;
-                        }
-                        s
-                    }
-                })
-                .collect()
-        })
-        .await,
-    );
-
-    // Integrity after load: the server holds exactly the requests it acknowledged with 201.
-    let mut stored = 0;
-    for shopper in shoppers.iter() {
-        let path = format!("/api/v1/merchant/orders/{}", shopper.number);
-        let view = expect(
-            &mut setup,
-            StatusCode::OK,
-            Method::GET,
-            &path,
-            &merchant,
-            None,
-        )
-        .await
-        .expect("order view");
-        stored += view["requests"].as_array().map_or(0, Vec::len);
+    let row_body = Arc::new(one_unit("1.00").to_string());
+    rows.push(raw_sqlite(&dir.path().join("raw.db"), row_body.clone()).await);
+    if let Some(admin) = &postgres {
+        let url = fresh_postgres(admin, "refund_bench_raw").await;
+        rows.push(raw_postgres(&url, row_body).await);
     }
-    // An error here is any non-201 (or a 201 not auto-approved), so this is a lower bound.
-    let acknowledged = rows[1].requests - rows[1].errors;
 
     println!();
     println!(
@@ -600,13 +738,13 @@ async fn main() {
         MAX_TIME.as_secs()
     );
     println!(
-        "{:<20} {:>9} {:>7} {:>10} {:>9} {:>9}",
+        "{:<28} {:>9} {:>7} {:>10} {:>9} {:>9}",
         "scenario", "requests", "errors", "req/s", "p50 ms", "p99 ms"
     );
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     for r in &rows {
         println!(
-            "{:<20} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2}",
+            "{:<28} {:>9} {:>7} {:>10.0} {:>9.2} {:>9.2}",
             r.name,
             r.requests,
             r.errors,
@@ -615,24 +753,33 @@ async fn main() {
             ms(r.p99)
         );
     }
-    let (quote, submit, echo, raw) = (&rows[0], &rows[1], &rows[2], &rows[3]);
-    println!(
-        "quote / echo:        throughput {:.3}, p50 latency {:.1}x",
-        quote.per_second / echo.per_second,
-        ms(quote.p50) / ms(echo.p50)
-    );
-    println!(
-        "submit / raw insert: throughput {:.3}, p50 latency {:.1}x",
-        submit.per_second / raw.per_second,
-        ms(submit.p50) / ms(raw.p50)
-    );
-    println!("submissions acknowledged 201: {acknowledged}, requests stored: {stored}");
+    let find = |name: &str| rows.iter().find(|r| r.name == name);
+    let echo = find("axum JSON echo").expect("echo row");
+    for r in rows.iter().filter(|r| r.name.ends_with(" quote")) {
+        println!(
+            "{:<28} throughput {:.3} of the echo",
+            r.name,
+            r.per_second / echo.per_second
+        );
+    }
+    for r in rows.iter().filter(|r| r.name.ends_with(" submit")) {
+        let raw = if r.name.starts_with("SQLite") {
+            find("SQLite raw insert")
+        } else {
+            find("PostgreSQL raw insert")
+        };
+        if let Some(raw) = raw {
+            println!(
+                "{:<28} throughput {:.3} of {}",
+                r.name,
+                r.per_second / raw.per_second,
+                raw.name
+            );
+        }
+    }
     for r in &rows {
         if let Some(e) = &r.first_error {
             println!("first error in {}: {e}", r.name);
         }
-    }
-    if submit.errors > 0 || stored != acknowledged {
-        println!("BUG: submissions failed under load or the store disagrees with the 201s");
     }
 }

@@ -183,9 +183,25 @@ impl From<LifecycleError> for ApiError {
     }
 }
 
-impl From<sqlx::Error> for ApiError {
-    fn from(error: sqlx::Error) -> ApiError {
-        ApiError::internal(error)
+impl From<crate::store::StoreError> for ApiError {
+    /// A row a workflow needed is gone (404), a race lost more often than a workflow retries
+    /// (409, worth trying again), or a fault of ours (500, logged).
+    fn from(error: crate::store::StoreError) -> ApiError {
+        use crate::store::StoreError;
+        match error {
+            StoreError::NotFound(_) => ApiError::not_found(),
+            StoreError::Conflict(cause) => {
+                tracing::warn!(%cause, "concurrent writes kept conflicting");
+                ApiError::conflict(
+                    "concurrent_update",
+                    Text::new(
+                        "数据正被同时修改，请稍后重试。",
+                        "Someone else changed this at the same moment; please try again.",
+                    ),
+                )
+            }
+            StoreError::Database(cause) => ApiError::internal(cause),
+        }
     }
 }
 

@@ -9,6 +9,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod auth;
+pub mod cache;
 pub mod clock;
 pub mod error;
 pub mod routes;
@@ -48,6 +49,7 @@ pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> 
     let state = AppState {
         store,
         clock,
+        caches: Arc::default(),
         public_url: settings.public_url,
         lookup_limiter: Arc::new(routes::shopper::lookup_limiter()),
         trust_forwarded_for: settings.trust_forwarded_for,

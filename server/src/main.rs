@@ -8,15 +8,27 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use refund_server::clock::SystemClock;
 use refund_server::seed::seed_demo;
-use refund_server::store::sqlite::SqliteStore;
+use refund_server::store::{Database, Store};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(version, about = "The refund validator server")]
 struct Cli {
-    /// Where the SQLite database lives.
+    /// Where the SQLite database lives (unless --database-url is given).
     #[arg(long, env = "REFUND_DATA_DIR", default_value = "data", global = true)]
     data_dir: PathBuf,
+    /// A `postgres://` URL: use PostgreSQL, which any number of instances can share, instead
+    /// of the SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Connections each instance keeps to PostgreSQL.
+    #[arg(
+        long,
+        env = "REFUND_DB_CONNECTIONS",
+        default_value_t = 16,
+        global = true
+    )]
+    db_connections: u32,
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +61,8 @@ enum Command {
         #[arg(long = "origin")]
         origins: Vec<String>,
     },
+    /// Bring the database's schema up to date and exit (serving does it too).
+    Migrate,
     /// Create a merchant and print its id and keys.
     CreateMerchant {
         #[arg(long)]
@@ -79,23 +93,48 @@ async fn main() -> std::process::ExitCode {
     }
 }
 
-async fn open(data_dir: &std::path::Path) -> Result<Arc<SqliteStore>, String> {
-    std::fs::create_dir_all(data_dir)
-        .map_err(|e| format!("cannot create {}: {e}", data_dir.display()))?;
-    let path = data_dir.join("refunds.db");
-    SqliteStore::open(&path)
+async fn open(cli: &Cli) -> Result<Arc<dyn Store>, String> {
+    let database = match &cli.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Database::Postgres {
+                url: url.clone(),
+                max_connections: cli.db_connections.max(1),
+            }
+        }
+        Some(_) => {
+            return Err("--database-url must be a postgres:// URL (SQLite uses --data-dir)".into());
+        }
+        None => {
+            std::fs::create_dir_all(&cli.data_dir)
+                .map_err(|e| format!("cannot create {}: {e}", cli.data_dir.display()))?;
+            Database::Sqlite(cli.data_dir.join("refunds.db"))
+        }
+    };
+    refund_server::store::open(&database)
         .await
-        .map(Arc::new)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))
+        .map_err(|e| match &database {
+            Database::Sqlite(path) => format!("cannot open {}: {e}", path.display()),
+            // The URL may carry a password: name the database kind only.
+            Database::Postgres { .. } => format!("cannot open the PostgreSQL database: {e}"),
+        })
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let store = open(&cli.data_dir).await?;
+    let store = open(&cli).await?;
     match cli.command {
+        Command::Migrate => {
+            println!("the database schema is up to date");
+            Ok(())
+        }
         Command::CreateMerchant { name, origins } => {
-            let created = refund_server::service::create_merchant(store.as_ref(), &name, origins)
-                .await
-                .map_err(|e| e.to_string())?;
+            let created = refund_server::service::create_merchant(
+                store.as_ref(),
+                &name,
+                origins,
+                chrono::Utc::now(),
+            )
+            .await
+            .map_err(|e| e.to_string())?;
             println!("merchant_id      {}", created.merchant.id);
             println!("publishable_key  {}", created.merchant.publishable_key);
             println!("secret_key       {}", created.secret_key);

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 
 use crate::auth::sha256_hex;
 use crate::error::ApiError;
+use crate::service::{put_order, put_policy};
 use crate::store::{Merchant, NewMerchant, Store};
 
 pub const DEMO_NAME: &str = "Demo Store";
@@ -36,10 +37,13 @@ pub async fn seed_demo(
                 allowed_origins: origins,
             };
             store
-                .create_merchant(NewMerchant {
-                    merchant: merchant.clone(),
-                    secret_key_hash: sha256_hex(DEMO_SECRET_KEY.as_bytes()),
-                })
+                .create_merchant(
+                    NewMerchant {
+                        merchant: merchant.clone(),
+                        secret_key_hash: sha256_hex(DEMO_SECRET_KEY.as_bytes()),
+                    },
+                    now,
+                )
                 .await?;
             merchant
         }
@@ -47,15 +51,13 @@ pub async fn seed_demo(
     if store.current_policy(&merchant.id).await?.is_none() {
         let policy: PolicyWire =
             serde_json::from_value(demo_policy()).map_err(ApiError::internal)?;
-        store.put_policy(&merchant.id, policy, now).await?;
+        put_policy(store, &merchant.id, &policy, now).await?;
     }
     for order in demo_orders(now) {
         let wire: OrderWire = serde_json::from_value(order).map_err(ApiError::internal)?;
         if store.order(&merchant.id, &wire.number).await?.is_none() {
             let wire = Order::new(&wire).map_err(ApiError::internal)?.to_wire();
-            store
-                .put_order(&merchant.id, wire, Box::new(|_, _| Ok(())), now)
-                .await?;
+            put_order(store, &merchant.id, &wire, now).await?;
         }
     }
     Ok(merchant)

@@ -1,30 +1,35 @@
-//! The server's rules around the core: building domain values from stored rows, deciding
-//! submissions, moving requests through their lifecycle, and the deadline sweep.
+//! The server's rules and workflows around the core: building domain values from stored rows,
+//! submissions, lifecycle transitions, the deadline sweep, order and policy updates.
 //!
 //! The server never trusts the browser: every quote here is recomputed from the stored order,
-//! the merchant's current policy and the order's live requests.
+//! the merchant's current policy and the order's live requests. Each workflow that writes runs
+//! in one store transaction ([`Tx`]) and commits once; when a concurrent transaction on another
+//! instance wins a race the store reports a conflict, and the workflow runs again from the start.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, TimeDelta, Utc};
 use refund_core::wire::{DecimalStr, OrderWire, PolicyWire, RequestLineWire, RequestWire};
 use refund_core::{
-    Actor, Code, Context, Event, Ledger, Lifecycle, Order, Outcome, Policy, Quote, Reason,
-    RefundRequest, RequestKind, SplitLine, quote,
+    Actor, Code, Context, Event, InputError, Ledger, Lifecycle, LifecycleError, Order, Outcome,
+    Policy, Quote, Reason, RefundRequest, RequestKind, SplitLine, State, quote,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
+use crate::cache::Caches;
 use crate::clock::Clock;
 use crate::error::{ApiError, Text};
 use crate::store::{
-    AuditEvent, NewRequest, Progress, Store, StoredOrder, StoredRequest, SubmitView,
+    Answer, AuditEvent, Evidence, Merchant, NewMerchant, OrderSnapshot, Progress, Store,
+    StoreError, StoredOrder, StoredRequest, Submission, Tx,
 };
 
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub clock: Arc<dyn Clock>,
+    pub caches: Arc<Caches>,
     pub public_url: String,
     pub lookup_limiter: Arc<crate::routes::shopper::LookupLimiter>,
     /// Whether `X-Forwarded-For` comes from a trusted reverse proxy.
@@ -32,9 +37,83 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// The current time, to the microsecond: what both databases keep, so what a workflow
+    /// answers equals what is read back later.
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.clock.now().trunc_subsecs(6)
     }
+}
+
+/// The states whose requests hold units or money of their order (the ledger's requests).
+static LIVE: LazyLock<Vec<State>> = LazyLock::new(|| {
+    State::ALL
+        .into_iter()
+        .filter(|s| s.holds_ledger())
+        .collect()
+});
+
+/// How far back a shopper's requests count towards the auto-approval limit.
+const RECENT_WINDOW: TimeDelta = TimeDelta::days(30);
+
+/// The start of the window of a shopper's recent requests, seen from `now`.
+pub fn recent_since(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - RECENT_WINDOW
+}
+
+/// How often a workflow runs again after losing a race to a concurrent transaction.
+const ATTEMPTS: usize = 3;
+
+/// Why one attempt of a workflow stopped: a conflict worth another attempt, or an answer.
+enum Stop {
+    Retry(StoreError),
+    Fail(ApiError),
+}
+
+impl From<StoreError> for Stop {
+    fn from(error: StoreError) -> Stop {
+        match error {
+            StoreError::Conflict(_) => Stop::Retry(error),
+            other => Stop::Fail(other.into()),
+        }
+    }
+}
+
+impl From<ApiError> for Stop {
+    fn from(error: ApiError) -> Stop {
+        Stop::Fail(error)
+    }
+}
+
+impl From<InputError> for Stop {
+    fn from(error: InputError) -> Stop {
+        Stop::Fail(error.into())
+    }
+}
+
+impl From<LifecycleError> for Stop {
+    fn from(error: LifecycleError) -> Stop {
+        Stop::Fail(error.into())
+    }
+}
+
+/// Runs `attempt` until it does not stop on a conflict, at most [`ATTEMPTS`] times.
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T, ApiError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, Stop>>,
+{
+    let mut last = None;
+    for _ in 0..ATTEMPTS {
+        match attempt().await {
+            Ok(value) => return Ok(value),
+            Err(Stop::Fail(error)) => return Err(error),
+            Err(Stop::Retry(conflict)) => {
+                tracing::debug!(%conflict, "concurrent transaction won; trying again");
+                last = Some(conflict);
+            }
+        }
+    }
+    Err(last.map_or_else(|| ApiError::internal("no attempt made"), ApiError::from))
 }
 
 /// A merchant's policy as the engine needs it; version 0 is the brief's defaults, in force until
@@ -50,20 +129,34 @@ pub fn policy_of(stored: Option<(u32, PolicyWire)>) -> Result<Policy, ApiError> 
     Policy::new(&wire).map_err(ApiError::internal)
 }
 
-pub async fn policy_version(
+/// A policy version of a merchant (`None` or 0: the defaults), from the cache when it can be,
+/// else read through `tx` when there is one.
+///
+/// Inside a transaction everything is read through it: on PostgreSQL a second connection
+/// taken from the pool while one is held could wait for ever behind transactions that hold
+/// the rest of the pool and wait for this one's locks.
+async fn policy(
     state: &AppState,
     merchant_id: &str,
-    version: u32,
-) -> Result<Policy, ApiError> {
-    if version == 0 {
-        return policy_of(None);
+    version: Option<u32>,
+    tx: Option<&mut Box<dyn Tx>>,
+) -> Result<Arc<Policy>, ApiError> {
+    let Some(version) = version.filter(|v| *v > 0) else {
+        return Ok(Arc::new(policy_of(None)?));
+    };
+    if let Some(policy) = state.caches.policy(merchant_id, version) {
+        return Ok(policy);
     }
-    let wire = state
-        .store
-        .policy(merchant_id, version)
-        .await?
-        .ok_or_else(|| ApiError::internal(format!("policy version {version} missing")))?;
-    policy_of(Some((version, wire)))
+    let wire = match tx {
+        Some(tx) => tx.policy(merchant_id, version).await?,
+        None => state.store.policy(merchant_id, version).await?,
+    }
+    .ok_or_else(|| ApiError::internal(format!("policy version {version} missing")))?;
+    let policy = Arc::new(policy_of(Some((version, wire)))?);
+    state
+        .caches
+        .keep_policy(merchant_id, version, policy.clone());
+    Ok(policy)
 }
 
 /// An order as stored was checked when it was pushed; failing now is a server fault.
@@ -80,7 +173,33 @@ fn ledger_of(order: &Order, requests: &[StoredRequest]) -> Result<Ledger, ApiErr
     Ledger::from_quotes(order, live).map_err(ApiError::internal)
 }
 
-/// An order with its requests and the ledger they make, read for a view or a quote.
+/// The ledger of `stored` at its version: from the cache, or from its live requests read in
+/// `tx` (under the order's lock; see [`policy`]) or, outside a transaction, from the store.
+async fn ledger_at(
+    state: &AppState,
+    order: &Order,
+    stored: &StoredOrder,
+    tx: Option<&mut Box<dyn Tx>>,
+) -> Result<Arc<Ledger>, ApiError> {
+    if let Some(ledger) = state.caches.ledger(&stored.id, stored.version) {
+        return Ok(ledger);
+    }
+    let live = match tx {
+        Some(tx) => tx.live_quotes(&stored.id, &LIVE).await?,
+        None => state.store.live_quotes(&stored.id, &LIVE).await?,
+    };
+    let ledger = Arc::new(Ledger::from_quotes(order, &live.quotes).map_err(ApiError::internal)?);
+    // Requests read at another version than the order's (a write in between, outside a
+    // transaction) are newer than the order read: good for this answer, not for the cache.
+    if live.version == stored.version {
+        state
+            .caches
+            .keep_ledger(&stored.id, stored.version, ledger.clone());
+    }
+    Ok(ledger)
+}
+
+/// An order with its requests and the ledger they make, read for a merchant's view.
 pub async fn order_state(
     state: &AppState,
     stored: &StoredOrder,
@@ -89,6 +208,36 @@ pub async fn order_state(
     let requests = state.store.requests_for_order(&stored.id).await?;
     let ledger = ledger_of(&order, &requests)?;
     Ok((order, requests, ledger))
+}
+
+/// What a shopper's quote is computed from: the order, its ledger and the policy in force.
+pub struct Quoting {
+    pub order: Order,
+    pub ledger: Arc<Ledger>,
+    pub policy: Arc<Policy>,
+    pub context: Context,
+}
+
+/// The quoting inputs of a session's order, as read with it.
+pub async fn quoting(state: &AppState, snapshot: &OrderSnapshot) -> Result<Quoting, ApiError> {
+    let order = order_of(&snapshot.order)?;
+    let ledger = ledger_at(state, &order, &snapshot.order, None).await?;
+    let policy = policy(
+        state,
+        &snapshot.order.merchant_id,
+        snapshot.policy_version,
+        None,
+    )
+    .await?;
+    Ok(Quoting {
+        order,
+        ledger,
+        policy,
+        context: Context {
+            now: state.now(),
+            recent_requests: snapshot.recent_requests,
+        },
+    })
 }
 
 /// A shopper's request as the widget sends it.
@@ -165,22 +314,37 @@ pub fn quote_for(
     Ok(quote(order, policy, ledger, &request, context)?)
 }
 
-/// Decides a submission inside the store's transaction.
-pub fn decide(
-    view: &SubmitView,
+/// A submission as the engine judged it, before it is numbered and stored.
+struct Decision {
+    quote: Quote,
+    policy_version: u32,
+    evidence: Vec<String>,
+    progress: Progress,
+    /// The audit trail of the submission itself (submitted, and approved when a rule did).
+    events: Vec<AuditEvent>,
+    /// The order's ledger with this request recorded.
+    ledger: Ledger,
+}
+
+/// Decides a submission against the order as locked: its ledger, the policy in force, the
+/// shopper's recent requests and the order's free evidence.
+fn decide(
+    quoting: &Quoting,
+    free_evidence: &[String],
     body: &ShopperRequest,
-    now: DateTime<Utc>,
-) -> Result<NewRequest, ApiError> {
-    let order = order_of(&view.order)?;
-    let policy = policy_of(view.policy.clone())?;
-    let ledger = Ledger::from_quotes(&order, &view.live_quotes).map_err(ApiError::internal)?;
-    for id in &body.evidence {
-        if !view.free_evidence.contains(id) {
-            return Err(unknown_evidence(id));
-        }
-    }
+) -> Result<Decision, ApiError> {
+    let Quoting {
+        order,
+        ledger,
+        policy,
+        context,
+    } = quoting;
+    let now = context.now;
     let mut evidence: Vec<String> = Vec::with_capacity(body.evidence.len());
     for id in &body.evidence {
+        if !free_evidence.contains(id) {
+            return Err(unknown_evidence(id));
+        }
         if evidence.contains(id) {
             return Err(ApiError::unprocessable(
                 "duplicate_evidence",
@@ -194,11 +358,7 @@ pub fn decide(
         evidence.push(id.clone());
     }
     let files = u32::try_from(evidence.len()).unwrap_or(u32::MAX);
-    let context = Context {
-        now,
-        recent_requests: view.recent_requests,
-    };
-    let quote = quote_for(&order, &policy, &ledger, body, files, context)?;
+    let quote = quote_for(order, policy, ledger, body, files, *context)?;
     let short = quote.lines.iter().any(|l| {
         l.codes
             .iter()
@@ -206,7 +366,7 @@ pub fn decide(
     });
     if short {
         let left = ledger
-            .left_to_refund(&order)
+            .left_to_refund(order)
             .ok_or_else(|| ApiError::internal("ledger exceeds the order"))?;
         return Err(ApiError::conflict(
             "not_enough_left",
@@ -264,9 +424,9 @@ pub fn decide(
 
     // The engine keeps every quote within what is left; recording it on a copy of the ledger
     // checks that again before anything is written, so no bug can commit an over-refund.
-    ledger
-        .clone()
-        .record(&order, &quote)
+    let mut recorded = Ledger::clone(ledger);
+    recorded
+        .record(order, &quote)
         .map_err(|e| ApiError::internal(format!("quote does not fit its ledger: {e}")))?;
     let mut lifecycle = Lifecycle::submitted(body.kind, now);
     let mut events = vec![AuditEvent {
@@ -278,7 +438,7 @@ pub fn decide(
         detail: json!({ "total": quote.total, "outcome": quote.outcome }),
     }];
     if quote.outcome == Outcome::Eligible {
-        let approved = lifecycle.apply(&Event::Approve, Actor::Rule, now, &policy)?;
+        let approved = lifecycle.apply(&Event::Approve, Actor::Rule, now, policy)?;
         events.push(audit(
             &lifecycle,
             &approved,
@@ -289,17 +449,124 @@ pub fn decide(
         ));
         lifecycle = approved;
     }
-    Ok(NewRequest {
+    Ok(Decision {
+        policy_version: policy.version(),
+        evidence,
+        progress: progress(&lifecycle, policy, None),
+        events,
+        ledger: recorded,
+        quote,
+    })
+}
+
+/// A request's number: the day it was submitted and the store's sequence number for it.
+fn request_number(at: DateTime<Utc>, seq: u64) -> String {
+    format!("RF{}{seq:06}", at.format("%Y%m%d"))
+}
+
+fn key_reused() -> ApiError {
+    ApiError::unprocessable(
+        "idempotency_key_reused",
+        Text::new(
+            "该 Idempotency-Key 已用于另一份不同的申请，请为新申请使用新的值。",
+            "This Idempotency-Key was used for a different request; use a new key for a new request.",
+        ),
+    )
+}
+
+/// Submits a shopper's request under an idempotency key, in one transaction and one commit:
+/// the key, the decision against the order's live requests, the request, its audit trail and
+/// the answer, rendered by `render`, which a retry with the same key and body gets back byte
+/// for byte. The same key with another body is refused; a concurrent duplicate waits for the
+/// first and replays its answer. A submission that fails records nothing, key included.
+pub async fn submit(
+    state: &AppState,
+    merchant: &Merchant,
+    order_number: &str,
+    key: &str,
+    body: &ShopperRequest,
+    render: impl Fn(&StoredRequest) -> String,
+) -> Result<Answer, ApiError> {
+    let hash = crate::auth::sha256_hex(
+        &serde_json::to_vec(&(order_number, body)).map_err(ApiError::internal)?,
+    );
+    retrying(|| submit_once(state, merchant, order_number, key, &hash, body, &render)).await
+}
+
+async fn submit_once(
+    state: &AppState,
+    merchant: &Merchant,
+    order_number: &str,
+    key: &str,
+    hash: &str,
+    body: &ShopperRequest,
+    render: &impl Fn(&StoredRequest) -> String,
+) -> Result<Answer, Stop> {
+    let mut tx = state.store.begin().await?;
+    if let Some(earlier) = tx.claim_key(&merchant.id, key).await? {
+        return if earlier.body_hash == hash {
+            Ok(earlier.answer)
+        } else {
+            Err(key_reused().into())
+        };
+    }
+    let now = state.now();
+    let snapshot = tx
+        .lock_order(&merchant.id, order_number, recent_since(now))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let order = order_of(&snapshot.order)?;
+    let quoting = Quoting {
+        ledger: ledger_at(state, &order, &snapshot.order, Some(&mut tx)).await?,
+        policy: policy(state, &merchant.id, snapshot.policy_version, Some(&mut tx)).await?,
+        context: Context {
+            now,
+            recent_requests: snapshot.recent_requests,
+        },
+        order,
+    };
+    let free_evidence = if body.evidence.is_empty() {
+        Vec::new()
+    } else {
+        tx.free_evidence(&snapshot.order.id).await?
+    };
+    let decision = decide(&quoting, &free_evidence, body)?;
+    let seq = tx.next_request_seq(&merchant.id).await?;
+    let request = StoredRequest {
         id: crate::auth::random_key("rq_", 12),
+        number: request_number(now, seq),
+        merchant_id: merchant.id.clone(),
+        order_id: snapshot.order.id.clone(),
+        order_number: snapshot.order.wire.number.clone(),
         kind: body.kind,
         reason: body.reason,
         body: serde_json::to_value(body).map_err(ApiError::internal)?,
-        policy_version: policy.version(),
-        evidence,
-        progress: progress(&lifecycle, &policy, None),
-        events,
-        quote,
-    })
+        quote: decision.quote,
+        policy_version: decision.policy_version,
+        evidence: decision.evidence,
+        progress: decision.progress,
+    };
+    let answer = Answer {
+        status: 201,
+        body: render(&request),
+    };
+    let version = tx
+        .record_submission(&Submission {
+            request: &request,
+            customer_email: &snapshot.email,
+            events: &decision.events,
+            key,
+            body_hash: hash,
+            answer: &answer,
+            at: now,
+        })
+        .await?;
+    tx.commit().await?;
+    state
+        .caches
+        .keep_ledger(&request.order_id, version, Arc::new(decision.ledger));
+    metrics::counter!("refund_requests_submitted_total").increment(1);
+    Ok(answer)
 }
 
 fn audit(
@@ -374,8 +641,25 @@ fn lifecycle_of(request: &StoredRequest) -> Result<Lifecycle, ApiError> {
     })
 }
 
+/// A request moved on by `event`: its new progress and the audit row that says so.
+fn transition(
+    current: &StoredRequest,
+    policy: &Policy,
+    actor: Actor,
+    event: &Event,
+    now: DateTime<Utc>,
+    detail: serde_json::Value,
+) -> Result<(Progress, AuditEvent), ApiError> {
+    let lifecycle = lifecycle_of(current)?;
+    let next = lifecycle.apply(event, actor, now, policy)?;
+    Ok((
+        progress(&next, policy, Some((&current.progress, event))),
+        audit(&lifecycle, &next, actor, event, now, detail),
+    ))
+}
+
 /// Applies `event` by `actor` to a request, atomically with its audit row. `check` sees the
-/// current request first and may refuse (e.g. payouts that do not match the quote).
+/// current request (locked) first and may refuse (e.g. payouts that do not match the quote).
 pub async fn act(
     state: &AppState,
     merchant_id: &str,
@@ -383,78 +667,91 @@ pub async fn act(
     actor: Actor,
     event: Event,
     detail: serde_json::Value,
-    check: impl FnOnce(&StoredRequest) -> Result<(), ApiError> + Send + 'static,
+    check: impl Fn(&StoredRequest) -> Result<(), ApiError>,
 ) -> Result<StoredRequest, ApiError> {
-    let current = state
-        .store
-        .request(merchant_id, request_id)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    let policy = policy_version(state, merchant_id, current.policy_version).await?;
-    let now = state.now();
-    state
-        .store
-        .advance(
+    retrying(|| async {
+        let mut tx = state.store.begin().await?;
+        let current = tx
+            .lock_request(merchant_id, request_id)
+            .await?
+            .ok_or_else(ApiError::not_found)?;
+        check(&current)?;
+        let policy = policy(
+            state,
             merchant_id,
-            request_id,
-            Box::new(move |current: &StoredRequest| {
-                check(current)?;
-                let lifecycle = lifecycle_of(current)?;
-                let next = lifecycle.apply(&event, actor, now, &policy)?;
-                let progress = progress(&next, &policy, Some((&current.progress, &event)));
-                Ok((
-                    progress,
-                    audit(&lifecycle, &next, actor, &event, now, detail),
-                ))
-            }),
+            Some(current.policy_version),
+            Some(&mut tx),
         )
-        .await
+        .await?;
+        let (progress, row) = transition(
+            &current,
+            &policy,
+            actor,
+            &event,
+            state.now(),
+            detail.clone(),
+        )?;
+        tx.record_transition(&current, &progress, &row).await?;
+        tx.commit().await?;
+        Ok(StoredRequest {
+            progress,
+            ..current
+        })
+    })
+    .await
 }
 
+/// Deadlines applied per transaction by the sweep.
+const SWEEP_BATCH: u32 = 100;
+
 /// Applies every deadline that has passed; returns how many requests moved.
+///
+/// Each batch of due requests is claimed in one transaction (on PostgreSQL, rows another
+/// instance's sweep holds are skipped), so every deadline is applied exactly once.
 pub async fn sweep_deadlines(state: &AppState) -> Result<usize, ApiError> {
     let now = state.now();
     let mut moved = 0;
-    for (merchant_id, id) in state.store.due(now, 500).await? {
-        // One broken row must not stop every other deadline: log it and go on.
-        match apply_deadline(state, &merchant_id, &id, now).await {
-            Ok(true) => moved += 1,
-            Ok(false) => {}
-            // Someone acted between the read and the write; the next sweep sees the new state.
-            Err(e) if e.status.is_client_error() => {
-                tracing::info!(request = %id, error = %e, "deadline skipped")
-            }
-            Err(e) => tracing::error!(request = %id, error = %e, "deadline failed"),
+    loop {
+        let (claimed, applied) = retrying(|| sweep_batch(state, now)).await?;
+        moved += applied;
+        // A batch that moved nothing holds only rows that cannot move: stop rather than spin.
+        if claimed < SWEEP_BATCH as usize || applied == 0 {
+            return Ok(moved);
         }
     }
-    Ok(moved)
 }
 
-/// Applies the deadline due on one request; false when none is due any more.
-async fn apply_deadline(
-    state: &AppState,
-    merchant_id: &str,
-    id: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, ApiError> {
-    let Some(request) = state.store.request(merchant_id, id).await? else {
-        return Ok(false);
-    };
-    let policy = policy_version(state, merchant_id, request.policy_version).await?;
-    let Some(event) = lifecycle_of(&request)?.due_event(&policy, now) else {
-        return Ok(false);
-    };
-    act(
-        state,
-        merchant_id,
-        id,
-        Actor::Deadline,
-        event,
-        json!({}),
-        |_| Ok(()),
-    )
-    .await?;
-    Ok(true)
+/// One batch of the sweep: how many due requests it claimed and how many it moved.
+async fn sweep_batch(state: &AppState, now: DateTime<Utc>) -> Result<(usize, usize), Stop> {
+    let mut tx = state.store.begin().await?;
+    let due = tx.lock_due(now, SWEEP_BATCH).await?;
+    let mut applied = 0;
+    for request in &due {
+        // One broken row must not hold back every other deadline: log it and go on.
+        let step = async {
+            let policy = policy(
+                state,
+                &request.merchant_id,
+                Some(request.policy_version),
+                Some(&mut tx),
+            )
+            .await?;
+            let Some(event) = lifecycle_of(request)?.due_event(&policy, now) else {
+                return Ok(None);
+            };
+            transition(request, &policy, Actor::Deadline, &event, now, json!({})).map(Some)
+        };
+        match step.await {
+            Ok(Some((progress, row))) => {
+                tx.record_transition(request, &progress, &row).await?;
+                applied += 1;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::error!(request = %request.id, error = %e, "deadline failed"),
+        }
+    }
+    tx.commit().await?;
+    Ok((due.len(), applied))
 }
 
 /// Checks a pushed order against the stored one: once a request exists, only the status and the
@@ -487,9 +784,112 @@ pub fn check_order_update(
     }
 }
 
+/// Creates or replaces an order snapshot; true when it was created. Once the order has
+/// requests, only its status and times may change ([`check_order_update`]).
+pub async fn put_order(
+    store: &dyn Store,
+    merchant_id: &str,
+    order: &OrderWire,
+    at: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    retrying(|| async {
+        let mut tx = store.begin().await?;
+        let stored = tx.lock_order(merchant_id, &order.number, at).await?;
+        let created = match stored {
+            Some(stored) => {
+                let id = &stored.order.id;
+                let has_requests = tx.order_has_requests(id).await?;
+                check_order_update(Some(&stored.order.wire), has_requests, order)?;
+                tx.update_order(id, order, at).await?;
+                false
+            }
+            // Two first pushes of one order race on its unique number: the loser's insert is
+            // a conflict, and its next attempt updates the winner's row.
+            None => {
+                let id = crate::auth::random_key("ord_", 12);
+                tx.insert_order(merchant_id, &id, order, at).await?;
+                true
+            }
+        };
+        tx.commit().await?;
+        Ok(created)
+    })
+    .await
+}
+
+/// Stores a policy as the merchant's next version; returns the version.
+pub async fn put_policy(
+    store: &dyn Store,
+    merchant_id: &str,
+    policy: &PolicyWire,
+    at: DateTime<Utc>,
+) -> Result<u32, ApiError> {
+    Policy::new(policy)?;
+    retrying(|| async {
+        let mut tx = store.begin().await?;
+        let version = tx.insert_policy(merchant_id, policy, at).await?;
+        tx.commit().await?;
+        Ok(version)
+    })
+    .await
+}
+
+/// Adds an evidence image to its order unless the order already has `max_per_order`.
+pub async fn add_evidence(
+    state: &AppState,
+    evidence: &Evidence,
+    max_per_order: u32,
+) -> Result<bool, ApiError> {
+    retrying(|| async {
+        let mut tx = state.store.begin().await?;
+        if !tx.lock_order_id(&evidence.order_id).await? {
+            return Err(ApiError::not_found().into());
+        }
+        let added = tx
+            .add_evidence(evidence, max_per_order, state.now())
+            .await?;
+        tx.commit().await?;
+        Ok(added)
+    })
+    .await
+}
+
+/// The merchant whose publishable key this is.
+pub async fn merchant_by_publishable_key(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<Merchant>, ApiError> {
+    let cache_key = format!("pk:{key}");
+    if let Some(merchant) = state.caches.merchant(&cache_key) {
+        return Ok(Some(merchant));
+    }
+    let found = state.store.merchant_by_publishable_key(key).await?;
+    if let Some(merchant) = &found {
+        state.caches.keep_merchant(cache_key, merchant.clone());
+    }
+    Ok(found)
+}
+
+/// The merchant whose secret key this is (looked up by its hash; the key itself is not kept).
+pub async fn merchant_by_secret_key(
+    state: &AppState,
+    key: &str,
+) -> Result<Option<Merchant>, ApiError> {
+    let hash = crate::auth::sha256_hex(key.as_bytes());
+    let cache_key = format!("sk:{hash}");
+    if let Some(merchant) = state.caches.merchant(&cache_key) {
+        return Ok(Some(merchant));
+    }
+    let found = state.store.merchant_by_secret_hash(&hash).await?;
+    if let Some(merchant) = &found {
+        state.caches.keep_merchant(cache_key, merchant.clone());
+    }
+    Ok(found)
+}
+
 /// A merchant just created, with the secret key that is shown once and stored only hashed.
 pub struct CreatedMerchant {
-    pub merchant: crate::store::Merchant,
+    pub merchant: Merchant,
     pub secret_key: String,
 }
 
@@ -497,6 +897,7 @@ pub async fn create_merchant(
     store: &dyn Store,
     name: &str,
     allowed_origins: Vec<String>,
+    at: DateTime<Utc>,
 ) -> Result<CreatedMerchant, ApiError> {
     let name = name.trim();
     if name.is_empty() {
@@ -507,7 +908,7 @@ pub async fn create_merchant(
         .field("name"));
     }
     let secret_key = crate::auth::random_key("sk_live_", 24);
-    let merchant = crate::store::Merchant {
+    let merchant = Merchant {
         id: crate::auth::random_key("m_", 8),
         name: name.to_owned(),
         publishable_key: crate::auth::random_key("pk_live_", 12),
@@ -515,10 +916,13 @@ pub async fn create_merchant(
         allowed_origins,
     };
     store
-        .create_merchant(crate::store::NewMerchant {
-            merchant: merchant.clone(),
-            secret_key_hash: crate::auth::sha256_hex(secret_key.as_bytes()),
-        })
+        .create_merchant(
+            NewMerchant {
+                merchant: merchant.clone(),
+                secret_key_hash: crate::auth::sha256_hex(secret_key.as_bytes()),
+            },
+            at,
+        )
         .await?;
     Ok(CreatedMerchant {
         merchant,

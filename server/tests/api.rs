@@ -1,4 +1,7 @@
-//! API tests against the real router, each with a fresh SQLite file and a clock the test moves.
+//! API tests against the real router, each with a fresh database (SQLite, or PostgreSQL with
+//! `REFUND_TEST_BACKEND=postgres`: see `support`) and a clock the test moves.
+
+mod support;
 
 use std::sync::Arc;
 
@@ -9,8 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use http_body_util::BodyExt;
 use refund_server::clock::ManualClock;
 use refund_server::service::{AppState, create_merchant, sweep_deadlines};
-use refund_server::store::sqlite::SqliteStore;
-use refund_server::store::{Claim, Store};
+use refund_server::store::Store;
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
@@ -24,7 +26,7 @@ struct TestApp {
     state: AppState,
     clock: Arc<ManualClock>,
     shop: Shop,
-    _dir: tempfile::TempDir,
+    _db: support::TestDb,
 }
 
 fn start() -> DateTime<Utc> {
@@ -69,12 +71,8 @@ struct Reply {
 
 impl TestApp {
     async fn new() -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("refunds.db"))
-                .await
-                .unwrap(),
-        );
+        let db = support::fresh().await;
+        let store: Arc<dyn Store> = db.open().await;
         let clock = Arc::new(ManualClock::new(start()));
         let (router, state) = refund_server::app(
             store.clone(),
@@ -85,6 +83,7 @@ impl TestApp {
             store.as_ref(),
             "Demo",
             vec!["https://shop.example".to_owned()],
+            start(),
         )
         .await
         .unwrap();
@@ -96,7 +95,7 @@ impl TestApp {
                 pk: created.merchant.publishable_key,
                 sk: created.secret_key,
             },
-            _dir: dir,
+            _db: db,
         };
         assert_eq!(
             app.merchant("PUT", "/policy", Some(policy())).await.status,
@@ -390,97 +389,39 @@ async fn idempotency_replays_the_first_answer_and_refuses_reuse_for_another_body
         StatusCode::BAD_REQUEST,
         "idempotency_key_required",
     );
+}
 
-    let merchant = app
-        .state
-        .store
-        .merchant_by_publishable_key(&app.shop.pk)
-        .await
-        .unwrap()
-        .unwrap();
-    let claim = app
-        .state
-        .store
-        .claim_key(&merchant.id, "in-flight", "hash", app.state.now())
-        .await
-        .unwrap();
-    assert!(matches!(claim, Claim::Fresh { .. }));
-    let duplicate = app
-        .shopper(
-            &session,
-            "POST",
-            "/requests",
-            Some(one_shirt("99.00")),
-            Some("in-flight"),
-        )
-        .await;
-    assert_error(
-        &duplicate,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "idempotency_key_reused",
-    );
-    let same_body_hash = {
-        let body: refund_server::service::ShopperRequest =
-            serde_json::from_value(one_shirt("99.00")).unwrap();
-        refund_server::auth::sha256_hex(&serde_json::to_vec(&("A1001", &body)).unwrap())
-    };
-    let held = app
-        .state
-        .store
-        .claim_key(
-            &merchant.id,
-            "in-flight-2",
-            &same_body_hash,
-            app.state.now(),
-        )
-        .await
-        .unwrap();
-    let Claim::Fresh { claim: first_claim } = held else {
-        panic!("{held:?}")
-    };
-    let in_flight = app
-        .shopper(
-            &session,
-            "POST",
-            "/requests",
-            Some(one_shirt("99.00")),
-            Some("in-flight-2"),
-        )
-        .await;
-    assert_error(
-        &in_flight,
-        StatusCode::CONFLICT,
-        "idempotency_key_in_progress",
-    );
-    // A minute later the key counts as abandoned: a retry takes it over, and the first attempt,
-    // should it wake up, can neither answer nor release it.
-    app.clock.advance(TimeDelta::seconds(61));
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn duplicates_sent_while_the_first_is_in_flight_wait_and_replay_its_answer() {
+    let app = Arc::new(TestApp::new().await);
     let session = app.session("A1001").await;
-    let retried = app
-        .shopper(
-            &session,
-            "POST",
-            "/requests",
-            Some(one_shirt("99.00")),
-            Some("in-flight-2"),
-        )
-        .await;
-    assert_eq!(retried.status, StatusCode::CREATED, "{:?}", retried.body);
-    app.state
-        .store
-        .release_key(&merchant.id, "in-flight-2", &first_claim)
-        .await
-        .unwrap();
-    let replay = app
-        .shopper(
-            &session,
-            "POST",
-            "/requests",
-            Some(one_shirt("99.00")),
-            Some("in-flight-2"),
-        )
-        .await;
-    assert_eq!(replay.raw, retried.raw);
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (app, session) = (app.clone(), session.clone());
+            tokio::spawn(async move {
+                app.shopper(
+                    &session,
+                    "POST",
+                    "/requests",
+                    Some(one_shirt("99.00")),
+                    Some("twice"),
+                )
+                .await
+            })
+        })
+        .collect();
+    let mut answers = Vec::new();
+    for task in tasks {
+        let reply = task.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{:?}", reply.body);
+        answers.push(reply.raw);
+    }
+    assert!(
+        answers.windows(2).all(|pair| pair[0] == pair[1]),
+        "every duplicate gets the first answer byte for byte"
+    );
+    let order = app.merchant("GET", "/orders/A1001", None).await;
+    assert_eq!(order.body["requests"].as_array().unwrap().len(), 1);
 }
 
 #[tokio::test]
@@ -829,7 +770,7 @@ async fn every_object_is_scoped_to_its_merchant_and_order() {
         .unwrap()
         .to_owned();
 
-    let other = create_merchant(app.state.store.as_ref(), "Other", vec![])
+    let other = create_merchant(app.state.store.as_ref(), "Other", vec![], start())
         .await
         .unwrap();
     let foreign = app
@@ -1400,16 +1341,15 @@ async fn statistics_count_requests_and_amounts_by_reason_and_sku() {
 
 #[tokio::test]
 async fn the_demo_seed_is_idempotent_and_its_orders_are_usable() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&dir.path().join("refunds.db"))
+    let db = support::fresh().await;
+    let store = db.open().await;
+    let first = refund_server::seed::seed_demo(store.as_ref(), vec![], start())
         .await
         .unwrap();
-    let first = refund_server::seed::seed_demo(&store, vec![], start())
-        .await
-        .unwrap();
-    let again = refund_server::seed::seed_demo(&store, vec![], start() + TimeDelta::days(1))
-        .await
-        .unwrap();
+    let again =
+        refund_server::seed::seed_demo(store.as_ref(), vec![], start() + TimeDelta::days(1))
+            .await
+            .unwrap();
     assert_eq!(first, again);
     assert_eq!(store.current_policy(&first.id).await.unwrap().unwrap().0, 1);
     for number in [
@@ -1616,7 +1556,7 @@ async fn evidence_listed_twice_or_from_another_order_is_refused() {
 async fn a_session_works_only_with_its_own_merchant_and_only_as_a_session() {
     let app = TestApp::new().await;
     let session = app.session("A1001").await;
-    let other = create_merchant(app.state.store.as_ref(), "Other", vec![])
+    let other = create_merchant(app.state.store.as_ref(), "Other", vec![], start())
         .await
         .unwrap();
     let uri = format!("/api/v1/shops/{}/order", other.merchant.publishable_key);
@@ -1682,7 +1622,7 @@ async fn another_orders_session_cannot_cancel_or_ship_and_another_merchant_canno
             .await;
         assert_error(&reply, StatusCode::NOT_FOUND, "not_found");
     }
-    let stranger = create_merchant(app.state.store.as_ref(), "Stranger", vec![])
+    let stranger = create_merchant(app.state.store.as_ref(), "Stranger", vec![], start())
         .await
         .unwrap();
     for path in ["approve", "receipt", "exchange"] {

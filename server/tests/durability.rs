@@ -1,149 +1,174 @@
-//! The real binary: an acknowledged submission survives `kill -9`, and SIGTERM stops it cleanly.
+//! The real binary on this run's database (SQLite, or PostgreSQL with
+//! `REFUND_TEST_BACKEND=postgres`): no acknowledged submission is lost to `kill -9` under load,
+//! a retry of one whose answer the crash swallowed records or replays at once, and SIGTERM stops
+//! the server cleanly.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use chrono::{TimeDelta, Utc};
 use serde_json::{Value, json};
+use support::server::{SK, Server, free_port, shopper_session};
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
+/// One line of many units at 1.00, delivered yesterday (the server runs on the real clock).
+fn socks(number: &str) -> Value {
+    let now = Utc::now();
+    json!({
+        "number": number, "currency": "CNY", "customer_email": "load@example.com", "status": "paid",
+        "placed_at": now - TimeDelta::days(3), "shipped_at": now - TimeDelta::days(2),
+        "delivered_at": now - TimeDelta::days(1),
+        "lines": [{"id": "L1", "sku": "SOCK", "title": "Socks", "unit_price": "1.00", "quantity": 100000}],
+        "shipping_fee": "0.00",
+        "payments": [{"method": "alipay", "amount": "100000.00"}]
+    })
+}
+
+fn fresh_db() -> support::TestDb {
+    tokio::runtime::Runtime::new()
         .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+        .block_on(support::fresh())
 }
-
-fn start(data: &std::path::Path, port: u16) -> Child {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_refund-server"))
-        .args([
-            "--data-dir",
-            data.to_str().unwrap(),
-            "serve",
-            "--demo",
-            "--bind",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .args(["--deadline-interval", "3600"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // The demo keys are printed before the server listens; then wait for /healthz.
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    out.read_line(&mut line).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while http(port, "GET", "/healthz", &[], None).is_none() {
-        assert!(Instant::now() < deadline, "the server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
-}
-
-/// A minimal HTTP/1.1 client: status and JSON body, or `None` when nothing listens.
-fn http(
-    port: u16,
-    method: &str,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: Option<&Value>,
-) -> Option<(u16, Value)> {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
-    let body = body.map(Value::to_string).unwrap_or_default();
-    let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: {}\r\n",
-        body.len()
-    );
-    if !body.is_empty() {
-        request.push_str("Content-Type: application/json\r\n");
-    }
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str("\r\n");
-    request.push_str(&body);
-    stream.write_all(request.as_bytes()).ok()?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response).ok()?;
-    let status = response.split(' ').nth(1)?.parse().ok()?;
-    let (_, payload) = response.split_once("\r\n\r\n")?;
-    Some((status, serde_json::from_str(payload).unwrap_or(Value::Null)))
-}
-
-const SK: &str = "Bearer sk_test_demo_not_for_production";
 
 #[test]
-fn an_acknowledged_submission_survives_kill_9() {
-    let data = tempfile::tempdir().unwrap();
+fn nothing_acknowledged_is_lost_to_kill_9_under_load_and_a_retry_records_or_replays_at_once() {
+    let db = fresh_db();
     let port = free_port();
-    let mut server = start(data.path(), port);
-    let (status, link) = http(
-        port,
-        "POST",
-        "/api/v1/merchant/orders/DEMO-1005/links",
-        &[("Authorization", SK)],
-        Some(&json!({})),
-    )
-    .unwrap();
-    assert_eq!(status, 200);
-    let (_, session) = http(
-        port,
-        "POST",
-        "/api/v1/shops/pk_test_demo/session",
-        &[],
-        Some(&json!({"token": link["token"]})),
-    )
-    .unwrap();
-    let bearer = format!("Bearer {}", session["session"].as_str().unwrap());
-    let body = json!({"kind": "refund_only", "reason": "ordered_by_mistake", "lines": [{"line_id": "L1", "quantity": 1}], "expected_total": "89.00"});
-    let (status, submitted) = http(
-        port,
-        "POST",
-        "/api/v1/shops/pk_test_demo/requests",
-        &[("Authorization", &bearer), ("Idempotency-Key", "durable-1")],
-        Some(&body),
-    )
-    .unwrap();
-    assert_eq!(status, 201, "{submitted}");
-    server.kill().unwrap();
-    server.wait().unwrap();
+    let mut server = Server::start_on(&db, port, true, &["--deadline-interval", "3600"]);
+    let (status, _) = server
+        .call(
+            "PUT",
+            "/api/v1/merchant/orders/SOCKS-1",
+            &[("Authorization", SK)],
+            Some(&socks("SOCKS-1")),
+        )
+        .unwrap();
+    assert_eq!(status, 201);
+    let session = shopper_session(&server, "SOCKS-1");
+    let mut body = json!({"kind": "refund_only", "reason": "ordered_by_mistake",
+                          "lines": [{"line_id": "L1", "quantity": 1}]});
+    let (_, quote) = server
+        .call(
+            "POST",
+            "/api/v1/shops/pk_test_demo/quote",
+            &[("Authorization", &session)],
+            Some(&body),
+        )
+        .unwrap();
+    body["expected_total"] = quote["total"].clone();
+    let body = Arc::new(body);
 
-    let mut server = start(data.path(), port);
-    let id = submitted["id"].as_str().unwrap();
-    let (status, stored) = http(
-        port,
-        "GET",
-        &format!("/api/v1/merchant/requests/{id}"),
-        &[("Authorization", SK)],
-        None,
-    )
-    .unwrap();
-    assert_eq!(status, 200);
-    assert_eq!(stored["quote"]["total"], "89.00");
-    assert_eq!(stored["number"], submitted["number"]);
-    server.kill().unwrap();
-    server.wait().unwrap();
+    // Eight clients submit one unit at a time, each with a new key, until the server dies.
+    let crashed = Arc::new(AtomicBool::new(false));
+    let acknowledged = Arc::new(AtomicUsize::new(0));
+    let clients: Vec<_> = (0..8)
+        .map(|client| {
+            let (body, session, crashed, acknowledged) = (
+                body.clone(),
+                session.clone(),
+                crashed.clone(),
+                acknowledged.clone(),
+            );
+            std::thread::spawn(move || {
+                let mut answered = Vec::new();
+                let mut unanswered = Vec::new();
+                for n in 0.. {
+                    let key = format!("c{client}-{n}");
+                    let reply = support::server::http(
+                        port,
+                        "POST",
+                        "/api/v1/shops/pk_test_demo/requests",
+                        &[("Authorization", &session), ("Idempotency-Key", &key)],
+                        Some(&body),
+                    );
+                    match reply {
+                        Some((201, view)) => {
+                            acknowledged.fetch_add(1, Ordering::Relaxed);
+                            answered.push((key, view["id"].as_str().unwrap().to_owned()));
+                        }
+                        Some((status, view)) => panic!("{status} under load: {view}"),
+                        None => {
+                            unanswered.push(key);
+                            if crashed.load(Ordering::Relaxed) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                (answered, unanswered)
+            })
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged.load(Ordering::Relaxed) < 200 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    crashed.store(true, Ordering::Relaxed);
+    server.kill();
+    let mut answered = Vec::new();
+    let mut unanswered = Vec::new();
+    for client in clients {
+        let (a, u) = client.join().unwrap();
+        answered.extend(a);
+        unanswered.extend(u);
+    }
+    assert!(answered.len() >= 50, "only {} acknowledged", answered.len());
+
+    let server = Server::start_on(&db, port, false, &["--deadline-interval", "3600"]);
+    for (_, id) in &answered {
+        let (status, stored) = server
+            .call(
+                "GET",
+                &format!("/api/v1/merchant/requests/{id}"),
+                &[("Authorization", SK)],
+                None,
+            )
+            .unwrap();
+        assert_eq!(status, 200, "acknowledged request {id} was lost");
+        assert_eq!(stored["quote"]["total"], body["expected_total"]);
+    }
+    // A retry of a submission whose answer was lost: recorded now, or replayed if the crash
+    // came after its commit; never "in progress".
+    let session = shopper_session(&server, "SOCKS-1");
+    for key in &unanswered {
+        let (status, view) = server
+            .call(
+                "POST",
+                "/api/v1/shops/pk_test_demo/requests",
+                &[("Authorization", &session), ("Idempotency-Key", key)],
+                Some(&body),
+            )
+            .unwrap();
+        assert_eq!(status, 201, "retry of {key}: {view}");
+    }
+    let (_, order) = server
+        .call(
+            "GET",
+            "/api/v1/merchant/orders/SOCKS-1",
+            &[("Authorization", SK)],
+            None,
+        )
+        .unwrap();
+    assert_eq!(
+        order["requests"].as_array().unwrap().len(),
+        answered.len() + unanswered.len(),
+        "one request per key: nothing lost, nothing twice"
+    );
 }
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    let data = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let mut server = start(data.path(), port);
-    let status = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+    let db = fresh_db();
+    let mut server = Server::start(&db, true, &[]);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &server.pid().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(exit) = server.try_wait().unwrap() {
-            assert!(exit.success(), "{exit}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "the server did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let exit = server
+        .wait_exit(Duration::from_secs(10))
+        .expect("the server stops within 10 s of SIGTERM");
+    assert!(exit.success(), "{exit}");
 }

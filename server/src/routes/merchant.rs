@@ -10,15 +10,15 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, TimeDelta, Utc};
 use refund_core::wire::{DecimalStr, OrderWire, PolicyWire};
-use refund_core::{Actor, Event, Order, Policy, Reason, State as RequestState};
+use refund_core::{Actor, Event, Order, Reason, State as RequestState};
 use serde::Deserialize;
 use serde_json::json;
 
 use super::openapi::ErrorResponse;
 use super::{RequestView, request_view};
-use crate::auth::{Claims, TokenKind, sha256_hex, sign};
+use crate::auth::{Claims, TokenKind, sign};
 use crate::error::{ApiError, JsonBody, QueryArgs, Text};
-use crate::service::{self, AppState, check_order_update};
+use crate::service::{self, AppState};
 use crate::store::{Merchant, RequestFilter};
 
 pub fn router() -> Router<AppState> {
@@ -51,9 +51,7 @@ impl FromRequestParts<AppState> for MerchantAuth {
             .and_then(|v| v.strip_prefix("Bearer "))
             .filter(|k| k.starts_with("sk_"))
             .ok_or_else(ApiError::unauthorized)?;
-        let merchant = state
-            .store
-            .merchant_by_secret_hash(&sha256_hex(key.as_bytes()))
+        let merchant = service::merchant_by_secret_key(state, key)
             .await?
             .ok_or_else(ApiError::unauthorized)?;
         Ok(MerchantAuth(merchant))
@@ -92,11 +90,7 @@ async fn put_policy(
     MerchantAuth(m): MerchantAuth,
     JsonBody(policy): JsonBody<PolicyWire>,
 ) -> Result<Json<PolicyWire>, ApiError> {
-    Policy::new(&policy)?;
-    let version = state
-        .store
-        .put_policy(&m.id, policy.clone(), state.now())
-        .await?;
+    let version = service::put_policy(state.store.as_ref(), &m.id, &policy, state.now()).await?;
     let stored = service::policy_of(Some((version, policy)))?;
     Ok(Json(stored.to_wire()))
 }
@@ -130,18 +124,7 @@ async fn put_order(
     let domain = Order::new(&order)?;
     let flags = domain.flags().to_vec();
     let wire = domain.to_wire();
-    let check_wire = wire.clone();
-    let created = state
-        .store
-        .put_order(
-            &m.id,
-            wire.clone(),
-            Box::new(move |stored, has_requests| {
-                check_order_update(stored, has_requests, &check_wire)
-            }),
-            state.now(),
-        )
-        .await?;
+    let created = service::put_order(state.store.as_ref(), &m.id, &wire, state.now()).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

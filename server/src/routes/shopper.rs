@@ -19,7 +19,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::TimeDelta;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use refund_core::{Actor, Context, Event};
+use refund_core::{Actor, Event};
 use serde::Deserialize;
 use serde_json::json;
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -28,8 +28,8 @@ use super::openapi::ErrorResponse;
 use super::{RequestView, request_view};
 use crate::auth::{Claims, TokenKind, peek, random_key, sha256_hex, sign, verify};
 use crate::error::{ApiError, JsonBody, Text, too_large};
-use crate::service::{self, AppState, ShopperRequest, policy_of};
-use crate::store::{Claim, Evidence, Merchant, StoredOrder, StoredRequest};
+use crate::service::{self, AppState, ShopperRequest};
+use crate::store::{Answer, Evidence, Merchant, OrderSnapshot, StoredRequest};
 
 /// Evidence images: at most this many bytes each and this many per order.
 pub const MAX_IMAGE_BYTES: usize = 5 * 1024 * 1024;
@@ -67,17 +67,17 @@ pub fn router(state: &AppState) -> Router<AppState> {
 /// CORS only for the origins the merchant configured. The publishable key is in the path, so
 /// even a preflight (which carries no credentials) names the merchant.
 fn cors(state: &AppState) -> CorsLayer {
-    let store = state.store.clone();
+    let state = state.clone();
     CorsLayer::new()
         .allow_origin(AllowOrigin::async_predicate(
             move |origin: HeaderValue, parts: &Parts| {
-                let store = store.clone();
+                let state = state.clone();
                 let key = publishable_key_of(full_path(parts)).map(str::to_owned);
                 async move {
                     let (Some(key), Ok(origin)) = (key, origin.to_str()) else {
                         return false;
                     };
-                    match store.merchant_by_publishable_key(&key).await {
+                    match service::merchant_by_publishable_key(&state, &key).await {
                         Ok(Some(m)) => m.allowed_origins.iter().any(|o| o == origin),
                         _ => false,
                     }
@@ -114,19 +114,17 @@ impl FromRequestParts<AppState> for Shop {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let key = publishable_key_of(full_path(parts)).ok_or_else(ApiError::not_found)?;
-        let merchant = state
-            .store
-            .merchant_by_publishable_key(key)
+        let merchant = service::merchant_by_publishable_key(state, key)
             .await?
             .ok_or_else(ApiError::not_found)?;
         Ok(Shop(merchant))
     }
 }
 
-/// A shopper's session: one order of one merchant.
+/// A shopper's session: one order of one merchant, read with what a quote needs around it.
 pub struct Session {
     pub merchant: Merchant,
-    pub order: StoredOrder,
+    pub order: OrderSnapshot,
 }
 
 impl FromRequestParts<AppState> for Session {
@@ -150,7 +148,7 @@ impl FromRequestParts<AppState> for Session {
         .ok_or_else(expired_session)?;
         let order = state
             .store
-            .order(&merchant.id, &claims.o)
+            .order_snapshot(&merchant.id, &claims.o, service::recent_since(state.now()))
             .await?
             .ok_or_else(ApiError::not_found)?;
         Ok(Session { merchant, order })
@@ -337,33 +335,24 @@ async fn order_view(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let (order, requests, ledger) = service::order_state(&state, &session.order).await?;
-    let policy = policy_of(state.store.current_policy(&session.merchant.id).await?)?;
-    let now = state.now();
+    let quoting = service::quoting(&state, &session.order).await?;
+    let requests = state
+        .store
+        .requests_for_order(&session.order.order.id)
+        .await?;
+    let now = quoting.context.now;
     let views: Vec<RequestView> = requests
         .iter()
         .map(|r| RequestView::new(r, Vec::new(), now))
         .collect();
     Ok(Json(json!({
-        "order": session.order.wire,
-        "policy": policy.to_wire(),
-        "ledger": ledger.to_wire(&order),
-        "recent_requests": recent_requests(&state, &session).await?,
+        "order": session.order.order.wire,
+        "policy": quoting.policy.to_wire(),
+        "ledger": quoting.ledger.to_wire(&quoting.order),
+        "recent_requests": session.order.recent_requests,
         "server_time": now,
         "requests": views,
     })))
-}
-
-async fn recent_requests(state: &AppState, session: &Session) -> Result<u32, ApiError> {
-    let since = state.now() - TimeDelta::days(30);
-    state
-        .store
-        .recent_requests(
-            &session.merchant.id,
-            &session.order.wire.customer_email,
-            since,
-        )
-        .await
 }
 
 /// Quotes a request without recording anything: the same computation a submission makes.
@@ -382,15 +371,10 @@ async fn quote(
     session: Session,
     JsonBody(body): JsonBody<ShopperRequest>,
 ) -> Result<Json<refund_core::Quote>, ApiError> {
-    let (order, _, ledger) = service::order_state(&state, &session.order).await?;
-    let policy = policy_of(state.store.current_policy(&session.merchant.id).await?)?;
-    let context = Context {
-        now: state.now(),
-        recent_requests: recent_requests(&state, &session).await?,
-    };
+    let q = service::quoting(&state, &session.order).await?;
     let files = u32::try_from(body.evidence.len()).unwrap_or(u32::MAX);
     Ok(Json(service::quote_for(
-        &order, &policy, &ledger, &body, files, context,
+        &q.order, &q.policy, &q.ledger, &body, files, q.context,
     )?))
 }
 
@@ -429,62 +413,29 @@ async fn submit(
             )
         })?
         .to_owned();
-    let merchant_id = session.merchant.id.clone();
-    let hash = sha256_hex(
-        &serde_json::to_vec(&(&session.order.wire.number, &body)).map_err(ApiError::internal)?,
-    );
-    let now = state.now();
-    let claim = match state
-        .store
-        .claim_key(&merchant_id, &key, &hash, now)
-        .await?
-    {
-        Claim::Fresh { claim } => claim,
-        Claim::Replay { status, body } => return Ok(stored_response(status, body)),
-        Claim::Mismatch => {
-            return Err(ApiError::unprocessable(
-                "idempotency_key_reused",
-                Text::new(
-                    "该 Idempotency-Key 已用于另一份不同的申请，请为新申请使用新的值。",
-                    "This Idempotency-Key was used for a different request; use a new key for a new request.",
-                ),
-            ));
-        }
-        Claim::InProgress => {
-            return Err(ApiError::key_in_progress());
-        }
-    };
-    let history_state = state.clone();
-    let decided = state
-        .store
-        .submit(
-            &merchant_id,
-            &session.order.wire.number,
-            &key,
-            &claim,
-            now,
-            Box::new(move |view| service::decide(view, &body, now)),
-            Box::new(move |stored: &StoredRequest| {
-                let view = RequestView::new(stored, Vec::new(), history_state.now());
-                (201, serde_json::to_string(&view).unwrap_or_default())
-            }),
-        )
-        .await;
-    match decided {
-        Ok((status, body)) => {
-            metrics::counter!("refund_requests_submitted_total").increment(1);
-            Ok(stored_response(status, body))
-        }
-        Err(error) => {
-            state.store.release_key(&merchant_id, &key, &claim).await?;
-            Err(error)
-        }
-    }
+    let answer = service::submit(
+        &state,
+        &session.merchant,
+        &session.order.order.wire.number,
+        &key,
+        &body,
+        |stored: &StoredRequest| {
+            let view = RequestView::new(stored, Vec::new(), stored.progress.submitted_at);
+            serde_json::to_string(&view).unwrap_or_default()
+        },
+    )
+    .await?;
+    Ok(stored_response(answer))
 }
 
-fn stored_response(status: u16, body: String) -> Response {
-    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+fn stored_response(answer: Answer) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        answer.body,
+    )
+        .into_response()
 }
 
 /// A request of the session's order, or 404 for any other.
@@ -497,7 +448,7 @@ async fn own_request(
         .store
         .request(&session.merchant.id, id)
         .await?
-        .filter(|r| r.order_id == session.order.id)
+        .filter(|r| r.order_id == session.order.order.id)
         .ok_or_else(ApiError::not_found)
 }
 
@@ -651,16 +602,12 @@ async fn upload_evidence(
     let evidence = Evidence {
         id: random_key("ev_", 12),
         merchant_id: session.merchant.id.clone(),
-        order_id: session.order.id.clone(),
+        order_id: session.order.order.id.clone(),
         content_type: content_type.to_owned(),
         bytes: bytes.to_vec(),
     };
     let id = evidence.id.clone();
-    if !state
-        .store
-        .add_evidence(evidence, MAX_IMAGES_PER_ORDER, state.now())
-        .await?
-    {
+    if !service::add_evidence(&state, &evidence, MAX_IMAGES_PER_ORDER).await? {
         return Err(ApiError::unprocessable(
             "too_many_images",
             Text::new(
@@ -694,7 +641,7 @@ async fn get_evidence(
         .store
         .evidence(&session.merchant.id, &id)
         .await?
-        .filter(|e| e.order_id == session.order.id)
+        .filter(|e| e.order_id == session.order.order.id)
         .ok_or_else(ApiError::not_found)?;
     Ok(image_response(evidence))
 }
@@ -717,7 +664,7 @@ async fn delete_evidence(
 ) -> Result<StatusCode, ApiError> {
     let deleted = state
         .store
-        .delete_free_evidence(&session.merchant.id, &session.order.id, &id)
+        .delete_free_evidence(&session.merchant.id, &session.order.order.id, &id)
         .await?;
     if deleted {
         Ok(StatusCode::NO_CONTENT)

@@ -1,11 +1,29 @@
-//! Storage, behind one interface so another database can be added without touching handlers.
+//! Storage: rows and locking, behind one interface that SQLite and PostgreSQL both implement.
 //!
-//! The store knows rows, not rules: every decision that needs the refund engine is made by a
-//! closure the service passes in, which the store runs *inside* its write transaction, so what
-//! the decision read (the order's live requests) cannot change before what it decided is written.
-//! Money is stored as decimal strings inside the quote JSON and as integer minor units for sums,
-//! never as floats.
+//! The store knows rows, not rules. Workflows that read and then write (a submission, a
+//! transition, the deadline sweep, an order or policy update) run in a write transaction, a
+//! [`Tx`], that the service drives with primitive operations and commits once; the rules they
+//! apply (the refund engine, which states hold money, the request number format, the 30-day
+//! window) live in the service and the core. Dropping a `Tx` without committing rolls it back.
+//!
+//! What each backend's locking rests on:
+//! - **SQLite**: every write transaction is `BEGIN IMMEDIATE`, SQLite's one write lock taken up
+//!   front, so write transactions run one at a time and "lock" operations are plain reads.
+//! - **PostgreSQL**: `READ COMMITTED` with row locks. A submission locks its order row
+//!   (`SELECT … FOR UPDATE`), so two submissions for one order run one after the other on any
+//!   number of instances; its idempotency key is inserted first, so a concurrent duplicate waits
+//!   on that row and then reads the committed answer; transitions lock their request row; the
+//!   deadline sweep claims due rows with `FOR UPDATE SKIP LOCKED`.
+//!
+//! Every write that changes a request, or an order's body, also raises the order's `version`
+//! in the same transaction. The version is what the service's ledger cache is keyed on, so an
+//! order read at a version always has the ledger computed from the requests of that version.
+//!
+//! Money is stored as decimal strings inside JSON (quotes, orders, policies) and as integer
+//! minor units where SQL sums it, never as floats.
 
+pub mod postgres;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -14,9 +32,64 @@ use refund_core::wire::{OrderWire, PolicyWire};
 use refund_core::{Actor, DeadlineKind, Quote, Reason, RequestKind, State};
 use serde::{Deserialize, Serialize};
 
-use crate::error::ApiError;
+/// Which database a server uses.
+#[derive(Clone, Debug)]
+pub enum Database {
+    /// The embedded default: one file.
+    Sqlite(std::path::PathBuf),
+    /// A `postgres://` URL, shared by any number of instances.
+    Postgres { url: String, max_connections: u32 },
+}
 
-pub type StoreResult<T> = Result<T, ApiError>;
+/// Opens the database and brings its schema up to date.
+pub async fn open(database: &Database) -> Result<std::sync::Arc<dyn Store>, sqlx::Error> {
+    Ok(match database {
+        Database::Sqlite(path) => std::sync::Arc::new(sqlite::SqliteStore::open(path).await?),
+        Database::Postgres {
+            url,
+            max_connections,
+        } => std::sync::Arc::new(postgres::PgStore::open(url, *max_connections).await?),
+    })
+}
+
+/// What a store operation can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A row the operation needs does not exist.
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// A concurrent transaction got there first (a unique key taken, a deadlock or
+    /// serialization failure); the workflow may run again from the start.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database failed, or a stored row cannot be read back.
+    #[error("database: {0}")]
+    Database(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+impl From<sqlx::Error> for StoreError {
+    fn from(error: sqlx::Error) -> StoreError {
+        match &error {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            // Deadlocks (40P01) and serialization failures (40001) on PostgreSQL: the
+            // transaction was rolled back and may simply run again.
+            sqlx::Error::Database(db)
+                if db.code().is_some_and(|c| c == "40P01" || c == "40001") =>
+            {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            _ => StoreError::Database(error.to_string()),
+        }
+    }
+}
+
+pub(crate) fn corrupt(cause: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(format!("unreadable row: {cause}"))
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Merchant {
@@ -39,26 +112,37 @@ pub struct StoredOrder {
     pub id: String,
     pub merchant_id: String,
     pub wire: OrderWire,
+    /// Raised by every change to the order or its requests.
+    pub version: i64,
 }
 
-/// What the submit decision sees, read inside the write transaction.
+/// An order with what a quote needs around it, read in one statement.
 #[derive(Clone, Debug)]
-pub struct SubmitView {
+pub struct OrderSnapshot {
     pub order: StoredOrder,
-    /// The merchant's current policy, if one was ever set.
-    pub policy: Option<(u32, PolicyWire)>,
-    /// Quotes of the order's requests that still hold units or money.
-    pub live_quotes: Vec<Quote>,
-    /// Requests by the same customer at this merchant in the last 30 days.
+    /// The customer's email, normalised (trimmed, lower case).
+    pub email: String,
+    /// The merchant's current policy version, if one was ever set.
+    pub policy_version: Option<u32>,
+    /// Requests by the same customer at this merchant submitted since the `since` asked for.
     pub recent_requests: u32,
-    /// Evidence uploaded for this order and not yet attached to a request.
-    pub free_evidence: Vec<String>,
 }
 
-/// A request to insert, as the decision made it.
+/// The quotes of an order's requests in some states, and the order version they belong to.
 #[derive(Clone, Debug)]
-pub struct NewRequest {
+pub struct LiveQuotes {
+    pub version: i64,
+    pub quotes: Vec<Quote>,
+}
+
+/// A request as stored; the service builds it for a new submission.
+#[derive(Clone, Debug)]
+pub struct StoredRequest {
     pub id: String,
+    pub number: String,
+    pub merchant_id: String,
+    pub order_id: String,
+    pub order_number: String,
     pub kind: RequestKind,
     pub reason: Reason,
     pub body: serde_json::Value,
@@ -66,8 +150,6 @@ pub struct NewRequest {
     pub policy_version: u32,
     pub evidence: Vec<String>,
     pub progress: Progress,
-    /// The audit trail of the submission itself (submitted, and approved when a rule did).
-    pub events: Vec<AuditEvent>,
 }
 
 /// The mutable part of a request's lifecycle, as stored.
@@ -95,34 +177,32 @@ pub struct AuditEvent {
     pub detail: serde_json::Value,
 }
 
-#[derive(Clone, Debug)]
-pub struct StoredRequest {
-    pub id: String,
-    pub number: String,
-    pub merchant_id: String,
-    pub order_id: String,
-    pub order_number: String,
-    pub kind: RequestKind,
-    pub reason: Reason,
-    pub body: serde_json::Value,
-    pub quote: Quote,
-    pub policy_version: u32,
-    pub evidence: Vec<String>,
-    pub progress: Progress,
+/// What an idempotency key holds: the hash of the body it was first used with and the answer
+/// given then (stored in the same transaction as the request it recorded).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyRecord {
+    pub body_hash: String,
+    pub answer: Answer,
 }
 
-/// What a stored idempotency key says about a new submission with it.
+/// A stored answer, replayed byte for byte.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Claim {
-    /// The key is new (or its earlier attempt was abandoned) and is now held by this submission,
-    /// under this claim: only the holder may answer or release the key.
-    Fresh { claim: String },
-    /// The same key finished before: replay its answer.
-    Replay { status: u16, body: String },
-    /// The same key with a different body.
-    Mismatch,
-    /// The same key is being processed right now.
-    InProgress,
+pub struct Answer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Everything a submission writes, in one transaction.
+#[derive(Clone, Copy, Debug)]
+pub struct Submission<'a> {
+    pub request: &'a StoredRequest,
+    pub customer_email: &'a str,
+    /// The audit trail of the submission itself (submitted, and approved when a rule did).
+    pub events: &'a [AuditEvent],
+    pub key: &'a str,
+    pub body_hash: &'a str,
+    pub answer: &'a Answer,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -145,68 +225,32 @@ pub struct Evidence {
     pub bytes: Vec<u8>,
 }
 
-/// The decision run inside a submission's transaction.
-pub type Decide = Box<dyn FnOnce(&SubmitView) -> Result<NewRequest, ApiError> + Send>;
-/// Renders the stored answer to a submission (status and body), kept for idempotent replays.
-pub type Respond = Box<dyn FnOnce(&StoredRequest) -> (u16, String) + Send>;
-/// The decision run inside a transition's transaction: the new progress and its audit event.
-pub type Advance =
-    Box<dyn FnOnce(&StoredRequest) -> Result<(Progress, AuditEvent), ApiError> + Send>;
-/// Checks an order update against the stored order and whether it has requests.
-pub type CheckOrder = Box<dyn FnOnce(Option<&OrderWire>, bool) -> Result<(), ApiError> + Send>;
-
+/// Reads, and the start of write transactions.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    async fn create_merchant(&self, merchant: NewMerchant) -> StoreResult<()>;
+    /// Starts a write transaction.
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+
+    async fn create_merchant(&self, merchant: NewMerchant, at: DateTime<Utc>) -> StoreResult<()>;
     async fn merchant_by_secret_hash(&self, hash: &str) -> StoreResult<Option<Merchant>>;
     async fn merchant_by_publishable_key(&self, key: &str) -> StoreResult<Option<Merchant>>;
     async fn merchant_by_name(&self, name: &str) -> StoreResult<Option<Merchant>>;
-    async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>>;
 
-    /// Stores a new policy version (one more than the last) and returns it.
-    async fn put_policy(
-        &self,
-        merchant_id: &str,
-        policy: PolicyWire,
-        at: DateTime<Utc>,
-    ) -> StoreResult<u32>;
     async fn current_policy(&self, merchant_id: &str) -> StoreResult<Option<(u32, PolicyWire)>>;
     async fn policy(&self, merchant_id: &str, version: u32) -> StoreResult<Option<PolicyWire>>;
 
-    /// Creates or replaces an order; `check` sees the stored one first. True when created.
-    async fn put_order(
+    async fn order(&self, merchant_id: &str, number: &str) -> StoreResult<Option<StoredOrder>>;
+    /// The order with the current policy version and the customer's requests since `since`.
+    async fn order_snapshot(
         &self,
         merchant_id: &str,
-        order: OrderWire,
-        check: CheckOrder,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
-    async fn order(&self, merchant_id: &str, number: &str) -> StoreResult<Option<StoredOrder>>;
+        number: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<OrderSnapshot>>;
     /// The customer email of an order, normalised (trimmed, lower case), for the lookup.
     async fn order_email(&self, merchant_id: &str, number: &str) -> StoreResult<Option<String>>;
-
-    /// Holds an idempotency key for a submission, or says why it cannot be held.
-    async fn claim_key(
-        &self,
-        merchant_id: &str,
-        key: &str,
-        body_hash: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Claim>;
-    /// Lets a key go after a submission that recorded nothing.
-    async fn release_key(&self, merchant_id: &str, key: &str, claim: &str) -> StoreResult<()>;
-    /// Decides and records a submission atomically, storing `decide`'s answer under the key.
-    #[allow(clippy::too_many_arguments)]
-    async fn submit(
-        &self,
-        merchant_id: &str,
-        order_number: &str,
-        key: &str,
-        claim: &str,
-        at: DateTime<Utc>,
-        decide: Decide,
-        respond: Respond,
-    ) -> StoreResult<(u16, String)>;
+    /// The quotes of the order's requests in `states`, with the order's version, in one read.
+    async fn live_quotes(&self, order_id: &str, states: &[State]) -> StoreResult<LiveQuotes>;
 
     async fn request(&self, merchant_id: &str, id: &str) -> StoreResult<Option<StoredRequest>>;
     async fn requests_for_order(&self, order_id: &str) -> StoreResult<Vec<StoredRequest>>;
@@ -215,30 +259,8 @@ pub trait Store: Send + Sync + 'static {
         merchant_id: &str,
         filter: &RequestFilter,
     ) -> StoreResult<Vec<StoredRequest>>;
-    /// Requests by the customer with this email at this merchant submitted since `since`.
-    async fn recent_requests(
-        &self,
-        merchant_id: &str,
-        email: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<u32>;
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>>;
-    /// Moves a request on atomically, with its audit row.
-    async fn advance(
-        &self,
-        merchant_id: &str,
-        id: &str,
-        advance: Advance,
-    ) -> StoreResult<StoredRequest>;
-    /// Requests whose running deadline has passed at `now`: (merchant id, request id).
-    async fn due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(String, String)>>;
 
-    async fn add_evidence(
-        &self,
-        evidence: Evidence,
-        max_per_order: u32,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool>;
     async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>>;
     /// Deletes an image of this order that no request uses yet; false when there is none.
     async fn delete_free_evidence(
@@ -250,4 +272,82 @@ pub trait Store: Send + Sync + 'static {
 
     /// Liveness of the database, for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
+}
+
+/// A write transaction. Nothing it wrote is visible to others, or durable, until `commit`.
+#[async_trait]
+pub trait Tx: Send {
+    /// What the key holds if it was used before. If not, the key is this transaction's until it
+    /// ends: a concurrent transaction claiming it waits, then sees this one's answer.
+    async fn claim_key(&mut self, merchant_id: &str, key: &str) -> StoreResult<Option<KeyRecord>>;
+    /// Reads and locks the order (with its snapshot) until the transaction ends.
+    async fn lock_order(
+        &mut self,
+        merchant_id: &str,
+        number: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<OrderSnapshot>>;
+    /// Locks the order with this id; false when there is none.
+    async fn lock_order_id(&mut self, order_id: &str) -> StoreResult<bool>;
+    async fn order_has_requests(&mut self, order_id: &str) -> StoreResult<bool>;
+    async fn insert_order(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+        order: &OrderWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn update_order(
+        &mut self,
+        order_id: &str,
+        order: &OrderWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn live_quotes(&mut self, order_id: &str, states: &[State]) -> StoreResult<LiveQuotes>;
+    async fn policy(&mut self, merchant_id: &str, version: u32) -> StoreResult<Option<PolicyWire>>;
+    /// Stores the policy as the merchant's next version and returns that version.
+    async fn insert_policy(
+        &mut self,
+        merchant_id: &str,
+        policy: &PolicyWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u32>;
+
+    /// Evidence of the order that no request uses yet.
+    async fn free_evidence(&mut self, order_id: &str) -> StoreResult<Vec<String>>;
+    /// Adds an image to an order that has fewer than `max_per_order`; false when it is full.
+    /// The caller holds the order's lock.
+    async fn add_evidence(
+        &mut self,
+        evidence: &Evidence,
+        max_per_order: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+
+    /// A number not given to any other request of this merchant, increasing.
+    async fn next_request_seq(&mut self, merchant_id: &str) -> StoreResult<u64>;
+    /// Records a submission: the request (attaching its evidence, all of it free images of its
+    /// order), its audit trail, and the answer under the key this transaction claimed. Returns
+    /// the order's new version.
+    async fn record_submission(&mut self, submission: &Submission<'_>) -> StoreResult<i64>;
+    /// Reads and locks a request until the transaction ends.
+    async fn lock_request(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredRequest>>;
+    /// Claims up to `limit` requests whose running deadline has passed at `now` and that no
+    /// other transaction holds, ordered by order id (so order rows are locked in one order).
+    async fn lock_due(&mut self, now: DateTime<Utc>, limit: u32)
+    -> StoreResult<Vec<StoredRequest>>;
+    /// Stores a request's new progress with the audit row that says why; returns the order's
+    /// new version.
+    async fn record_transition(
+        &mut self,
+        request: &StoredRequest,
+        progress: &Progress,
+        event: &AuditEvent,
+    ) -> StoreResult<i64>;
+
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

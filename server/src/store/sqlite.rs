@@ -1,67 +1,145 @@
 //! The SQLite store: one file in the data directory, WAL journal, `synchronous = FULL` so an
-//! acknowledged submission survives a crash. Every write that depends on what it read runs in a
-//! `BEGIN IMMEDIATE` transaction, which takes SQLite's write lock up front: concurrent writers
-//! queue (up to the busy timeout) instead of failing halfway.
+//! acknowledged write survives a crash.
+//!
+//! **One writer, group commit.** SQLite has one write lock. Write transactions here run one at a
+//! time, in turn, on one connection inside a `BEGIN IMMEDIATE` transaction; each runs in a
+//! savepoint of it, so its own failure undoes only its own writes. Its `commit` releases the
+//! savepoint and then waits until the [`Committer`] has committed the enclosing transaction with
+//! one `COMMIT` (one fsync) for every write transaction that finished in the meantime: nothing is
+//! acknowledged before it is durable, and concurrent submissions share the cost of the sync. Should
+//! that `COMMIT` fail, every transaction of the group gets the error and none is acknowledged.
+//! Write transactions see the work of those before them in the group, exactly as if each had been
+//! committed on its own; readers on other connections see only what is committed.
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
+use refund_core::State;
 use refund_core::wire::{OrderWire, PolicyWire};
-use refund_core::{DeadlineKind, Quote, Reason, RequestKind, State};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use sqlx::pool::PoolConnection;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use sqlx::{ConnectOptions, Connection, Row, SqliteConnection, SqlitePool};
+use sqlx::{
+    ConnectOptions, Connection, Executor, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool,
+};
 
+use super::rows::{self, Columns, MERCHANT_COLUMNS, code, to_json};
 use super::*;
-
-/// An idempotency key held this long without an answer belongs to a submission that died.
-const ABANDONED_AFTER: TimeDelta = TimeDelta::seconds(60);
 
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// Writers in this process queue here and are woken as soon as the previous one commits,
-    /// instead of polling SQLite's lock with growing sleeps while holding a pooled connection.
-    /// `BEGIN IMMEDIATE` still guards against writers in other processes.
-    write: tokio::sync::Mutex<()>,
+    writer: Arc<Writer>,
+    /// The committer task, started in the runtime of the first write (and again should that
+    /// runtime have stopped, as each test's does).
+    committer: std::sync::Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+/// The writing side: whose turn it is, the open transaction, and who waits for its commit.
+struct Writer {
+    /// Write transactions queue here, first come first served (tokio's mutex is fair), instead
+    /// of polling SQLite's lock with growing sleeps. `BEGIN IMMEDIATE` still guards against
+    /// writers in other processes.
+    turn: Arc<tokio::sync::Mutex<Group>>,
+    /// Wakes the committer when a write transaction ends.
+    ended: tokio::sync::Notify,
+}
+
+/// The enclosing transaction and the write transactions waiting for it to commit.
+#[derive(Default)]
+struct Group {
+    /// A connection inside `BEGIN IMMEDIATE`, while a group is open.
+    conn: Option<PoolConnection<Sqlite>>,
+    waiting: Vec<tokio::sync::oneshot::Sender<Result<(), String>>>,
+}
+
+impl Group {
+    fn conn(&mut self) -> StoreResult<&mut SqliteConnection> {
+        self.conn
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Database("the write transaction was closed".to_owned()))
+    }
+
+    /// Commits the enclosing transaction and tells everyone waiting how it went; on failure
+    /// the connection is closed, which rolls everything back.
+    async fn commit(&mut self) {
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        let result = conn
+            .execute("COMMIT")
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string());
+        if result.is_err() {
+            drop(conn.detach());
+        }
+        for waiter in self.waiting.drain(..) {
+            let _ = waiter.send(result.clone());
+        }
+    }
+
+    /// Gives up the enclosing transaction: nothing in it is kept, and those waiting are told.
+    fn abandon(&mut self, cause: &str) {
+        if let Some(conn) = self.conn.take() {
+            // Closing the connection rolls back whatever it holds.
+            drop(conn.detach());
+        }
+        for waiter in self.waiting.drain(..) {
+            let _ = waiter.send(Err(format!("the write transaction failed: {cause}")));
+        }
+    }
+}
+
+impl Writer {
+    /// Commits each group once the write transactions queued before the committer are done.
+    async fn committer(self: Arc<Writer>) {
+        loop {
+            self.ended.notified().await;
+            self.turn.lock().await.commit().await;
+        }
+    }
 }
 
 fn ts(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Micros, true)
 }
 
-fn parse_ts(text: &str) -> Result<DateTime<Utc>, ApiError> {
-    DateTime::parse_from_rfc3339(text)
-        .map(|t| t.with_timezone(&Utc))
-        .map_err(ApiError::internal)
-}
-
-fn opt_ts(text: Option<String>) -> Result<Option<DateTime<Utc>>, ApiError> {
-    text.as_deref().map(parse_ts).transpose()
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String, ApiError> {
-    serde_json::to_string(value).map_err(ApiError::internal)
-}
-
-fn from_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_str(text).map_err(ApiError::internal)
-}
-
-/// A unit enum's snake_case name, as serde writes it.
-fn code<T: Serialize>(value: &T) -> Result<String, ApiError> {
-    match serde_json::to_value(value).map_err(ApiError::internal)? {
-        serde_json::Value::String(s) => Ok(s),
-        other => Err(ApiError::internal(format!("not a unit enum: {other}"))),
+impl Columns for SqliteRow {
+    fn text(&self, column: &str) -> StoreResult<String> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
+        Ok(self.try_get(column)?)
+    }
+    fn int(&self, column: &str) -> StoreResult<i64> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
+        Ok(self.try_get(column)?)
+    }
+    fn time(&self, column: &str) -> StoreResult<DateTime<Utc>> {
+        parse_ts(&self.text(column)?)
+    }
+    fn opt_time(&self, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        self.opt_text(column)?.as_deref().map(parse_ts).transpose()
+    }
+    fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
+        Ok(self.try_get(column)?)
     }
 }
 
-fn from_code<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).map_err(ApiError::internal)
+fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(corrupt)
+}
+
+fn to_u32(value: i64) -> StoreResult<u32> {
+    u32::try_from(value).map_err(corrupt)
 }
 
 impl SqliteStore {
@@ -95,79 +173,32 @@ impl SqliteStore {
             .max_lifetime(None)
             .connect_with(options)
             .await?;
+        let writer = Arc::new(Writer {
+            turn: Arc::new(tokio::sync::Mutex::new(Group::default())),
+            ended: tokio::sync::Notify::new(),
+        });
         Ok(SqliteStore {
             pool,
-            write: tokio::sync::Mutex::new(()),
+            writer,
+            committer: std::sync::Mutex::new(None),
         })
     }
 }
 
-impl SqliteStore {
-    /// A write transaction: this process's writer turn, then SQLite's write lock up front.
-    async fn write(
-        &self,
-    ) -> Result<
-        (
-            tokio::sync::MutexGuard<'_, ()>,
-            sqlx::Transaction<'static, sqlx::Sqlite>,
-        ),
-        sqlx::Error,
-    > {
-        let turn = self.write.lock().await;
-        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        Ok((turn, tx))
-    }
-}
-
-fn merchant_row(row: &SqliteRow) -> Result<Merchant, ApiError> {
-    Ok(Merchant {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        publishable_key: row.try_get("publishable_key")?,
-        signing_secret: row.try_get("signing_secret")?,
-        allowed_origins: from_json(&row.try_get::<String, _>("allowed_origins")?)?,
-    })
+async fn merchant_where(
+    pool: &SqlitePool,
+    column: &str,
+    value: &str,
+) -> StoreResult<Option<Merchant>> {
+    let sql = format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE {column} = ?");
+    let row = sqlx::query(&sql).bind(value).fetch_optional(pool).await?;
+    row.as_ref().map(rows::merchant).transpose()
 }
 
 const REQUEST_COLUMNS: &str = "r.id, r.number, r.merchant_id, r.order_id, o.number AS order_number, r.kind, \
      r.reason, r.body, r.quote, r.policy_version, r.evidence, r.state, r.submitted_at, r.last_event_at, \
      r.approved_at, r.shipped_back_at, r.deadline_kind, r.deadline_at, r.carrier, r.tracking_number, \
      r.reject_reason";
-
-fn request_row(row: &SqliteRow) -> Result<StoredRequest, ApiError> {
-    let deadline = match (
-        row.try_get::<Option<String>, _>("deadline_kind")?,
-        row.try_get::<Option<String>, _>("deadline_at")?,
-    ) {
-        (Some(kind), Some(at)) => Some((from_code::<DeadlineKind>(&kind)?, parse_ts(&at)?)),
-        _ => None,
-    };
-    Ok(StoredRequest {
-        id: row.try_get("id")?,
-        number: row.try_get("number")?,
-        merchant_id: row.try_get("merchant_id")?,
-        order_id: row.try_get("order_id")?,
-        order_number: row.try_get("order_number")?,
-        kind: from_code::<RequestKind>(&row.try_get::<String, _>("kind")?)?,
-        reason: from_code::<Reason>(&row.try_get::<String, _>("reason")?)?,
-        body: from_json(&row.try_get::<String, _>("body")?)?,
-        quote: from_json::<Quote>(&row.try_get::<String, _>("quote")?)?,
-        policy_version: u32::try_from(row.try_get::<i64, _>("policy_version")?)
-            .map_err(ApiError::internal)?,
-        evidence: from_json(&row.try_get::<String, _>("evidence")?)?,
-        progress: Progress {
-            state: from_code::<State>(&row.try_get::<String, _>("state")?)?,
-            submitted_at: parse_ts(&row.try_get::<String, _>("submitted_at")?)?,
-            last_event_at: parse_ts(&row.try_get::<String, _>("last_event_at")?)?,
-            approved_at: opt_ts(row.try_get("approved_at")?)?,
-            shipped_back_at: opt_ts(row.try_get("shipped_back_at")?)?,
-            deadline,
-            carrier: row.try_get("carrier")?,
-            tracking_number: row.try_get("tracking_number")?,
-            reject_reason: row.try_get("reject_reason")?,
-        },
-    })
-}
 
 async fn fetch_request(
     conn: &mut SqliteConnection,
@@ -183,57 +214,147 @@ async fn fetch_request(
         .bind(id)
         .fetch_optional(&mut *conn)
         .await?;
-    row.as_ref().map(request_row).transpose()
+    row.as_ref().map(rows::request).transpose()
 }
 
-async fn insert_event(
-    conn: &mut SqliteConnection,
-    request_id: &str,
-    event: &AuditEvent,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?)",
-    )
-    .bind(request_id)
-    .bind(code(&event.actor)?)
-    .bind(&event.action)
-    .bind(event.before.map(|s| s.code()))
-    .bind(event.after.code())
-    .bind(to_json(&event.detail)?)
-    .bind(ts(event.at))
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-async fn count_recent(
+async fn order_snapshot(
     conn: &mut SqliteConnection,
     merchant_id: &str,
-    email: &str,
+    number: &str,
     since: DateTime<Utc>,
-) -> StoreResult<u32> {
-    let count: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM requests WHERE merchant_id = ? AND customer_email = ? AND submitted_at >= ?",
+) -> StoreResult<Option<OrderSnapshot>> {
+    let row = sqlx::query(
+        "SELECT o.id, o.merchant_id, o.body, o.version, o.customer_email, \
+           (SELECT MAX(version) FROM policies p WHERE p.merchant_id = o.merchant_id) AS policy_version, \
+           (SELECT COUNT(*) FROM requests r WHERE r.merchant_id = o.merchant_id \
+              AND r.customer_email = o.customer_email AND r.submitted_at >= ?) AS recent \
+         FROM orders o WHERE o.merchant_id = ? AND o.number = ?",
     )
-    .bind(merchant_id)
-    .bind(email)
     .bind(ts(since))
-    .fetch_one(&mut *conn)
+    .bind(merchant_id)
+    .bind(number)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(u32::try_from(count).unwrap_or(u32::MAX))
+    row.as_ref().map(rows::snapshot).transpose()
 }
 
-fn deadline_columns(progress: &Progress) -> Result<(Option<String>, Option<String>), ApiError> {
+/// `?, ?, …` for `n` values.
+fn placeholders(n: usize) -> String {
+    vec!["?"; n].join(", ")
+}
+
+async fn live_quotes(
+    conn: &mut SqliteConnection,
+    order_id: &str,
+    states: &[State],
+) -> StoreResult<LiveQuotes> {
+    // One statement, so the version and the quotes are of the same moment.
+    let sql = format!(
+        "SELECT o.version, r.quote FROM orders o \
+         LEFT JOIN requests r ON r.order_id = o.id AND r.state IN ({}) \
+         WHERE o.id = ? ORDER BY r.submitted_at, r.id",
+        placeholders(states.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for state in states {
+        query = query.bind(state.code());
+    }
+    rows::live_quotes(&query.bind(order_id).fetch_all(&mut *conn).await?)
+}
+
+async fn policy(
+    conn: &mut SqliteConnection,
+    merchant_id: &str,
+    version: u32,
+) -> StoreResult<Option<PolicyWire>> {
+    let body: Option<String> =
+        sqlx::query_scalar("SELECT body FROM policies WHERE merchant_id = ? AND version = ?")
+            .bind(merchant_id)
+            .bind(i64::from(version))
+            .fetch_optional(&mut *conn)
+            .await?;
+    body.as_deref()
+        .map(|b| serde_json::from_str(b).map_err(corrupt))
+        .transpose()
+}
+
+fn deadline_columns(progress: &Progress) -> StoreResult<(Option<String>, Option<String>)> {
     Ok(match progress.deadline {
         Some((kind, at)) => (Some(code(&kind)?), Some(ts(at))),
         None => (None, None),
     })
 }
 
+async fn insert_events(
+    conn: &mut SqliteConnection,
+    request_id: &str,
+    events: &[AuditEvent],
+) -> StoreResult<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(events.len());
+    for event in events {
+        rows.push((
+            code(&event.actor)?,
+            to_json(&event.detail)?,
+            ts(event.at),
+            event,
+        ));
+    }
+    let mut sql = QueryBuilder::<Sqlite>::new(
+        "INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at) ",
+    );
+    sql.push_values(rows, |mut row, (actor, detail, at, event)| {
+        row.push_bind(request_id)
+            .push_bind(actor)
+            .push_bind(event.action.clone())
+            .push_bind(event.before.map(|s| s.code()))
+            .push_bind(event.after.code())
+            .push_bind(detail)
+            .push_bind(at);
+    });
+    sql.build().execute(conn).await?;
+    Ok(())
+}
+
+async fn bump_version(conn: &mut SqliteConnection, order_id: &str) -> StoreResult<i64> {
+    sqlx::query_scalar("UPDATE orders SET version = version + 1 WHERE id = ? RETURNING version")
+        .bind(order_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound("order"))
+}
+
 #[async_trait]
 impl Store for SqliteStore {
-    async fn create_merchant(&self, new: NewMerchant) -> StoreResult<()> {
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        {
+            let mut committer = self
+                .committer
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            if committer.as_ref().is_none_or(|task| task.is_finished()) {
+                *committer = Some(tokio::spawn(self.writer.clone().committer()));
+            }
+        }
+        let mut group = self.writer.turn.clone().lock_owned().await;
+        if group.conn.is_none() {
+            let mut conn = self.pool.acquire().await?;
+            conn.execute("BEGIN IMMEDIATE").await?;
+            group.conn = Some(conn);
+        }
+        if let Err(e) = group.conn()?.execute("SAVEPOINT tx").await {
+            group.abandon(&e.to_string());
+            return Err(e.into());
+        }
+        Ok(Box::new(SqliteTx {
+            group: Some(group),
+            writer: self.writer.clone(),
+        }))
+    }
+
+    async fn create_merchant(&self, new: NewMerchant, at: DateTime<Utc>) -> StoreResult<()> {
         let m = &new.merchant;
         sqlx::query(
             "INSERT INTO merchants (id, name, publishable_key, secret_key_hash, signing_secret, allowed_origins, created_at) \
@@ -245,69 +366,22 @@ impl Store for SqliteStore {
         .bind(&new.secret_key_hash)
         .bind(&m.signing_secret)
         .bind(to_json(&m.allowed_origins)?)
-        .bind(ts(Utc::now()))
+        .bind(ts(at))
         .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     async fn merchant_by_secret_hash(&self, hash: &str) -> StoreResult<Option<Merchant>> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE secret_key_hash = ?")
-            .bind(hash)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(merchant_row).transpose()
+        merchant_where(&self.pool, "secret_key_hash", hash).await
     }
 
     async fn merchant_by_publishable_key(&self, key: &str) -> StoreResult<Option<Merchant>> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE publishable_key = ?")
-            .bind(key)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(merchant_row).transpose()
+        merchant_where(&self.pool, "publishable_key", key).await
     }
 
     async fn merchant_by_name(&self, name: &str) -> StoreResult<Option<Merchant>> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE name = ?")
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(merchant_row).transpose()
-    }
-
-    async fn merchant(&self, id: &str) -> StoreResult<Option<Merchant>> {
-        let row = sqlx::query("SELECT * FROM merchants WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        row.as_ref().map(merchant_row).transpose()
-    }
-
-    async fn put_policy(
-        &self,
-        merchant_id: &str,
-        mut policy: PolicyWire,
-        at: DateTime<Utc>,
-    ) -> StoreResult<u32> {
-        let (_turn, mut tx) = self.write().await?;
-        let last: Option<i64> =
-            sqlx::query_scalar("SELECT MAX(version) FROM policies WHERE merchant_id = ?")
-                .bind(merchant_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let version = u32::try_from(last.unwrap_or(0) + 1).map_err(ApiError::internal)?;
-        policy.version = version;
-        sqlx::query(
-            "INSERT INTO policies (merchant_id, version, body, created_at) VALUES (?, ?, ?, ?)",
-        )
-        .bind(merchant_id)
-        .bind(i64::from(version))
-        .bind(to_json(&policy)?)
-        .bind(ts(at))
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(version)
+        merchant_where(&self.pool, "name", name).await
     }
 
     async fn current_policy(&self, merchant_id: &str) -> StoreResult<Option<(u32, PolicyWire)>> {
@@ -315,107 +389,34 @@ impl Store for SqliteStore {
             .bind(merchant_id)
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|row| {
-            let version =
-                u32::try_from(row.try_get::<i64, _>("version")?).map_err(ApiError::internal)?;
-            Ok((version, from_json(&row.try_get::<String, _>("body")?)?))
-        })
-        .transpose()
+        row.map(|row| Ok((row.small("version")?, row.json("body")?)))
+            .transpose()
     }
 
     async fn policy(&self, merchant_id: &str, version: u32) -> StoreResult<Option<PolicyWire>> {
-        let body: Option<String> =
-            sqlx::query_scalar("SELECT body FROM policies WHERE merchant_id = ? AND version = ?")
-                .bind(merchant_id)
-                .bind(i64::from(version))
-                .fetch_optional(&self.pool)
-                .await?;
-        body.as_deref().map(from_json).transpose()
-    }
-
-    async fn put_order(
-        &self,
-        merchant_id: &str,
-        order: OrderWire,
-        check: CheckOrder,
-        at: DateTime<Utc>,
-    ) -> StoreResult<bool> {
-        let (_turn, mut tx) = self.write().await?;
-        let existing =
-            sqlx::query("SELECT id, body FROM orders WHERE merchant_id = ? AND number = ?")
-                .bind(merchant_id)
-                .bind(&order.number)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let (id, stored) = match &existing {
-            Some(row) => (
-                Some(row.try_get::<String, _>("id")?),
-                Some(from_json::<OrderWire>(&row.try_get::<String, _>("body")?)?),
-            ),
-            None => (None, None),
-        };
-        let has_requests = match &id {
-            Some(id) => {
-                sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM requests WHERE order_id = ?")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?
-                    > 0
-            }
-            None => false,
-        };
-        check(stored.as_ref(), has_requests)?;
-        let email = order.customer_email.trim().to_lowercase();
-        let created = match id {
-            Some(id) => {
-                sqlx::query(
-                    "UPDATE orders SET body = ?, customer_email = ?, updated_at = ? WHERE id = ?",
-                )
-                .bind(to_json(&order)?)
-                .bind(email)
-                .bind(ts(at))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-                false
-            }
-            None => {
-                sqlx::query(
-                    "INSERT INTO orders (id, merchant_id, number, customer_email, body, created_at, updated_at) \
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(crate::auth::random_key("ord_", 12))
-                .bind(merchant_id)
-                .bind(&order.number)
-                .bind(email)
-                .bind(to_json(&order)?)
-                .bind(ts(at))
-                .bind(ts(at))
-                .execute(&mut *tx)
-                .await?;
-                true
-            }
-        };
-        tx.commit().await?;
-        Ok(created)
+        let mut conn = self.pool.acquire().await?;
+        policy(&mut conn, merchant_id, version).await
     }
 
     async fn order(&self, merchant_id: &str, number: &str) -> StoreResult<Option<StoredOrder>> {
         let row = sqlx::query(
-            "SELECT id, merchant_id, body FROM orders WHERE merchant_id = ? AND number = ?",
+            "SELECT id, merchant_id, body, version FROM orders WHERE merchant_id = ? AND number = ?",
         )
         .bind(merchant_id)
         .bind(number)
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|row| {
-            Ok(StoredOrder {
-                id: row.try_get("id")?,
-                merchant_id: row.try_get("merchant_id")?,
-                wire: from_json(&row.try_get::<String, _>("body")?)?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    async fn order_snapshot(
+        &self,
+        merchant_id: &str,
+        number: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<OrderSnapshot>> {
+        let mut conn = self.pool.acquire().await?;
+        order_snapshot(&mut conn, merchant_id, number, since).await
     }
 
     async fn order_email(&self, merchant_id: &str, number: &str) -> StoreResult<Option<String>> {
@@ -428,211 +429,9 @@ impl Store for SqliteStore {
         .await?)
     }
 
-    async fn claim_key(
-        &self,
-        merchant_id: &str,
-        key: &str,
-        body_hash: &str,
-        at: DateTime<Utc>,
-    ) -> StoreResult<Claim> {
-        let (_turn, mut tx) = self.write().await?;
-        let row = sqlx::query("SELECT body_hash, status, response, created_at FROM idempotency WHERE merchant_id = ? AND key = ?")
-            .bind(merchant_id)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let claim = match row {
-            Some(row) if row.try_get::<String, _>("body_hash")? != body_hash => Claim::Mismatch,
-            Some(row) => match (
-                row.try_get::<Option<i64>, _>("status")?,
-                row.try_get::<Option<String>, _>("response")?,
-            ) {
-                (Some(status), Some(body)) => Claim::Replay {
-                    status: u16::try_from(status).map_err(ApiError::internal)?,
-                    body,
-                },
-                _ if parse_ts(&row.try_get::<String, _>("created_at")?)? + ABANDONED_AFTER > at => {
-                    Claim::InProgress
-                }
-                _ => {
-                    let claim = crate::auth::random_key("claim_", 12);
-                    sqlx::query(
-                        "UPDATE idempotency SET created_at = ?, claim = ? WHERE merchant_id = ? AND key = ?",
-                    )
-                    .bind(ts(at))
-                    .bind(&claim)
-                    .bind(merchant_id)
-                    .bind(key)
-                    .execute(&mut *tx)
-                    .await?;
-                    Claim::Fresh { claim }
-                }
-            },
-            None => {
-                let claim = crate::auth::random_key("claim_", 12);
-                sqlx::query("INSERT INTO idempotency (merchant_id, key, body_hash, created_at, claim) VALUES (?, ?, ?, ?, ?)")
-                    .bind(merchant_id)
-                    .bind(key)
-                    .bind(body_hash)
-                    .bind(ts(at))
-                    .bind(&claim)
-                    .execute(&mut *tx)
-                    .await?;
-                Claim::Fresh { claim }
-            }
-        };
-        tx.commit().await?;
-        Ok(claim)
-    }
-
-    async fn release_key(&self, merchant_id: &str, key: &str, claim: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM idempotency WHERE merchant_id = ? AND key = ? AND claim = ? AND status IS NULL")
-            .bind(merchant_id)
-            .bind(key)
-            .bind(claim)
-            .execute(&self.pool)
-            .await?;
-        Ok(())
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn submit(
-        &self,
-        merchant_id: &str,
-        order_number: &str,
-        key: &str,
-        claim: &str,
-        at: DateTime<Utc>,
-        decide: Decide,
-        respond: Respond,
-    ) -> StoreResult<(u16, String)> {
-        let (_turn, mut tx) = self.write().await?;
-        let order_row = sqlx::query("SELECT id, merchant_id, customer_email, body FROM orders WHERE merchant_id = ? AND number = ?")
-            .bind(merchant_id)
-            .bind(order_number)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        let order = StoredOrder {
-            id: order_row.try_get("id")?,
-            merchant_id: order_row.try_get("merchant_id")?,
-            wire: from_json(&order_row.try_get::<String, _>("body")?)?,
-        };
-        let email: String = order_row.try_get("customer_email")?;
-        let policy = sqlx::query("SELECT version, body FROM policies WHERE merchant_id = ? ORDER BY version DESC LIMIT 1")
-            .bind(merchant_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|row| {
-                let version = u32::try_from(row.try_get::<i64, _>("version")?).map_err(ApiError::internal)?;
-                Ok::<_, ApiError>((version, from_json::<PolicyWire>(&row.try_get::<String, _>("body")?)?))
-            })
-            .transpose()?;
-        let mut live_quotes = Vec::new();
-        for row in sqlx::query(
-            "SELECT state, quote FROM requests WHERE order_id = ? ORDER BY submitted_at, id",
-        )
-        .bind(&order.id)
-        .fetch_all(&mut *tx)
-        .await?
-        {
-            let state: State = from_code(&row.try_get::<String, _>("state")?)?;
-            if state.holds_ledger() {
-                live_quotes.push(from_json::<Quote>(&row.try_get::<String, _>("quote")?)?);
-            }
-        }
-        let recent = count_recent(&mut tx, merchant_id, &email, at - TimeDelta::days(30)).await?;
-        let free_evidence: Vec<String> =
-            sqlx::query_scalar("SELECT id FROM evidence WHERE order_id = ? AND request_id IS NULL ORDER BY created_at, id")
-                .bind(&order.id)
-                .fetch_all(&mut *tx)
-                .await?;
-        let view = SubmitView {
-            order,
-            policy,
-            live_quotes,
-            recent_requests: recent,
-            free_evidence,
-        };
-        let new = decide(&view)?;
-
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE merchants SET request_seq = request_seq + 1 WHERE id = ? RETURNING request_seq",
-        )
-        .bind(merchant_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let number = format!("RF{}{seq:06}", at.format("%Y%m%d"));
-        let total_minor = new.quote.total.0.mantissa();
-        let (deadline_kind, deadline_at) = deadline_columns(&new.progress)?;
-        sqlx::query(
-            "INSERT INTO requests (id, merchant_id, order_id, number, customer_email, kind, reason, body, quote, \
-             total_minor, currency, policy_version, evidence, state, submitted_at, last_event_at, approved_at, \
-             shipped_back_at, deadline_kind, deadline_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(&new.id)
-        .bind(merchant_id)
-        .bind(&view.order.id)
-        .bind(&number)
-        .bind(&email)
-        .bind(new.kind.code())
-        .bind(new.reason.code())
-        .bind(to_json(&new.body)?)
-        .bind(to_json(&new.quote)?)
-        .bind(i64::try_from(total_minor).map_err(ApiError::internal)?)
-        .bind(new.quote.currency.code())
-        .bind(i64::from(new.policy_version))
-        .bind(to_json(&new.evidence)?)
-        .bind(new.progress.state.code())
-        .bind(ts(new.progress.submitted_at))
-        .bind(ts(new.progress.last_event_at))
-        .bind(new.progress.approved_at.map(ts))
-        .bind(new.progress.shipped_back_at.map(ts))
-        .bind(deadline_kind)
-        .bind(deadline_at)
-        .execute(&mut *tx)
-        .await?;
-        for evidence in &new.evidence {
-            let attached = sqlx::query(
-                "UPDATE evidence SET request_id = ? WHERE id = ? AND order_id = ? AND request_id IS NULL",
-            )
-            .bind(&new.id)
-            .bind(evidence)
-            .bind(&view.order.id)
-            .execute(&mut *tx)
-            .await?;
-            if attached.rows_affected() != 1 {
-                return Err(ApiError::internal(format!(
-                    "evidence {evidence} could not be attached"
-                )));
-            }
-        }
-        for event in &new.events {
-            insert_event(&mut tx, &new.id, event).await?;
-        }
-        let stored = fetch_request(&mut tx, merchant_id, &new.id)
-            .await?
-            .ok_or_else(|| ApiError::internal("inserted request vanished"))?;
-        let (status, body) = respond(&stored);
-        let answered = sqlx::query(
-            "UPDATE idempotency SET status = ?, response = ? \
-             WHERE merchant_id = ? AND key = ? AND claim = ? AND status IS NULL",
-        )
-        .bind(i64::from(status))
-        .bind(&body)
-        .bind(merchant_id)
-        .bind(key)
-        .bind(claim)
-        .execute(&mut *tx)
-        .await?;
-        if answered.rows_affected() != 1 {
-            // Another attempt took this key over as abandoned: it alone may answer it, so this
-            // one records nothing (the transaction rolls back when dropped).
-            return Err(ApiError::key_in_progress());
-        }
-        tx.commit().await?;
-        Ok((status, body))
+    async fn live_quotes(&self, order_id: &str, states: &[State]) -> StoreResult<LiveQuotes> {
+        let mut conn = self.pool.acquire().await?;
+        live_quotes(&mut conn, order_id, states).await
     }
 
     async fn request(&self, merchant_id: &str, id: &str) -> StoreResult<Option<StoredRequest>> {
@@ -645,11 +444,11 @@ impl Store for SqliteStore {
             "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
              WHERE r.order_id = ? ORDER BY r.submitted_at, r.id"
         );
-        let rows = sqlx::query(&sql)
+        let found = sqlx::query(&sql)
             .bind(order_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(request_row).collect()
+        found.iter().map(rows::request).collect()
     }
 
     async fn list_requests(
@@ -657,138 +456,254 @@ impl Store for SqliteStore {
         merchant_id: &str,
         filter: &RequestFilter,
     ) -> StoreResult<Vec<StoredRequest>> {
-        let mut sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id WHERE r.merchant_id = ?"
-        );
-        if filter.state.is_some() {
-            sql.push_str(" AND r.state = ?");
-        }
-        if filter.reason.is_some() {
-            sql.push_str(" AND r.reason = ?");
-        }
-        if filter.from.is_some() {
-            sql.push_str(" AND r.submitted_at >= ?");
-        }
-        if filter.to.is_some() {
-            sql.push_str(" AND r.submitted_at < ?");
-        }
-        if filter.before.is_some() {
-            sql.push_str(" AND (r.submitted_at < ? OR (r.submitted_at = ? AND r.id < ?))");
-        }
-        sql.push_str(" ORDER BY r.submitted_at DESC, r.id DESC LIMIT ?");
-        let mut query = sqlx::query(&sql).bind(merchant_id);
+        let mut sql = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id WHERE r.merchant_id = "
+        ));
+        sql.push_bind(merchant_id);
         if let Some(state) = filter.state {
-            query = query.bind(state.code());
+            sql.push(" AND r.state = ").push_bind(state.code());
         }
         if let Some(reason) = filter.reason {
-            query = query.bind(reason.code());
+            sql.push(" AND r.reason = ").push_bind(reason.code());
         }
         if let Some(from) = filter.from {
-            query = query.bind(ts(from));
+            sql.push(" AND r.submitted_at >= ").push_bind(ts(from));
         }
         if let Some(to) = filter.to {
-            query = query.bind(ts(to));
+            sql.push(" AND r.submitted_at < ").push_bind(ts(to));
         }
         if let Some((at, id)) = &filter.before {
-            query = query.bind(ts(*at)).bind(ts(*at)).bind(id.clone());
+            sql.push(" AND (r.submitted_at < ")
+                .push_bind(ts(*at))
+                .push(" OR (r.submitted_at = ")
+                .push_bind(ts(*at))
+                .push(" AND r.id < ")
+                .push_bind(id.clone())
+                .push("))");
         }
-        let rows = query
-            .bind(i64::from(filter.limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(request_row).collect()
-    }
-
-    async fn recent_requests(
-        &self,
-        merchant_id: &str,
-        email: &str,
-        since: DateTime<Utc>,
-    ) -> StoreResult<u32> {
-        let mut conn = self.pool.acquire().await?;
-        count_recent(&mut conn, merchant_id, &email.trim().to_lowercase(), since).await
+        sql.push(" ORDER BY r.submitted_at DESC, r.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        let found = sql.build().fetch_all(&self.pool).await?;
+        found.iter().map(rows::request).collect()
     }
 
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>> {
-        let rows = sqlx::query("SELECT actor, action, before_state, after_state, detail, at FROM audit WHERE request_id = ? ORDER BY seq")
+        let found = sqlx::query("SELECT actor, action, before_state, after_state, detail, at FROM audit WHERE request_id = ? ORDER BY seq")
             .bind(request_id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(AuditEvent {
-                    actor: from_code(&row.try_get::<String, _>("actor")?)?,
-                    action: row.try_get("action")?,
-                    before: row
-                        .try_get::<Option<String>, _>("before_state")?
-                        .as_deref()
-                        .map(from_code)
-                        .transpose()?,
-                    after: from_code(&row.try_get::<String, _>("after_state")?)?,
-                    detail: from_json(&row.try_get::<String, _>("detail")?)?,
-                    at: parse_ts(&row.try_get::<String, _>("at")?)?,
-                })
-            })
-            .collect()
+        found.iter().map(rows::event).collect()
     }
 
-    async fn advance(
+    async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>> {
+        let row = sqlx::query("SELECT id, merchant_id, order_id, content_type, bytes FROM evidence WHERE merchant_id = ? AND id = ?")
+            .bind(merchant_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::evidence).transpose()
+    }
+
+    async fn delete_free_evidence(
         &self,
         merchant_id: &str,
+        order_id: &str,
         id: &str,
-        advance: Advance,
-    ) -> StoreResult<StoredRequest> {
-        let (_turn, mut tx) = self.write().await?;
-        let current = fetch_request(&mut tx, merchant_id, id)
-            .await?
-            .ok_or_else(ApiError::not_found)?;
-        let (progress, event) = advance(&current)?;
-        let (deadline_kind, deadline_at) = deadline_columns(&progress)?;
-        sqlx::query(
-            "UPDATE requests SET state = ?, last_event_at = ?, approved_at = ?, shipped_back_at = ?, \
-             deadline_kind = ?, deadline_at = ?, carrier = ?, tracking_number = ?, reject_reason = ? WHERE id = ?",
+    ) -> StoreResult<bool> {
+        let deleted = sqlx::query(
+            "DELETE FROM evidence WHERE merchant_id = ? AND order_id = ? AND id = ? AND request_id IS NULL",
         )
-        .bind(progress.state.code())
-        .bind(ts(progress.last_event_at))
-        .bind(progress.approved_at.map(ts))
-        .bind(progress.shipped_back_at.map(ts))
-        .bind(deadline_kind)
-        .bind(deadline_at)
-        .bind(&progress.carrier)
-        .bind(&progress.tracking_number)
-        .bind(&progress.reject_reason)
+        .bind(merchant_id)
+        .bind(order_id)
         .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        insert_event(&mut tx, id, &event).await?;
-        let updated = fetch_request(&mut tx, merchant_id, id)
-            .await?
-            .ok_or_else(|| ApiError::internal("updated request vanished"))?;
-        tx.commit().await?;
-        Ok(updated)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(deleted == 1)
     }
 
-    async fn due(&self, now: DateTime<Utc>, limit: u32) -> StoreResult<Vec<(String, String)>> {
-        let rows = sqlx::query("SELECT merchant_id, id FROM requests WHERE deadline_at <= ? ORDER BY deadline_at LIMIT ?")
-            .bind(ts(now))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// A write transaction: a savepoint in the group's enclosing transaction, with the turn.
+pub struct SqliteTx {
+    /// Held until the transaction ends; `None` once it has.
+    group: Option<tokio::sync::OwnedMutexGuard<Group>>,
+    writer: Arc<Writer>,
+}
+
+impl SqliteTx {
+    /// The connection, set from `begin` until the transaction ends by `commit` or drop.
+    fn conn(&mut self) -> StoreResult<&mut SqliteConnection> {
+        self.group
+            .as_deref_mut()
+            .ok_or_else(|| StoreError::Database("the write transaction has ended".to_owned()))?
+            .conn()
+    }
+}
+
+/// Undoes this transaction's writes and passes the turn on. SQLite may have rolled back the
+/// enclosing transaction by itself after a severe error (a full disk, say): then there is no
+/// savepoint left, and the whole group fails.
+async fn roll_back(mut group: tokio::sync::OwnedMutexGuard<Group>, writer: Arc<Writer>) {
+    let undone = match group.conn() {
+        Ok(conn) => conn
+            .execute("ROLLBACK TO tx; RELEASE tx")
+            .await
+            .map(drop)
+            .map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(cause) = undone {
+        group.abandon(&cause);
+    }
+    drop(group);
+    writer.ended.notify_one();
+}
+
+impl Drop for SqliteTx {
+    fn drop(&mut self) {
+        let Some(mut group) = self.group.take() else {
+            return;
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(roll_back(group, self.writer.clone()));
+            }
+            Err(_) => group.abandon("the runtime stopped"),
+        }
+    }
+}
+
+#[async_trait]
+impl Tx for SqliteTx {
+    async fn claim_key(&mut self, merchant_id: &str, key: &str) -> StoreResult<Option<KeyRecord>> {
+        // The write lock is held: nobody else can claim the key before this transaction ends.
+        let row = sqlx::query(
+            "SELECT body_hash, status, response FROM idempotency WHERE merchant_id = ? AND key = ?",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .fetch_optional(self.conn()?)
+        .await?;
+        row.as_ref().map(rows::key_record).transpose()
+    }
+
+    async fn lock_order(
+        &mut self,
+        merchant_id: &str,
+        number: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<OrderSnapshot>> {
+        order_snapshot(self.conn()?, merchant_id, number, since).await
+    }
+
+    async fn lock_order_id(&mut self, order_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM orders WHERE id = ?")
+            .bind(order_id)
+            .fetch_optional(self.conn()?)
             .await?;
-        rows.iter()
-            .map(|row| Ok((row.try_get("merchant_id")?, row.try_get("id")?)))
-            .collect()
+        Ok(found.is_some())
+    }
+
+    async fn order_has_requests(&mut self, order_id: &str) -> StoreResult<bool> {
+        let found: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM requests WHERE order_id = ? LIMIT 1")
+                .bind(order_id)
+                .fetch_optional(self.conn()?)
+                .await?;
+        Ok(found.is_some())
+    }
+
+    async fn insert_order(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+        order: &OrderWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO orders (id, merchant_id, number, customer_email, body, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .bind(&order.number)
+        .bind(order.customer_email.trim().to_lowercase())
+        .bind(to_json(order)?)
+        .bind(ts(at))
+        .bind(ts(at))
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_order(
+        &mut self,
+        order_id: &str,
+        order: &OrderWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE orders SET body = ?, customer_email = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+        )
+        .bind(to_json(order)?)
+        .bind(order.customer_email.trim().to_lowercase())
+        .bind(ts(at))
+        .bind(order_id)
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn live_quotes(&mut self, order_id: &str, states: &[State]) -> StoreResult<LiveQuotes> {
+        live_quotes(self.conn()?, order_id, states).await
+    }
+
+    async fn policy(&mut self, merchant_id: &str, version: u32) -> StoreResult<Option<PolicyWire>> {
+        policy(self.conn()?, merchant_id, version).await
+    }
+
+    async fn insert_policy(
+        &mut self,
+        merchant_id: &str,
+        policy: &PolicyWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO policies (merchant_id, version, body, created_at) \
+             SELECT ?1, COALESCE(MAX(version), 0) + 1, ?2, ?3 FROM policies WHERE merchant_id = ?1 \
+             RETURNING version",
+        )
+        .bind(merchant_id)
+        .bind(to_json(policy)?)
+        .bind(ts(at))
+        .fetch_one(self.conn()?)
+        .await?;
+        to_u32(version)
+    }
+
+    async fn free_evidence(&mut self, order_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM evidence WHERE order_id = ? AND request_id IS NULL ORDER BY created_at, id",
+        )
+        .bind(order_id)
+        .fetch_all(self.conn()?)
+        .await?)
     }
 
     async fn add_evidence(
-        &self,
-        evidence: Evidence,
+        &mut self,
+        evidence: &Evidence,
         max_per_order: u32,
         at: DateTime<Utc>,
     ) -> StoreResult<bool> {
-        let (_turn, mut tx) = self.write().await?;
         let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM evidence WHERE order_id = ?")
             .bind(&evidence.order_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(self.conn()?)
             .await?;
         if count >= i64::from(max_per_order) {
             return Ok(false);
@@ -802,52 +717,171 @@ impl Store for SqliteStore {
         .bind(&evidence.content_type)
         .bind(&evidence.bytes)
         .bind(ts(at))
-        .execute(&mut *tx)
+        .execute(self.conn()?)
         .await?;
-        tx.commit().await?;
         Ok(true)
     }
 
-    async fn delete_free_evidence(
-        &self,
-        merchant_id: &str,
-        order_id: &str,
-        id: &str,
-    ) -> StoreResult<bool> {
-        let (_turn, mut tx) = self.write().await?;
-        let deleted = sqlx::query(
-            "DELETE FROM evidence WHERE merchant_id = ? AND order_id = ? AND id = ? AND request_id IS NULL",
+    async fn next_request_seq(&mut self, merchant_id: &str) -> StoreResult<u64> {
+        // A counter per merchant: writes are serialised, so it has no gaps.
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE merchants SET request_seq = request_seq + 1 WHERE id = ? RETURNING request_seq",
         )
         .bind(merchant_id)
-        .bind(order_id)
-        .bind(id)
-        .execute(&mut *tx)
+        .fetch_optional(self.conn()?)
         .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(deleted == 1)
+        .ok_or(StoreError::NotFound("merchant"))?;
+        u64::try_from(seq).map_err(corrupt)
     }
 
-    async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>> {
-        let row = sqlx::query("SELECT id, merchant_id, order_id, content_type, bytes FROM evidence WHERE merchant_id = ? AND id = ?")
-            .bind(merchant_id)
-            .bind(id)
-            .fetch_optional(&self.pool)
+    async fn record_submission(&mut self, submission: &Submission<'_>) -> StoreResult<i64> {
+        let Submission {
+            request,
+            customer_email,
+            events,
+            key,
+            body_hash,
+            answer,
+            at,
+        } = *submission;
+        let p = &request.progress;
+        let (deadline_kind, deadline_at) = deadline_columns(p)?;
+        sqlx::query(
+            "INSERT INTO requests (id, merchant_id, order_id, number, customer_email, kind, reason, body, quote, \
+             total_minor, currency, policy_version, evidence, state, submitted_at, last_event_at, approved_at, \
+             shipped_back_at, deadline_kind, deadline_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&request.id)
+        .bind(&request.merchant_id)
+        .bind(&request.order_id)
+        .bind(&request.number)
+        .bind(customer_email)
+        .bind(request.kind.code())
+        .bind(request.reason.code())
+        .bind(to_json(&request.body)?)
+        .bind(to_json(&request.quote)?)
+        .bind(i64::try_from(request.quote.total.0.mantissa()).map_err(corrupt)?)
+        .bind(request.quote.currency.code())
+        .bind(i64::from(request.policy_version))
+        .bind(to_json(&request.evidence)?)
+        .bind(p.state.code())
+        .bind(ts(p.submitted_at))
+        .bind(ts(p.last_event_at))
+        .bind(p.approved_at.map(ts))
+        .bind(p.shipped_back_at.map(ts))
+        .bind(deadline_kind)
+        .bind(deadline_at)
+        .execute(self.conn()?)
+        .await?;
+        if !request.evidence.is_empty() {
+            let sql = format!(
+                "UPDATE evidence SET request_id = ? WHERE order_id = ? AND request_id IS NULL AND id IN ({})",
+                placeholders(request.evidence.len())
+            );
+            let mut query = sqlx::query(&sql).bind(&request.id).bind(&request.order_id);
+            for id in &request.evidence {
+                query = query.bind(id);
+            }
+            let attached = query.execute(self.conn()?).await?.rows_affected();
+            if attached != request.evidence.len() as u64 {
+                return Err(StoreError::Conflict(
+                    "evidence is no longer free to attach".to_owned(),
+                ));
+            }
+        }
+        insert_events(self.conn()?, &request.id, events).await?;
+        sqlx::query(
+            "INSERT INTO idempotency (merchant_id, key, body_hash, status, response, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&request.merchant_id)
+        .bind(key)
+        .bind(body_hash)
+        .bind(i64::from(answer.status))
+        .bind(&answer.body)
+        .bind(ts(at))
+        .execute(self.conn()?)
+        .await?;
+        bump_version(self.conn()?, &request.order_id).await
+    }
+
+    async fn lock_request(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredRequest>> {
+        fetch_request(self.conn()?, merchant_id, id).await
+    }
+
+    async fn lock_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRequest>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
+             WHERE r.deadline_at <= ? ORDER BY r.deadline_at LIMIT ?"
+        );
+        let found = sqlx::query(&sql)
+            .bind(ts(now))
+            .bind(i64::from(limit))
+            .fetch_all(self.conn()?)
             .await?;
-        row.map(|row| {
-            Ok(Evidence {
-                id: row.try_get("id")?,
-                merchant_id: row.try_get("merchant_id")?,
-                order_id: row.try_get("order_id")?,
-                content_type: row.try_get("content_type")?,
-                bytes: row.try_get("bytes")?,
-            })
-        })
-        .transpose()
+        let mut due = found
+            .iter()
+            .map(rows::request)
+            .collect::<StoreResult<Vec<_>>>()?;
+        due.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        Ok(due)
     }
 
-    async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
-        Ok(())
+    async fn record_transition(
+        &mut self,
+        request: &StoredRequest,
+        progress: &Progress,
+        event: &AuditEvent,
+    ) -> StoreResult<i64> {
+        let (deadline_kind, deadline_at) = deadline_columns(progress)?;
+        sqlx::query(
+            "UPDATE requests SET state = ?, last_event_at = ?, approved_at = ?, shipped_back_at = ?, \
+             deadline_kind = ?, deadline_at = ?, carrier = ?, tracking_number = ?, reject_reason = ? WHERE id = ?",
+        )
+        .bind(progress.state.code())
+        .bind(ts(progress.last_event_at))
+        .bind(progress.approved_at.map(ts))
+        .bind(progress.shipped_back_at.map(ts))
+        .bind(deadline_kind)
+        .bind(deadline_at)
+        .bind(&progress.carrier)
+        .bind(&progress.tracking_number)
+        .bind(&progress.reject_reason)
+        .bind(&request.id)
+        .execute(self.conn()?)
+        .await?;
+        insert_events(self.conn()?, &request.id, std::slice::from_ref(event)).await?;
+        bump_version(self.conn()?, &request.order_id).await
+    }
+
+    async fn commit(mut self: Box<Self>) -> StoreResult<()> {
+        let mut group = self
+            .group
+            .take()
+            .ok_or_else(|| StoreError::Database("the write transaction has ended".to_owned()))?;
+        if let Err(e) = group.conn()?.execute("RELEASE tx").await {
+            group.abandon(&e.to_string());
+            return Err(e.into());
+        }
+        let (done, committed) = tokio::sync::oneshot::channel();
+        group.waiting.push(done);
+        drop(group);
+        self.writer.ended.notify_one();
+        match committed.await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(cause)) => Err(StoreError::Database(cause)),
+            Err(_) => Err(StoreError::Database(
+                "the write transaction ended without a commit".to_owned(),
+            )),
+        }
     }
 }

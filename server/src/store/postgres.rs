@@ -1,0 +1,730 @@
+//! The PostgreSQL store, for several server instances on one database.
+//!
+//! Transactions run at `READ COMMITTED`; what must not happen twice is guarded by row locks and
+//! unique keys, never by anything held in one process:
+//! - a submission inserts its idempotency key first: a concurrent duplicate blocks on that
+//!   row until the first transaction ends, then reads its committed answer (or takes the key
+//!   over if it rolled back);
+//! - it then locks its order row (`FOR UPDATE`), so the live requests it decides against cannot
+//!   change before it commits, on any instance;
+//! - transitions lock their request row, and the deadline sweep claims due rows with
+//!   `FOR UPDATE SKIP LOCKED`, so two instances never apply the same deadline;
+//! - request numbers come from one sequence (no lock), merchant-unique by the unique index.
+//!
+//! Acknowledged writes are durable with the server's `synchronous_commit = on` (the default).
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use refund_core::State;
+use refund_core::wire::{OrderWire, PolicyWire};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+
+use super::rows::{self, Columns, MERCHANT_COLUMNS, code, to_json};
+use super::*;
+
+impl Columns for PgRow {
+    fn text(&self, column: &str) -> StoreResult<String> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_text(&self, column: &str) -> StoreResult<Option<String>> {
+        Ok(self.try_get(column)?)
+    }
+    fn int(&self, column: &str) -> StoreResult<i64> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_int(&self, column: &str) -> StoreResult<Option<i64>> {
+        Ok(self.try_get(column)?)
+    }
+    fn time(&self, column: &str) -> StoreResult<DateTime<Utc>> {
+        Ok(self.try_get(column)?)
+    }
+    fn opt_time(&self, column: &str) -> StoreResult<Option<DateTime<Utc>>> {
+        Ok(self.try_get(column)?)
+    }
+    fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl PgStore {
+    /// Connects to `url`, a `postgres://` URL, and brings the schema up to date.
+    pub async fn open(url: &str, max_connections: u32) -> Result<PgStore, sqlx::Error> {
+        let options: PgConnectOptions = url.parse()?;
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .min_connections(1)
+            .connect_with(options)
+            .await?;
+        // Instances starting together migrate one at a time: sqlx holds an advisory lock.
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(PgStore { pool })
+    }
+
+    /// The pool, for the load benchmark's raw-insert baseline.
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+const REQUEST_COLUMNS: &str = "r.id, r.number, r.merchant_id, r.order_id, o.number AS order_number, r.kind, \
+     r.reason, r.body::text AS body, r.quote::text AS quote, r.policy_version, r.evidence::text AS evidence, \
+     r.state, r.submitted_at, r.last_event_at, r.approved_at, r.shipped_back_at, r.deadline_kind, \
+     r.deadline_at, r.carrier, r.tracking_number, r.reject_reason";
+
+const SNAPSHOT_COLUMNS: &str = "SELECT o.id, o.merchant_id, o.body::text AS body, o.version, \
+       o.customer_email, \
+       (SELECT MAX(version) FROM policies p WHERE p.merchant_id = o.merchant_id) AS policy_version, \
+       (SELECT COUNT(*) FROM requests r WHERE r.merchant_id = o.merchant_id \
+          AND r.customer_email = o.customer_email AND r.submitted_at >= $1) AS recent";
+const SNAPSHOT_FROM: &str = "FROM orders o WHERE o.merchant_id = $2 AND o.number = $3";
+
+async fn merchant_where(pool: &PgPool, column: &str, value: &str) -> StoreResult<Option<Merchant>> {
+    let sql = format!(
+        "SELECT {}, allowed_origins::text AS allowed_origins FROM merchants WHERE {column} = $1",
+        MERCHANT_COLUMNS.replace(", allowed_origins", "")
+    );
+    let row = sqlx::query(&sql).bind(value).fetch_optional(pool).await?;
+    row.as_ref().map(rows::merchant).transpose()
+}
+
+async fn fetch_request(
+    conn: &mut PgConnection,
+    merchant_id: &str,
+    id: &str,
+    lock: &str,
+) -> StoreResult<Option<StoredRequest>> {
+    let sql = format!(
+        "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
+         WHERE r.merchant_id = $1 AND r.id = $2 {lock}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(rows::request).transpose()
+}
+
+async fn snapshot(
+    conn: &mut PgConnection,
+    merchant_id: &str,
+    number: &str,
+    since: DateTime<Utc>,
+) -> StoreResult<Option<OrderSnapshot>> {
+    let row = sqlx::query(&format!("{SNAPSHOT_COLUMNS} {SNAPSHOT_FROM}"))
+        .bind(since)
+        .bind(merchant_id)
+        .bind(number)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.as_ref().map(rows::snapshot).transpose()
+}
+
+fn state_codes(states: &[State]) -> Vec<&'static str> {
+    states.iter().map(|s| s.code()).collect()
+}
+
+async fn live_quotes(
+    conn: &mut PgConnection,
+    order_id: &str,
+    states: &[State],
+) -> StoreResult<LiveQuotes> {
+    // One statement, so the version and the quotes are of the same moment.
+    let found = sqlx::query(
+        "SELECT o.version, r.quote::text AS quote FROM orders o \
+         LEFT JOIN requests r ON r.order_id = o.id AND r.state = ANY($1) \
+         WHERE o.id = $2 ORDER BY r.submitted_at, r.id",
+    )
+    .bind(state_codes(states))
+    .bind(order_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows::live_quotes(&found)
+}
+
+async fn policy(
+    conn: &mut PgConnection,
+    merchant_id: &str,
+    version: u32,
+) -> StoreResult<Option<PolicyWire>> {
+    let body: Option<String> = sqlx::query_scalar(
+        "SELECT body::text FROM policies WHERE merchant_id = $1 AND version = $2",
+    )
+    .bind(merchant_id)
+    .bind(i64::from(version))
+    .fetch_optional(&mut *conn)
+    .await?;
+    body.as_deref()
+        .map(|b| serde_json::from_str(b).map_err(corrupt))
+        .transpose()
+}
+
+/// Audit rows as one array per column, for `UNNEST`.
+struct AuditColumns {
+    actors: Vec<String>,
+    actions: Vec<String>,
+    befores: Vec<Option<&'static str>>,
+    afters: Vec<&'static str>,
+    details: Vec<String>,
+    ats: Vec<DateTime<Utc>>,
+}
+
+impl AuditColumns {
+    fn of(events: &[AuditEvent]) -> StoreResult<AuditColumns> {
+        Ok(AuditColumns {
+            actors: events
+                .iter()
+                .map(|e| code(&e.actor))
+                .collect::<StoreResult<_>>()?,
+            actions: events.iter().map(|e| e.action.clone()).collect(),
+            befores: events.iter().map(|e| e.before.map(|s| s.code())).collect(),
+            afters: events.iter().map(|e| e.after.code()).collect(),
+            details: events
+                .iter()
+                .map(|e| to_json(&e.detail))
+                .collect::<StoreResult<_>>()?,
+            ats: events.iter().map(|e| e.at).collect(),
+        })
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        Ok(Box::new(PgTx {
+            tx: self.pool.begin().await?,
+            seq: None,
+        }))
+    }
+
+    async fn create_merchant(&self, new: NewMerchant, at: DateTime<Utc>) -> StoreResult<()> {
+        let m = &new.merchant;
+        sqlx::query(
+            "INSERT INTO merchants (id, name, publishable_key, secret_key_hash, signing_secret, allowed_origins, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7)",
+        )
+        .bind(&m.id)
+        .bind(&m.name)
+        .bind(&m.publishable_key)
+        .bind(&new.secret_key_hash)
+        .bind(&m.signing_secret)
+        .bind(to_json(&m.allowed_origins)?)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn merchant_by_secret_hash(&self, hash: &str) -> StoreResult<Option<Merchant>> {
+        merchant_where(&self.pool, "secret_key_hash", hash).await
+    }
+
+    async fn merchant_by_publishable_key(&self, key: &str) -> StoreResult<Option<Merchant>> {
+        merchant_where(&self.pool, "publishable_key", key).await
+    }
+
+    async fn merchant_by_name(&self, name: &str) -> StoreResult<Option<Merchant>> {
+        merchant_where(&self.pool, "name", name).await
+    }
+
+    async fn current_policy(&self, merchant_id: &str) -> StoreResult<Option<(u32, PolicyWire)>> {
+        let row = sqlx::query(
+            "SELECT version, body::text AS body FROM policies WHERE merchant_id = $1 \
+             ORDER BY version DESC LIMIT 1",
+        )
+        .bind(merchant_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((row.small("version")?, row.json("body")?)))
+            .transpose()
+    }
+
+    async fn policy(&self, merchant_id: &str, version: u32) -> StoreResult<Option<PolicyWire>> {
+        let mut conn = self.pool.acquire().await?;
+        policy(&mut conn, merchant_id, version).await
+    }
+
+    async fn order(&self, merchant_id: &str, number: &str) -> StoreResult<Option<StoredOrder>> {
+        let row = sqlx::query(
+            "SELECT id, merchant_id, body::text AS body, version FROM orders \
+             WHERE merchant_id = $1 AND number = $2",
+        )
+        .bind(merchant_id)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::order).transpose()
+    }
+
+    async fn order_snapshot(
+        &self,
+        merchant_id: &str,
+        number: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<OrderSnapshot>> {
+        let mut conn = self.pool.acquire().await?;
+        snapshot(&mut conn, merchant_id, number, since).await
+    }
+
+    async fn order_email(&self, merchant_id: &str, number: &str) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT customer_email FROM orders WHERE merchant_id = $1 AND number = $2",
+        )
+        .bind(merchant_id)
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn live_quotes(&self, order_id: &str, states: &[State]) -> StoreResult<LiveQuotes> {
+        let mut conn = self.pool.acquire().await?;
+        live_quotes(&mut conn, order_id, states).await
+    }
+
+    async fn request(&self, merchant_id: &str, id: &str) -> StoreResult<Option<StoredRequest>> {
+        let mut conn = self.pool.acquire().await?;
+        fetch_request(&mut conn, merchant_id, id, "").await
+    }
+
+    async fn requests_for_order(&self, order_id: &str) -> StoreResult<Vec<StoredRequest>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
+             WHERE r.order_id = $1 ORDER BY r.submitted_at, r.id"
+        );
+        let found = sqlx::query(&sql)
+            .bind(order_id)
+            .fetch_all(&self.pool)
+            .await?;
+        found.iter().map(rows::request).collect()
+    }
+
+    async fn list_requests(
+        &self,
+        merchant_id: &str,
+        filter: &RequestFilter,
+    ) -> StoreResult<Vec<StoredRequest>> {
+        let mut sql = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id WHERE r.merchant_id = "
+        ));
+        sql.push_bind(merchant_id);
+        if let Some(state) = filter.state {
+            sql.push(" AND r.state = ").push_bind(state.code());
+        }
+        if let Some(reason) = filter.reason {
+            sql.push(" AND r.reason = ").push_bind(reason.code());
+        }
+        if let Some(from) = filter.from {
+            sql.push(" AND r.submitted_at >= ").push_bind(from);
+        }
+        if let Some(to) = filter.to {
+            sql.push(" AND r.submitted_at < ").push_bind(to);
+        }
+        if let Some((at, id)) = &filter.before {
+            sql.push(" AND (r.submitted_at, r.id) < (")
+                .push_bind(*at)
+                .push(", ")
+                .push_bind(id.clone())
+                .push(")");
+        }
+        sql.push(" ORDER BY r.submitted_at DESC, r.id DESC LIMIT ")
+            .push_bind(i64::from(filter.limit));
+        let found = sql.build().fetch_all(&self.pool).await?;
+        found.iter().map(rows::request).collect()
+    }
+
+    async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>> {
+        let found = sqlx::query(
+            "SELECT actor, action, before_state, after_state, detail::text AS detail, at FROM audit \
+             WHERE request_id = $1 ORDER BY seq",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(rows::event).collect()
+    }
+
+    async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>> {
+        let row = sqlx::query(
+            "SELECT id, merchant_id, order_id, content_type, bytes FROM evidence \
+             WHERE merchant_id = $1 AND id = $2",
+        )
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::evidence).transpose()
+    }
+
+    async fn delete_free_evidence(
+        &self,
+        merchant_id: &str,
+        order_id: &str,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let deleted = sqlx::query(
+            "DELETE FROM evidence WHERE merchant_id = $1 AND order_id = $2 AND id = $3 AND request_id IS NULL",
+        )
+        .bind(merchant_id)
+        .bind(order_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(deleted == 1)
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+pub struct PgTx {
+    tx: sqlx::Transaction<'static, Postgres>,
+    /// A request number taken with the order's lock.
+    seq: Option<i64>,
+}
+
+#[async_trait]
+impl Tx for PgTx {
+    async fn claim_key(&mut self, merchant_id: &str, key: &str) -> StoreResult<Option<KeyRecord>> {
+        // Inserting the key takes it; a concurrent transaction that inserted it first makes this
+        // statement wait for its end, and then do nothing if it committed.
+        let taken = sqlx::query(
+            "INSERT INTO idempotency (merchant_id, key, body_hash, created_at) \
+             VALUES ($1, $2, '', now()) ON CONFLICT DO NOTHING",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        if taken == 1 {
+            return Ok(None);
+        }
+        let row = sqlx::query(
+            "SELECT body_hash, status, response FROM idempotency WHERE merchant_id = $1 AND key = $2",
+        )
+        .bind(merchant_id)
+        .bind(key)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        rows::key_record(&row).map(Some)
+    }
+
+    async fn lock_order(
+        &mut self,
+        merchant_id: &str,
+        number: &str,
+        since: DateTime<Utc>,
+    ) -> StoreResult<Option<OrderSnapshot>> {
+        // The row lock, the snapshot and the next request number in one round trip. After
+        // waiting for the lock, the order's own columns are its latest committed version; the
+        // policy version and the recent-request count are as of the statement's start (a
+        // policy published or a request of the same customer recorded while it waited counts
+        // from the next submission on). The number is taken whether or not it is used: numbers
+        // have gaps.
+        let sql = format!(
+            "{SNAPSHOT_COLUMNS}, nextval('request_numbers') AS seq {SNAPSHOT_FROM} FOR UPDATE OF o"
+        );
+        let row = sqlx::query(&sql)
+            .bind(since)
+            .bind(merchant_id)
+            .bind(number)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        self.seq = Some(row.try_get("seq")?);
+        rows::snapshot(&row).map(Some)
+    }
+
+    async fn lock_order_id(&mut self, order_id: &str) -> StoreResult<bool> {
+        let locked: Option<String> =
+            sqlx::query_scalar("SELECT id FROM orders WHERE id = $1 FOR UPDATE")
+                .bind(order_id)
+                .fetch_optional(&mut *self.tx)
+                .await?;
+        Ok(locked.is_some())
+    }
+
+    async fn order_has_requests(&mut self, order_id: &str) -> StoreResult<bool> {
+        Ok(
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM requests WHERE order_id = $1)")
+                .bind(order_id)
+                .fetch_one(&mut *self.tx)
+                .await?,
+        )
+    }
+
+    async fn insert_order(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+        order: &OrderWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO orders (id, merchant_id, number, customer_email, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6)",
+        )
+        .bind(id)
+        .bind(merchant_id)
+        .bind(&order.number)
+        .bind(order.customer_email.trim().to_lowercase())
+        .bind(to_json(order)?)
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_order(
+        &mut self,
+        order_id: &str,
+        order: &OrderWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE orders SET body = $2::jsonb, customer_email = $3, updated_at = $4, \
+             version = version + 1 WHERE id = $1",
+        )
+        .bind(order_id)
+        .bind(to_json(order)?)
+        .bind(order.customer_email.trim().to_lowercase())
+        .bind(at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn live_quotes(&mut self, order_id: &str, states: &[State]) -> StoreResult<LiveQuotes> {
+        live_quotes(&mut self.tx, order_id, states).await
+    }
+
+    async fn policy(&mut self, merchant_id: &str, version: u32) -> StoreResult<Option<PolicyWire>> {
+        policy(&mut self.tx, merchant_id, version).await
+    }
+
+    async fn insert_policy(
+        &mut self,
+        merchant_id: &str,
+        policy: &PolicyWire,
+        at: DateTime<Utc>,
+    ) -> StoreResult<u32> {
+        // Two instances computing the same next version collide on the primary key: the loser
+        // gets a conflict and the service runs it again.
+        let version: i64 = sqlx::query_scalar(
+            "INSERT INTO policies (merchant_id, version, body, created_at) \
+             SELECT $1, COALESCE(MAX(version), 0) + 1, $2::jsonb, $3 FROM policies WHERE merchant_id = $1 \
+             RETURNING version",
+        )
+        .bind(merchant_id)
+        .bind(to_json(policy)?)
+        .bind(at)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        u32::try_from(version).map_err(corrupt)
+    }
+
+    async fn free_evidence(&mut self, order_id: &str) -> StoreResult<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT id FROM evidence WHERE order_id = $1 AND request_id IS NULL ORDER BY created_at, id",
+        )
+        .bind(order_id)
+        .fetch_all(&mut *self.tx)
+        .await?)
+    }
+
+    async fn add_evidence(
+        &mut self,
+        evidence: &Evidence,
+        max_per_order: u32,
+        at: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let added = sqlx::query(
+            "INSERT INTO evidence (id, merchant_id, order_id, content_type, bytes, created_at) \
+             SELECT $1, $2, $3, $4, $5, $6 \
+             WHERE (SELECT COUNT(*) FROM evidence WHERE order_id = $3) < $7",
+        )
+        .bind(&evidence.id)
+        .bind(&evidence.merchant_id)
+        .bind(&evidence.order_id)
+        .bind(&evidence.content_type)
+        .bind(&evidence.bytes)
+        .bind(at)
+        .bind(i64::from(max_per_order))
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        Ok(added == 1)
+    }
+
+    async fn next_request_seq(&mut self, _merchant_id: &str) -> StoreResult<u64> {
+        let seq = match self.seq.take() {
+            Some(seq) => seq,
+            None => {
+                sqlx::query_scalar("SELECT nextval('request_numbers')")
+                    .fetch_one(&mut *self.tx)
+                    .await?
+            }
+        };
+        u64::try_from(seq).map_err(corrupt)
+    }
+
+    async fn record_submission(&mut self, submission: &Submission<'_>) -> StoreResult<i64> {
+        let Submission {
+            request,
+            customer_email,
+            events,
+            key,
+            body_hash,
+            answer,
+            at,
+        } = *submission;
+        let p = &request.progress;
+        let deadline_kind = p.deadline.map(|(kind, _)| code(&kind)).transpose()?;
+        let audit = AuditColumns::of(events)?;
+        // One statement, one round trip: the request, its audit trail, its evidence, the answer
+        // under its key, and the order's new version. Foreign keys are checked at its end.
+        let row = sqlx::query(
+            "WITH request AS ( \
+               INSERT INTO requests (id, merchant_id, order_id, number, customer_email, kind, reason, body, \
+                 quote, total_minor, currency, policy_version, evidence, state, submitted_at, last_event_at, \
+                 approved_at, shipped_back_at, deadline_kind, deadline_at) \
+               VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $15, \
+                 $16, $17, $18, $19, $20)), \
+             events AS ( \
+               INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at) \
+               SELECT $1, * FROM UNNEST($21::text[], $22::text[], $23::text[], $24::text[], \
+                 $25::text[]::jsonb[], $26::timestamptz[])), \
+             attached AS ( \
+               UPDATE evidence SET request_id = $1 \
+               WHERE order_id = $3 AND request_id IS NULL AND id = ANY($27) RETURNING id), \
+             answer AS ( \
+               UPDATE idempotency SET body_hash = $28, status = $29, response = $30, created_at = $31 \
+               WHERE merchant_id = $2 AND key = $32) \
+             UPDATE orders SET version = version + 1 WHERE id = $3 \
+             RETURNING version, (SELECT COUNT(*) FROM attached) AS attached",
+        )
+        .bind(&request.id)
+        .bind(&request.merchant_id)
+        .bind(&request.order_id)
+        .bind(&request.number)
+        .bind(customer_email)
+        .bind(request.kind.code())
+        .bind(request.reason.code())
+        .bind(to_json(&request.body)?)
+        .bind(to_json(&request.quote)?)
+        .bind(i64::try_from(request.quote.total.0.mantissa()).map_err(corrupt)?)
+        .bind(request.quote.currency.code())
+        .bind(i64::from(request.policy_version))
+        .bind(to_json(&request.evidence)?)
+        .bind(p.state.code())
+        .bind(p.submitted_at)
+        .bind(p.last_event_at)
+        .bind(p.approved_at)
+        .bind(p.shipped_back_at)
+        .bind(deadline_kind)
+        .bind(p.deadline.map(|(_, at)| at))
+        .bind(audit.actors)
+        .bind(audit.actions)
+        .bind(audit.befores)
+        .bind(audit.afters)
+        .bind(audit.details)
+        .bind(audit.ats)
+        .bind(&request.evidence)
+        .bind(body_hash)
+        .bind(i64::from(answer.status))
+        .bind(&answer.body)
+        .bind(at)
+        .bind(key)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .ok_or(StoreError::NotFound("order"))?;
+        if row.try_get::<i64, _>("attached")? != request.evidence.len() as i64 {
+            return Err(StoreError::Conflict(
+                "evidence is no longer free to attach".to_owned(),
+            ));
+        }
+        Ok(row.try_get("version")?)
+    }
+
+    async fn record_transition(
+        &mut self,
+        request: &StoredRequest,
+        progress: &Progress,
+        event: &AuditEvent,
+    ) -> StoreResult<i64> {
+        let deadline_kind = progress.deadline.map(|(kind, _)| code(&kind)).transpose()?;
+        Ok(sqlx::query_scalar(
+            "WITH progress AS ( \
+               UPDATE requests SET state = $2, last_event_at = $3, approved_at = $4, shipped_back_at = $5, \
+                 deadline_kind = $6, deadline_at = $7, carrier = $8, tracking_number = $9, reject_reason = $10 \
+               WHERE id = $1), \
+             event AS ( \
+               INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at) \
+               VALUES ($1, $11, $12, $13, $14, $15::jsonb, $16)) \
+             UPDATE orders SET version = version + 1 WHERE id = $17 RETURNING version",
+        )
+        .bind(&request.id)
+        .bind(progress.state.code())
+        .bind(progress.last_event_at)
+        .bind(progress.approved_at)
+        .bind(progress.shipped_back_at)
+        .bind(deadline_kind)
+        .bind(progress.deadline.map(|(_, at)| at))
+        .bind(&progress.carrier)
+        .bind(&progress.tracking_number)
+        .bind(&progress.reject_reason)
+        .bind(code(&event.actor)?)
+        .bind(&event.action)
+        .bind(event.before.map(|s| s.code()))
+        .bind(event.after.code())
+        .bind(to_json(&event.detail)?)
+        .bind(event.at)
+        .bind(&request.order_id)
+        .fetch_optional(&mut *self.tx)
+        .await?
+        .ok_or(StoreError::NotFound("order"))?)
+    }
+
+    async fn lock_request(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredRequest>> {
+        fetch_request(&mut self.tx, merchant_id, id, "FOR UPDATE OF r").await
+    }
+
+    async fn lock_due(
+        &mut self,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRequest>> {
+        let sql = format!(
+            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
+             WHERE r.deadline_at <= $1 ORDER BY r.deadline_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED"
+        );
+        let found = sqlx::query(&sql)
+            .bind(now)
+            .bind(i64::from(limit))
+            .fetch_all(&mut *self.tx)
+            .await?;
+        let mut due = found
+            .iter()
+            .map(rows::request)
+            .collect::<StoreResult<Vec<_>>>()?;
+        due.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        Ok(due)
+    }
+
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
