@@ -5,6 +5,7 @@
 //! the server, and starts the server. Each step prints what it does before doing it and how long
 //! it took after. Both run from the workspace root, wherever they are started.
 
+mod postgres;
 mod tools;
 mod widget;
 
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         Some("run") => run_product,
         Some("widget") => widget_only,
         Some("core-size") => core_size,
+        Some("bench") => bench,
         _ => {
             eprintln!(
                 "usage: cargo xtask test    install what the tests need, then run every test"
@@ -37,6 +39,9 @@ fn main() -> ExitCode {
             eprintln!("       cargo xtask widget  build the widget (release) into ./dist");
             eprintln!(
                 "       cargo xtask core-size  measure the core's share of the widget's download"
+            );
+            eprintln!(
+                "       cargo xtask bench   run the load benchmark on SQLite and a throwaway PostgreSQL"
             );
             return ExitCode::from(2);
         }
@@ -98,6 +103,15 @@ fn test(steps: &mut Steps) -> Result<(), String> {
         ensure_chromium()
     })?;
 
+    let mut cluster = None;
+    steps.run("starting a throwaway PostgreSQL", || {
+        cluster = Some(postgres::Cluster::start()?);
+        Ok(())
+    })?;
+    let postgres_url = cluster.as_ref().map(|c| c.url.clone()).unwrap_or_default();
+    // SAFETY: no other thread exists; every test run below inherits the cluster's address.
+    unsafe { std::env::set_var("REFUND_TEST_POSTGRES_URL", &postgres_url) };
+
     steps.run("running every native test in the workspace", || {
         // The end-to-end tests need the built widget and a browser: they run on their own below.
         let exclude: &[&str] = if e2e {
@@ -108,6 +122,22 @@ fn test(steps: &mut Steps) -> Result<(), String> {
         cargo(&[&["test", "--workspace", "--all-targets"], exclude].concat())?;
         cargo(&[&["test", "--workspace", "--doc"], exclude].concat())
     })?;
+
+    steps.run(
+        "running the server's conformance suite on PostgreSQL",
+        || {
+            run(cargo_command(&[
+                "test",
+                "--package",
+                "refund-server",
+                "--test",
+                "api",
+                "--test",
+                "durability",
+            ])
+            .env("REFUND_TEST_BACKEND", "postgres"))
+        },
+    )?;
 
     steps.run("building the widget (release)", || {
         build_widget()?.map_or(Ok(()), |sizes| widget::check_sizes(&sizes))
@@ -153,8 +183,25 @@ fn test(steps: &mut Steps) -> Result<(), String> {
             ])
         })?;
     }
+    drop(cluster);
     step("all tests passed");
     Ok(())
+}
+
+/// The load benchmark, on SQLite and on a throwaway PostgreSQL cluster.
+fn bench(steps: &mut Steps) -> Result<(), String> {
+    let mut cluster = None;
+    steps.run("starting a throwaway PostgreSQL", || {
+        cluster = Some(postgres::Cluster::start()?);
+        Ok(())
+    })?;
+    let url = cluster.as_ref().map(|c| c.url.clone()).unwrap_or_default();
+    steps.run("running the load benchmark", || {
+        run(
+            cargo_command(&["bench", "--package", "refund-server", "--bench", "load"])
+                .env("REFUND_BENCH_POSTGRES_URL", url),
+        )
+    })
 }
 
 /// Builds the widget in release mode into `dist/` with Trunk, offline (so Trunk uses the

@@ -329,7 +329,7 @@ fn cargo_install(args: &[&str]) -> Result<(), String> {
 
 /// `apt-get install -y <packages>`, after one `apt-get update` per process, as root or with
 /// `sudo`.
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let manual = format!(
         "`apt-get update && apt-get install -y {}` as root",
         packages.join(" ")
@@ -372,7 +372,7 @@ fn apt_install(packages: &[&str]) -> Result<(), String> {
     apt(&args)
 }
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
 
