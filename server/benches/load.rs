@@ -152,15 +152,6 @@ async fn connect(addr: SocketAddr) -> Conn {
     send
 }
 
-/// One connection per client, opened before a scenario's clock starts.
-async fn connect_all(addr: SocketAddr) -> Vec<Conn> {
-    let mut conns = Vec::new();
-    for _ in 0..CLIENTS {
-        conns.push(connect(addr).await);
-    }
-    conns
-}
-
 /// Sends one request and reads the whole response body (so the connection can be reused).
 async fn call(
     conn: &mut Conn,
@@ -386,40 +377,52 @@ async fn connect_spread(instances: &[SocketAddr]) -> Vec<Conn> {
     conns
 }
 
-/// Quotes: each client quotes one unit of its own order.
-async fn quote_load(name: String, d: &Deployment) -> Row {
-    let conns = connect_spread(&d.instances).await;
-    let body = Arc::new(one_unit("0"));
-    let path = Arc::new(format!("/api/v1/shops/{}/quote", d.pk));
+/// One request of a load scenario, and what its answer must be.
+struct Call {
+    path: Arc<String>,
+    headers: Vec<(&'static str, String)>,
+    body: Arc<Value>,
+    status: StatusCode,
+    /// Whether the answer is right, beyond its status.
+    check: fn(&Value, &Value) -> bool,
+}
+
+/// `CLIENTS` clients on `instances` (client `i` on instance `i mod n`), each sending its
+/// `seq`-th request as `call(i, seq)` says, until the budget runs out.
+async fn http_load(
+    name: String,
+    instances: &[SocketAddr],
+    call: impl Fn(usize, usize) -> Call + Clone + Send + 'static,
+) -> Row {
+    let conns = connect_spread(instances).await;
     measure(name, |budget| {
         conns
             .into_iter()
             .enumerate()
             .map(|(i, mut conn)| {
-                let (budget, body, shoppers, path) = (
-                    budget.clone(),
-                    body.clone(),
-                    d.shoppers.clone(),
-                    path.clone(),
-                );
+                let (budget, call) = (budget.clone(), call.clone());
                 async move {
-                    let auth = [(header::AUTHORIZATION.as_str(), shoppers[i].as_str())];
                     let mut s = Samples::default();
-                    while budget.take() {
+                    for seq in 0.. {
+                        if !budget.take() {
+                            break;
+                        }
+                        let c = call(i, seq);
+                        let headers: Vec<(&str, &str)> =
+                            c.headers.iter().map(|(n, v)| (*n, v.as_str())).collect();
                         s.record(async {
-                            let q = expect(
+                            let answer = expect(
                                 &mut conn,
-                                StatusCode::OK,
+                                c.status,
                                 Method::POST,
-                                &path,
-                                &auth,
-                                Some(&body),
+                                &c.path,
+                                &headers,
+                                Some(&c.body),
                             )
                             .await?;
-                            Some(&q["outcome"])
-                                .filter(|o| *o == "eligible")
-                                .map(drop)
-                                .ok_or(format!("quote: {q}"))
+                            (c.check)(&answer, &c.body)
+                                .then_some(())
+                                .ok_or(format!("{}: {answer}", c.path))
                         })
                         .await;
                     }
@@ -431,55 +434,40 @@ async fn quote_load(name: String, d: &Deployment) -> Row {
     .await
 }
 
+/// Quotes: each client quotes one unit of its own order.
+async fn quote_load(name: String, d: &Deployment) -> Row {
+    let (body, path) = (
+        Arc::new(one_unit("0")),
+        Arc::new(format!("/api/v1/shops/{}/quote", d.pk)),
+    );
+    let shoppers = d.shoppers.clone();
+    http_load(name, &d.instances, move |i, _| Call {
+        path: path.clone(),
+        headers: vec![(header::AUTHORIZATION.as_str(), shoppers[i].clone())],
+        body: body.clone(),
+        status: StatusCode::OK,
+        check: |quote, _| quote["outcome"] == "eligible",
+    })
+    .await
+}
+
 /// Submissions: one unit each, a fresh Idempotency-Key each, the total shown at setup. Each
 /// client submits on its own order, so an order collects its requests over the run.
 async fn submit_load(name: String, d: &Deployment) -> Row {
-    let conns = connect_spread(&d.instances).await;
-    let body = Arc::new(one_unit(&d.total));
-    let path = Arc::new(format!("/api/v1/shops/{}/requests", d.pk));
-    measure(name, |budget| {
-        conns
-            .into_iter()
-            .enumerate()
-            .map(|(i, mut conn)| {
-                let (budget, body, shoppers, path) = (
-                    budget.clone(),
-                    body.clone(),
-                    d.shoppers.clone(),
-                    path.clone(),
-                );
-                async move {
-                    let mut s = Samples::default();
-                    for seq in 0.. {
-                        if !budget.take() {
-                            break;
-                        }
-                        let key = format!("load-{i}-{seq}");
-                        let headers = [
-                            (header::AUTHORIZATION.as_str(), shoppers[i].as_str()),
-                            ("idempotency-key", key.as_str()),
-                        ];
-                        s.record(async {
-                            let r = expect(
-                                &mut conn,
-                                StatusCode::CREATED,
-                                Method::POST,
-                                &path,
-                                &headers,
-                                Some(&body),
-                            )
-                            .await?;
-                            Some(&r["state"])
-                                .filter(|st| *st == "approved")
-                                .map(drop)
-                                .ok_or(format!("submit: {r}"))
-                        })
-                        .await;
-                    }
-                    s
-                }
-            })
-            .collect()
+    let (body, path) = (
+        Arc::new(one_unit(&d.total)),
+        Arc::new(format!("/api/v1/shops/{}/requests", d.pk)),
+    );
+    let shoppers = d.shoppers.clone();
+    http_load(name, &d.instances, move |i, seq| Call {
+        path: path.clone(),
+        headers: vec![
+            (header::AUTHORIZATION.as_str(), shoppers[i].clone()),
+            ("idempotency-key", format!("load-{i}-{seq}")),
+        ],
+        body: body.clone(),
+        status: StatusCode::CREATED,
+        check: |request, _| request["state"] == "approved",
     })
     .await
 }
@@ -691,37 +679,14 @@ async fn main() {
     // Baselines: the same JSON body through a bare axum router, and raw durable inserts.
     let echo =
         serve(Router::new().route("/echo", post(|Json(v): Json<Value>| async { Json(v) }))).await;
-    let conns = connect_all(echo).await;
-    let body = Arc::new(one_unit("1.00"));
+    let (body, path) = (Arc::new(one_unit("1.00")), Arc::new("/echo".to_owned()));
     rows.push(
-        measure("axum JSON echo".to_owned(), |budget| {
-            conns
-                .into_iter()
-                .map(|mut conn| {
-                    let (budget, body) = (budget.clone(), body.clone());
-                    async move {
-                        let mut s = Samples::default();
-                        while budget.take() {
-                            s.record(async {
-                                let v = expect(
-                                    &mut conn,
-                                    StatusCode::OK,
-                                    Method::POST,
-                                    "/echo",
-                                    &[],
-                                    Some(&body),
-                                )
-                                .await?;
-                                (v == *body)
-                                    .then_some(())
-                                    .ok_or_else(|| "echo differs".to_owned())
-                            })
-                            .await;
-                        }
-                        s
-                    }
-                })
-                .collect()
+        http_load("axum JSON echo".to_owned(), &[echo], move |_, _| Call {
+            path: path.clone(),
+            headers: Vec::new(),
+            body: body.clone(),
+            status: StatusCode::OK,
+            check: |echoed, sent| echoed == sent,
         })
         .await,
     );

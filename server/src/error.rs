@@ -103,17 +103,6 @@ impl ApiError {
         )
     }
 
-    /// The same submission (same idempotency key) is still being processed.
-    pub fn key_in_progress() -> ApiError {
-        ApiError::conflict(
-            "idempotency_key_in_progress",
-            Text::new(
-                "相同的申请正在处理中，请稍候查看结果。",
-                "The same request is still being processed; check again in a moment.",
-            ),
-        )
-    }
-
     pub fn bad_request(code: &'static str, message: Text) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, code, message)
     }

@@ -172,3 +172,31 @@ fn sigterm_stops_the_server_cleanly() {
         .expect("the server stops within 10 s of SIGTERM");
     assert!(exit.success(), "{exit}");
 }
+
+#[test]
+fn migrate_brings_a_fresh_database_up_to_date_and_is_idempotent() {
+    let db = fresh_db();
+    for _ in 0..2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_refund-server"))
+            .args(db.args())
+            .arg("migrate")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("up to date"));
+    }
+    let server = Server::start(&db, true, &[]);
+    let (status, _) = server
+        .call(
+            "GET",
+            "/api/v1/merchant/policy",
+            &[("Authorization", SK)],
+            None,
+        )
+        .unwrap();
+    assert_eq!(status, 200);
+}

@@ -38,9 +38,7 @@ impl ApiError {
     pub fn maybe_done(&self) -> bool {
         match self {
             ApiError::Network => true,
-            ApiError::Server { status, code, .. } => {
-                *status >= 500 || code == "idempotency_key_in_progress"
-            }
+            ApiError::Server { status, .. } => *status >= 500,
         }
     }
 }

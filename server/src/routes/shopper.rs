@@ -380,8 +380,8 @@ async fn quote(
 
 const MAX_KEY_CHARS: usize = 255;
 
-/// Submits a request. Needs an `Idempotency-Key`: the same key and body replay the first answer,
-/// the same key with another body is refused, and a duplicate still in flight gets 409.
+/// Submits a request. Needs an `Idempotency-Key`: the same key and body replay the first answer
+/// (a duplicate still in flight waits for it), and the same key with another body is refused.
 #[utoipa::path(
     post,
     path = "/api/v1/shops/{pk}/requests",
@@ -389,7 +389,7 @@ const MAX_KEY_CHARS: usize = 255;
     params(("pk" = String, Path, description = "The merchant's publishable key"), ("Idempotency-Key" = String, Header, description = "Unique per new request; reuse it to retry")),
     request_body = ShopperRequest,
     security(("shopper_session" = [])),
-    responses((status = 201, description = "The recorded request", body = Object), (status = 409, description = "stale_quote (with the fresh quote), not_enough_left, or idempotency_key_in_progress", body = ErrorResponse), (status = 422, description = "Ineligible, or the key was used for another body", body = ErrorResponse)),
+    responses((status = 201, description = "The recorded request", body = Object), (status = 409, description = "stale_quote (with the fresh quote), not_enough_left, or concurrent_update (try again)", body = ErrorResponse), (status = 422, description = "Ineligible, or the key was used for another body", body = ErrorResponse)),
     description = "Submits a request."
 )]
 async fn submit(
