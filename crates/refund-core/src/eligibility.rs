@@ -31,6 +31,7 @@ use crate::wire::{DecimalStr, OrderStatus};
 /// codes is the maximum of theirs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Outcome {
     /// Allowed, and (for a whole request) approved by rule without waiting for the merchant.
     Eligible,
@@ -42,6 +43,7 @@ pub enum Outcome {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Code {
     OrderUnpaid,
     OrderCancelled,

@@ -113,6 +113,40 @@ pub enum InputError {
 
 impl InputError {
     /// The stable snake_case code.
+    /// Every code [`InputError::code`] gives, for documenting an API's errors.
+    pub const CODES: &[&str] = &[
+        "unknown_currency",
+        "negative_amount",
+        "amount_too_large",
+        "too_many_decimals",
+        "required",
+        "too_long",
+        "too_many",
+        "out_of_range",
+        "invalid_email",
+        "time_out_of_order",
+        "duplicate_id",
+        "quantity_zero",
+        "quantity_too_large",
+        "line_discount_exceeds_price",
+        "gift_parent_missing",
+        "gift_of_gift",
+        "gift_not_free",
+        "field_not_allowed",
+        "discounts_exceed_goods",
+        "payments_mismatch",
+        "invalid_utc_offset",
+        "invalid_percent",
+        "unknown_language",
+        "request_empty",
+        "unknown_line",
+        "duplicate_request_line",
+        "ledger_inconsistent",
+        "order_mismatch",
+        "time_out_of_range",
+        "amount_overflow",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             InputError::UnknownCurrency { .. } => "unknown_currency",

@@ -27,6 +27,7 @@ use crate::request::RequestKind;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum State {
     Submitted,
     Approved,
@@ -86,6 +87,7 @@ impl State {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Actor {
     Shopper,
     Merchant,
@@ -129,6 +131,7 @@ impl Event {
 /// Which clock is running on a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DeadlineKind {
     /// The merchant must decide; when it passes the request is approved.
     Review,
@@ -167,6 +170,15 @@ pub enum LifecycleError {
 }
 
 impl LifecycleError {
+    /// Every code [`LifecycleError::code`] gives, for documenting an API's errors.
+    pub const CODES: &[&str] = &[
+        "transition_not_allowed",
+        "actor_not_allowed",
+        "deadline_not_reached",
+        "invalid_text",
+        "event_out_of_order",
+    ];
+
     pub fn code(&self) -> &'static str {
         match self {
             LifecycleError::NotAllowed { .. } => "transition_not_allowed",

@@ -21,6 +21,7 @@ pub const MAX_INPUT_AMOUNT: i64 = 1_000_000_000_000;
 /// An ISO 4217 currency the engine knows the minor-unit exponent of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Currency {
     Cny,
     Usd,

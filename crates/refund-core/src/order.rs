@@ -39,6 +39,7 @@ impl LineIndex {
 /// Something about an order that is accepted but sends every request on it to manual review.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "flag", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrderFlag {
     /// The discount was applied to an order placed outside its validity window (折扣有效期).
     DiscountOutsideValidity { discount_id: String },

@@ -23,6 +23,7 @@ const MAX_CATEGORIES: usize = 100;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum ThresholdMode {
     /// The 满减 discount stays spread over all lines; a return gives back each line's share.
     #[default]

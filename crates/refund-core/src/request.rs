@@ -11,6 +11,7 @@ pub const MAX_NOTE_CHARS: usize = 1000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum RequestKind {
     /// 仅退款: money back, no goods sent back.
     RefundOnly,
@@ -43,6 +44,7 @@ impl RequestKind {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Reason {
     NotReceived,
     QualityIssue,

@@ -18,6 +18,11 @@ use crate::request::{Reason, RequestKind};
 /// A decimal number carried as a JSON string. Deserialising accepts only a string of plain
 /// decimal form (`"-12.50"`); JSON numbers are refused so no amount ever passes through a float.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "openapi",
+    derive(utoipa::ToSchema),
+    schema(value_type = String, pattern = r"^-?[0-9]+(\.[0-9]+)?$", example = "19.90")
+)]
 pub struct DecimalStr(pub Decimal);
 
 impl Serialize for DecimalStr {
@@ -52,6 +57,7 @@ impl From<Decimal> for DecimalStr {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum OrderStatus {
     Paid,
     Unpaid,
@@ -60,6 +66,7 @@ pub enum OrderStatus {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PaymentMethod {
     Alipay,
     WechatPay,
@@ -92,6 +99,7 @@ impl PaymentMethod {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum DiscountKind {
     /// A plain coupon.
     Coupon,
@@ -102,6 +110,7 @@ pub enum DiscountKind {
 /// An order snapshot as the merchant pushes it (PRODUCT.md §4.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderWire {
     pub number: String,
     pub currency: String,
@@ -127,6 +136,7 @@ pub struct OrderWire {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineWire {
     pub id: String,
     pub sku: String,
@@ -152,6 +162,7 @@ pub struct LineWire {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GiftWire {
     /// The id of the line this gift came with.
     pub of: String,
@@ -161,6 +172,7 @@ pub struct GiftWire {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DiscountWire {
     pub id: String,
     pub kind: DiscountKind,
@@ -178,6 +190,7 @@ pub struct DiscountWire {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentWire {
     pub method: PaymentMethod,
     pub amount: DecimalStr,
@@ -187,6 +200,7 @@ pub struct PaymentWire {
 /// a valid policy.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyWire {
     pub version: u32,
     /// The merchant's time zone as a fixed offset, `"+08:00"`.
@@ -252,6 +266,7 @@ impl Default for PolicyWire {
 /// rule and the catalog's labels.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReasonSettingsWire {
     pub disabled: bool,
     pub evidence_required: Option<bool>,
@@ -261,6 +276,7 @@ pub struct ReasonSettingsWire {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AutoApproveWire {
     pub reasons: Vec<Reason>,
     /// Auto-approve only while the shopper has fewer than this many requests in 30 days.
@@ -269,6 +285,7 @@ pub struct AutoApproveWire {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PolicyAmountsWire {
     pub return_shipping_fee: DecimalStr,
     pub standard_shipping_fee: DecimalStr,
@@ -284,6 +301,7 @@ pub struct PolicyAmountsWire {
 /// What the shopper asks for (PRODUCT.md §4.3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestWire {
     pub kind: RequestKind,
     pub reason: Reason,
@@ -299,6 +317,7 @@ pub struct RequestWire {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestLineWire {
     pub line_id: String,
     pub quantity: u32,
@@ -307,6 +326,7 @@ pub struct RequestLineWire {
 /// What earlier requests on an order already consumed: refunded requests and open ones alike.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerWire {
     pub lines: BTreeMap<String, LineUsageWire>,
     pub shipping_refunded: bool,
@@ -320,6 +340,7 @@ pub struct LedgerWire {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LineUsageWire {
     /// Units refunded or in an open refund request.
     pub refunded_units: u32,

@@ -222,6 +222,8 @@ fn every_input_error() -> Vec<InputError> {
         InputError::LedgerInconsistent {
             field: "payments".to_owned(),
         },
+        InputError::OrderMismatch,
+        InputError::TimeOutOfRange { field: field() },
         InputError::Overflow,
     ]
 }
@@ -285,6 +287,26 @@ fn every_amount_component_is_explained_in_both_languages() {
         let en = component_message(&component, Lang::En, Currency::Cny);
         assert_bilingual(&zh, &en, component.name());
     }
+}
+
+#[test]
+fn every_error_code_is_listed_for_the_api_document() {
+    for error in every_input_error() {
+        assert!(
+            InputError::CODES.contains(&error.code()),
+            "{}",
+            error.code()
+        );
+    }
+    for error in every_lifecycle_error() {
+        assert!(
+            LifecycleError::CODES.contains(&error.code()),
+            "{}",
+            error.code()
+        );
+    }
+    assert_eq!(InputError::CODES.len(), every_input_error().len());
+    assert_eq!(LifecycleError::CODES.len(), every_lifecycle_error().len());
 }
 
 #[test]

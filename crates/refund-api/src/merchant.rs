@@ -1,0 +1,140 @@
+//! Bodies of the merchant API, under `/api/v1/merchant` (secret key).
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use refund_core::wire::{DecimalStr, LedgerWire, OrderWire};
+use refund_core::{OrderFlag, Reason, State};
+use serde::{Deserialize, Serialize};
+
+use crate::{Payout, RequestView};
+
+/// An order as stored, with what the engine flagged on it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct OrderSaved {
+    pub order: OrderWire,
+    /// Accepted but suspicious: every request on a flagged order goes to manual review.
+    pub flags: Vec<OrderFlag>,
+}
+
+/// An order with where its refunds stand.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct MerchantOrderView {
+    pub order: OrderWire,
+    pub flags: Vec<OrderFlag>,
+    /// What the order's live requests consumed.
+    pub ledger: LedgerWire,
+    /// What is still refundable: paid minus refunded and promised.
+    pub left_to_refund: DecimalStr,
+    /// Ids of the order's requests, oldest first.
+    pub requests: Vec<String>,
+}
+
+/// `POST /orders/{number}/links`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LinkRequest {
+    /// How long the link works, in seconds: 60 to 2592000 (30 days); 7 days when absent.
+    #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(minimum = 60, maximum = 2592000, example = 604800)
+    )]
+    pub ttl_seconds: Option<i64>,
+}
+
+/// A signed link to one order's refund page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Link {
+    /// Pass it to the widget's `order-token` attribute.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    /// The server's standalone refund page for the order.
+    pub url: String,
+}
+
+/// Filters of `GET /requests`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct RequestQuery {
+    pub state: Option<State>,
+    pub reason: Option<Reason>,
+    /// Submitted at or after (RFC 3339).
+    pub from: Option<DateTime<Utc>>,
+    /// Submitted before (RFC 3339).
+    pub to: Option<DateTime<Utc>>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// 1 to 200; 50 when absent.
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+}
+
+/// A page of requests, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestPage<Q = refund_core::Quote> {
+    pub requests: Vec<RequestView<Q>>,
+    /// Pass it as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+/// `POST /requests/{id}/reject`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Rejection {
+    /// Shown to the shopper; 1 to 500 characters.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(example = "The photos show wear from use.")
+    )]
+    pub reason: String,
+}
+
+/// `POST /requests/{id}/refund`: what was paid out, per payment. It must be exactly the
+/// request's split.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RefundPaid {
+    pub payouts: Vec<Payout>,
+}
+
+/// The period of `GET /stats`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+pub struct StatsQuery {
+    /// Submitted at or after (RFC 3339).
+    pub from: DateTime<Utc>,
+    /// Submitted before (RFC 3339).
+    pub to: DateTime<Utc>,
+}
+
+/// Requests submitted in `[from, to)`, by reason and by SKU.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Stats {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub by_reason: BTreeMap<Reason, Tally>,
+    pub by_sku: BTreeMap<String, Tally>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Tally {
+    /// Requests submitted in the period, whatever became of them.
+    pub requests: u32,
+    /// Units asked for.
+    pub units: u32,
+    /// Money refunded or still promised (requests not rejected, cancelled or closed), by
+    /// currency code.
+    pub amounts: BTreeMap<String, DecimalStr>,
+}

@@ -1,0 +1,179 @@
+//! What both APIs show of a request.
+
+use chrono::{DateTime, Utc};
+use refund_core::wire::DecimalStr;
+use refund_core::{
+    Actor, Component, Currency, DeadlineKind, Outcome, Reason, RequestKind, SplitLine, State,
+};
+use serde::{Deserialize, Serialize};
+
+/// A request as the shopper and the merchant see it. A client that shows amounts and steps
+/// only reads it as `RequestView<QuoteSummary, IgnoredAny>`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "Q: Deserialize<'de>, D: Deserialize<'de> + Default"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestView<Q = refund_core::Quote, D = EventDetail> {
+    pub id: String,
+    /// The request number (申请号) the shopper quotes: `RF` + date + sequence.
+    #[cfg_attr(feature = "openapi", schema(example = "RF20261106000042"))]
+    pub number: String,
+    pub order_number: String,
+    pub kind: RequestKind,
+    pub reason: Reason,
+    pub state: State,
+    /// The quote the request was recorded with.
+    pub quote: Q,
+    /// Ids of the evidence images.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub evidence: Vec<String>,
+    pub submitted_at: DateTime<Utc>,
+    /// The deadline running now, if any.
+    pub deadline: Option<DeadlineView>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carrier: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tracking_number: Option<String>,
+    /// Why the merchant rejected it, shown to the shopper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_reason: Option<String>,
+    /// Every step, oldest first; empty in lists.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub history: Vec<HistoryEvent<D>>,
+}
+
+impl<Q, D> RequestView<Q, D> {
+    /// The shopper may cancel until the merchant (or a rule) decides.
+    pub fn can_cancel(&self) -> bool {
+        self.state == State::Submitted
+    }
+
+    /// Goods go back once the request is approved, for the kinds that send goods back.
+    pub fn awaits_shipment(&self) -> bool {
+        self.state == State::Approved && self.kind.returns_goods()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeadlineView {
+    pub kind: DeadlineKind,
+    pub at: DateTime<Utc>,
+    /// Seconds from the server's now to `at`, never negative.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub seconds_left: i64,
+}
+
+/// One step of a request: who did what, the state before and after, when, and what it
+/// recorded (`D`: [`EventDetail`]; a client that does not show it reads `IgnoredAny`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(bound(deserialize = "D: Deserialize<'de> + Default"))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct HistoryEvent<D = EventDetail> {
+    pub actor: Actor,
+    /// The event (`submit`, `approve`, `reject`, `cancel`, `ship_back`, `confirm_receipt`,
+    /// `record_refund`, `complete_exchange`, `close`).
+    #[cfg_attr(feature = "openapi", schema(example = "approve"))]
+    pub action: String,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub before: Option<State>,
+    pub after: State,
+    pub at: DateTime<Utc>,
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub detail: D,
+}
+
+/// What a step recorded besides its state.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct EventDetail {
+    /// `submit`: the total recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<DecimalStr>,
+    /// `submit`: the verdict at submission.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// `record_refund`: what was paid out, per payment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payouts: Option<Vec<Payout>>,
+}
+
+/// Money paid back through one of the order's payments.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Payout {
+    /// The payment's position in the order's payments.
+    pub payment: u32,
+    pub amount: DecimalStr,
+}
+
+/// A recorded quote read for its amounts only (not its eligibility codes): what a client that
+/// shows a request needs. Deserialises from the server's whole [`refund_core::Quote`].
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct QuoteSummary {
+    pub currency: Currency,
+    pub total: DecimalStr,
+    pub components: Vec<ComponentSummary>,
+    pub split: Vec<SplitLine>,
+}
+
+/// One amount component as recorded; the fields a component does not have are absent.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct ComponentSummary {
+    code: String,
+    amount: DecimalStr,
+    #[serde(default)]
+    line_id: Option<String>,
+    #[serde(default)]
+    quantity: Option<u32>,
+    #[serde(default)]
+    percent: Option<DecimalStr>,
+    #[serde(default)]
+    threshold: Option<DecimalStr>,
+    #[serde(default)]
+    discount_id: Option<String>,
+    #[serde(default)]
+    units: Option<u32>,
+}
+
+impl ComponentSummary {
+    /// The engine's component, to word it with the engine's catalog; `None` for a code this
+    /// build does not know (a newer server), which is then left out rather than mis-explained.
+    pub fn component(&self) -> Option<Component> {
+        let amount = self.amount;
+        Some(match self.code.as_str() {
+            "item" => Component::Item {
+                line_id: self.line_id.clone()?,
+                quantity: self.quantity?,
+                amount,
+            },
+            "shipping_refund" => Component::ShippingRefund { amount },
+            "return_shipping_fee" => Component::ReturnShippingFee { amount },
+            "restocking_fee" => Component::RestockingFee {
+                amount,
+                percent: self.percent?,
+            },
+            "lost_free_shipping" => Component::LostFreeShipping {
+                amount,
+                threshold: self.threshold?,
+            },
+            "lost_threshold_discount" => Component::LostThresholdDiscount {
+                amount,
+                discount_id: self.discount_id.clone()?,
+                threshold: self.threshold?,
+            },
+            "missing_gift" => Component::MissingGift {
+                amount,
+                line_id: self.line_id.clone()?,
+                units: self.units?,
+            },
+            "refund_limit" => Component::RefundLimit { amount },
+            _ => return None,
+        })
+    }
+}
