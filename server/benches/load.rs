@@ -209,20 +209,19 @@ async fn expect(
     serde_json::from_slice(&bytes).map_err(|e| format!("{path}: not JSON: {e}"))
 }
 
-/// Serves a router on a fresh loopback port the way `main.rs` does (with connect info).
+/// Serves a router on a fresh loopback port the way `main.rs` does.
 async fn serve(router: Router) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
-    tokio::spawn(async move {
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .await
-        .expect("serve");
-    });
+    let limits = refund_server::http::Limits::default();
+    tokio::spawn(refund_server::http::serve(
+        listener,
+        router,
+        limits,
+        std::future::pending(),
+    ));
     addr
 }
 

@@ -59,21 +59,55 @@ pub fn sign(secret: &str, claims: &Claims) -> String {
     format!("{payload}.{signature}")
 }
 
-/// The claims of a token, read without checking it: only to find whose secret to check it with.
-pub fn peek(token: &str) -> Option<Claims> {
-    let (payload, _) = token.split_once('.')?;
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+/// Why a token is refused. Expiry is only ever said of a token whose signature is good, so a
+/// forger learns nothing from the answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenError {
+    /// Not signed with the secret, not of the expected kind, or not a token at all.
+    Invalid,
+    /// Genuine, but past its expiry.
+    Expired,
 }
 
 /// The claims of a token signed with `secret`, of `kind`, not expired at `now`.
-pub fn verify(secret: &str, token: &str, kind: TokenKind, now: DateTime<Utc>) -> Option<Claims> {
-    let (payload, signature) = token.split_once('.')?;
-    let signature = URL_SAFE_NO_PAD.decode(signature).ok()?;
-    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).ok()?;
+pub fn verify(
+    secret: &str,
+    token: &str,
+    kind: TokenKind,
+    now: DateTime<Utc>,
+) -> Result<Claims, TokenError> {
+    let (payload, signature) = token.split_once('.').ok_or(TokenError::Invalid)?;
+    let signature = URL_SAFE_NO_PAD
+        .decode(signature)
+        .map_err(|_| TokenError::Invalid)?;
+    let mut mac = HmacSha256::new_from_slice(secret.as_bytes()).map_err(|_| TokenError::Invalid)?;
     mac.update(payload.as_bytes());
-    mac.verify_slice(&signature).ok()?;
-    let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
-    (claims.kind == kind && claims.exp > now.timestamp()).then_some(claims)
+    mac.verify_slice(&signature)
+        .map_err(|_| TokenError::Invalid)?;
+    let claims: Claims = URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .ok_or(TokenError::Invalid)?;
+    if claims.kind != kind {
+        Err(TokenError::Invalid)
+    } else if claims.exp <= now.timestamp() {
+        Err(TokenError::Expired)
+    } else {
+        Ok(claims)
+    }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
+/// (RFC 9110 §11.1).
+pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 #[cfg(test)]
@@ -95,18 +129,22 @@ mod tests {
         let token = sign("secret", &claims(1_001));
         assert_eq!(
             verify("secret", &token, TokenKind::Link, now),
-            Some(claims(1_001))
+            Ok(claims(1_001))
         );
         let later = DateTime::from_timestamp(1_001, 0).unwrap();
-        assert_eq!(verify("secret", &token, TokenKind::Link, later), None);
+        assert_eq!(
+            verify("secret", &token, TokenKind::Link, later),
+            Err(TokenError::Expired)
+        );
     }
 
     #[test]
     fn tampered_tokens_wrong_secrets_and_wrong_kinds_are_refused() {
         let now = DateTime::from_timestamp(1_000, 0).unwrap();
         let token = sign("secret", &claims(2_000));
-        assert_eq!(verify("other", &token, TokenKind::Link, now), None);
-        assert_eq!(verify("secret", &token, TokenKind::Session, now), None);
+        let invalid = Err(TokenError::Invalid);
+        assert_eq!(verify("other", &token, TokenKind::Link, now), invalid);
+        assert_eq!(verify("secret", &token, TokenKind::Session, now), invalid);
         let forged = sign(
             "secret",
             &Claims {
@@ -123,8 +161,32 @@ mod tests {
                 TokenKind::Link,
                 now
             ),
-            None
+            invalid
         );
-        assert_eq!(verify("secret", "garbage", TokenKind::Link, now), None);
+        assert_eq!(verify("secret", "garbage", TokenKind::Link, now), invalid);
+    }
+
+    #[test]
+    fn a_forged_token_is_invalid_whatever_expiry_it_claims() {
+        let now = DateTime::from_timestamp(1_000, 0).unwrap();
+        let forged = sign("not the secret", &claims(10));
+        assert_eq!(
+            verify("secret", &forged, TokenKind::Link, now),
+            Err(TokenError::Invalid)
+        );
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let mut headers = axum::http::HeaderMap::new();
+        for value in ["Bearer sk_1", "bearer sk_1", "BEARER  sk_1"] {
+            headers.insert(axum::http::header::AUTHORIZATION, value.parse().unwrap());
+            assert_eq!(bearer(&headers), Some("sk_1"), "{value}");
+        }
+        headers.insert(
+            axum::http::header::AUTHORIZATION,
+            "Basic sk_1".parse().unwrap(),
+        );
+        assert_eq!(bearer(&headers), None);
     }
 }

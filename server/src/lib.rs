@@ -4,14 +4,11 @@
 //! own order snapshot and the merchant's policy, and every accepted request is recorded with its
 //! quote, policy version and audit trail in one transaction.
 
-// `ApiError` carries both languages of its message; errors are the cold path, so its size does
-// not matter enough to box it.
-#![allow(clippy::result_large_err)]
-
 pub mod auth;
 pub mod cache;
 pub mod clock;
 pub mod error;
+pub mod http;
 pub mod routes;
 pub mod seed;
 pub mod service;
@@ -22,7 +19,8 @@ use std::sync::Arc;
 use axum::Router;
 
 use crate::clock::Clock;
-use crate::service::AppState;
+use crate::routes::AppState;
+use crate::service::Service;
 use crate::store::Store;
 
 /// What a deployment decides about the server.
@@ -32,6 +30,20 @@ pub struct Settings {
     pub public_url: String,
     /// Whether requests come through a reverse proxy whose `X-Forwarded-For` can be trusted.
     pub trust_forwarded_for: bool,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsAccess,
+}
+
+/// Who may read `/metrics`: by default nobody (it answers 404), so a server reachable from the
+/// internet does not publish its traffic.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum MetricsAccess {
+    #[default]
+    Off,
+    /// Anyone who reaches the server: for a private network.
+    Public,
+    /// Requests with `Authorization: Bearer <token>`: for a scraper on the internet.
+    Token(String),
 }
 
 impl Settings {
@@ -39,6 +51,7 @@ impl Settings {
         Settings {
             public_url: public_url.into(),
             trust_forwarded_for: false,
+            metrics: MetricsAccess::Off,
         }
     }
 }
@@ -47,14 +60,12 @@ impl Settings {
 pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> (Router, AppState) {
     metrics_handle();
     let state = AppState {
-        store,
-        clock,
-        caches: Arc::default(),
-        public_url: settings.public_url,
-        lookup_limiter: Arc::new(routes::shopper::lookup_limiter()),
-        trust_forwarded_for: settings.trust_forwarded_for,
+        service: Service::new(store, clock),
+        settings: Arc::new(settings),
+        lookups: Arc::default(),
     };
-    (routes::router(state.clone()), state)
+    let (router, _) = routes::router(state.clone());
+    (router, state)
 }
 
 /// The process-wide Prometheus recorder, installed on first use.

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use refund_server::MetricsAccess;
 use refund_server::clock::SystemClock;
+use refund_server::http::Limits;
 use refund_server::seed::seed_demo;
 use refund_server::store::{Database, Store};
 use tracing_subscriber::EnvFilter;
@@ -54,6 +56,19 @@ enum Command {
         /// Trust `X-Forwarded-For` (only behind a reverse proxy that sets it).
         #[arg(long, env = "REFUND_TRUST_FORWARDED_FOR")]
         trust_forwarded_for: bool,
+        /// Serve `/metrics` to anyone who reaches the server (for a private network).
+        #[arg(long, env = "REFUND_METRICS_PUBLIC", conflicts_with = "metrics_token")]
+        metrics_public: bool,
+        /// Serve `/metrics` to requests with `Authorization: Bearer <token>`. Without this or
+        /// `--metrics-public`, `/metrics` answers 404.
+        #[arg(long, env = "REFUND_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
+        /// Connections held at once; more are closed at once (keep it under the file limit).
+        #[arg(long, env = "REFUND_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+        max_connections: usize,
+        /// Connections held at once from one address (raise it behind a reverse proxy).
+        #[arg(long, env = "REFUND_MAX_CONNECTIONS_PER_CLIENT", default_value_t = Limits::default().per_client)]
+        max_connections_per_client: usize,
     },
     /// Create the demo merchant and orders where missing, and print the merchant's keys.
     SeedDemo {
@@ -155,6 +170,10 @@ async fn run(cli: Cli) -> Result<(), String> {
             widget_dir,
             demo,
             trust_forwarded_for,
+            metrics_public,
+            metrics_token,
+            max_connections,
+            max_connections_per_client,
         } => {
             let public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
             if demo {
@@ -170,10 +189,15 @@ async fn run(cli: Cli) -> Result<(), String> {
                 refund_server::Settings {
                     public_url: public_url.clone(),
                     trust_forwarded_for,
+                    metrics: match (metrics_token, metrics_public) {
+                        (Some(token), _) => MetricsAccess::Token(token),
+                        (None, true) => MetricsAccess::Public,
+                        (None, false) => MetricsAccess::Off,
+                    },
                 },
             );
             let router = router.merge(refund_server::routes::assets::router(&widget_dir));
-            let sweeper = tokio::spawn(refund_server::service::run_deadlines(
+            let sweeper = tokio::spawn(refund_server::routes::run_background(
                 state,
                 Duration::from_secs(deadline_interval.max(1)),
             ));
@@ -181,13 +205,14 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
             tracing::info!(%public_url, "serving");
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(shutdown())
-            .await
-            .map_err(|e| e.to_string())?;
+            let limits = Limits {
+                max_connections: max_connections.max(1),
+                per_client: max_connections_per_client.max(1),
+                ..Limits::default()
+            };
+            refund_server::http::serve(listener, router, limits, shutdown())
+                .await
+                .map_err(|e| e.to_string())?;
             sweeper.abort();
             tracing::info!("stopped");
             Ok(())

@@ -2,7 +2,6 @@
 //! demo merchant and orders, the built widget under `/widget/`, and a switch that drops the
 //! connection of a submission after the server has recorded it.
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Once};
@@ -20,8 +19,8 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use refund_server::clock::ManualClock;
+use refund_server::routes::AppState;
 use refund_server::seed::{DEMO_SECRET_KEY, seed_demo};
-use refund_server::service::AppState;
 use refund_server::store::Store;
 use refund_server::store::sqlite::SqliteStore;
 use serde_json::Value;
@@ -96,9 +95,12 @@ impl TestServer {
                 cut.clone(),
                 cut_after_commit,
             ));
+        // Served as the binary serves it: connection limits, header timeout and all.
         let task = tokio::spawn(async move {
-            let service = router.into_make_service_with_connect_info::<SocketAddr>();
-            if let Err(e) = axum::serve(listener, service).await {
+            let limits = refund_server::http::Limits::default();
+            if let Err(e) =
+                refund_server::http::serve(listener, router, limits, std::future::pending()).await
+            {
                 eprintln!("test server stopped: {e}");
             }
         });
@@ -184,6 +186,15 @@ impl TestServer {
             "{order} should have exactly one request: {requests:#?}"
         );
         requests.remove(0)
+    }
+
+    /// Runs the deadline sweep once; how many requests it moved on.
+    pub async fn sweep(&self) -> usize {
+        self.state
+            .service
+            .sweep_deadlines()
+            .await
+            .expect("a deadline sweep")
     }
 
     /// While on, every shopper submission (`POST /api/v1/shops/…/requests`) runs to the end,

@@ -6,7 +6,6 @@ use chrono::TimeDelta;
 use refund_core::messages::{Lang, actor_label, code_message, format_money, outcome_label};
 use refund_core::{Actor, Code, Currency, Outcome, Quote};
 use refund_e2e::{Amounts, flow};
-use refund_server::service::sweep_deadlines;
 use refund_widget::texts::{EN, ZH, texts};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -689,10 +688,10 @@ async fn a_request_the_merchant_ignores_past_the_review_deadline_is_approved_by_
 
         // Nothing happens before the deadline ...
         server.clock.advance(TimeDelta::seconds(seconds_left - 60));
-        assert_eq!(sweep_deadlines(&server.state).await.expect("a sweep"), 0);
+        assert_eq!(server.sweep().await, 0);
         // ... and the request is approved once it has passed.
         server.clock.advance(TimeDelta::seconds(120));
-        assert_eq!(sweep_deadlines(&server.state).await.expect("a sweep"), 1);
+        assert_eq!(server.sweep().await, 1);
         let request = server.only_request_of("DEMO-1001").await;
         assert_eq!(request["state"], "approved");
         assert_eq!(

@@ -10,8 +10,8 @@ use serde::Deserialize;
 
 use crate::auth::{Claims, TokenKind, sign};
 use crate::error::ApiError;
+use crate::routes::AppState;
 use crate::seed::{DEMO_PUBLISHABLE_KEY, demo_order_numbers};
-use crate::service::AppState;
 
 #[derive(Deserialize)]
 pub struct DemoQuery {
@@ -24,10 +24,10 @@ pub async fn demo_store(
     Query(query): Query<DemoQuery>,
 ) -> Result<Html<String>, ApiError> {
     let merchant = state
-        .store
+        .service
         .merchant_by_publishable_key(DEMO_PUBLISHABLE_KEY)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or(refund_api::Problem::NotFound)?;
     let lang = match query.lang.as_deref() {
         Some(tag) if tag.starts_with("zh") => "zh-CN",
         Some(_) => "en",
@@ -44,7 +44,7 @@ pub async fn demo_store(
                 kind: TokenKind::Link,
                 m: merchant.id.clone(),
                 o: number.to_owned(),
-                exp: (state.now() + TimeDelta::days(1)).timestamp(),
+                exp: (state.service.now() + TimeDelta::days(1)).timestamp(),
             },
         )
     });
@@ -75,7 +75,7 @@ pub async fn demo_store(
         DEMO_PAGE
             .replace("{{links}}", &links)
             .replace("{{attributes}}", &attributes)
-            .replace("{{origin}}", &state.public_url),
+            .replace("{{origin}}", &state.settings.public_url),
     ))
 }
 

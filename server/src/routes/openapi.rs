@@ -1,33 +1,26 @@
-//! The API described as OpenAPI 3.1, served at `/api/openapi.json`.
+//! The API described as OpenAPI 3.1, served at `/api/openapi.json`, and an interactive
+//! reference rendered from it at `/api/docs` (Swagger UI, embedded in the binary at build time:
+//! nothing is fetched from a CDN).
+//!
+//! Operations, bodies and their own errors come from the handlers' annotations; [`complete`]
+//! adds the errors every operation of a kind can answer with (a body that is not JSON, a missing
+//! key, a fault of ours), so the document lists every status and code a client can meet.
 
-use axum::Json;
 use axum::Router;
 use axum::routing::get;
+use refund_api::ErrorCode;
+use refund_core::{InputError, LifecycleError};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder};
+use utoipa::{Modify, OpenApi};
 
-use super::{merchant, ops, shopper};
-
-/// Every error: a stable code, a message that says what to fix, and the field when there is one.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-pub struct ErrorResponse {
-    error: ErrorDetail,
-}
-
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct ErrorDetail {
-    #[schema(example = "payments_mismatch")]
-    code: String,
-    message: String,
-    field: Option<String>,
-}
+use super::AppState;
 
 struct Security;
 
 impl Modify for Security {
-    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+    fn modify(&self, api: &mut Document) {
         let components = api.components.get_or_insert_with(Default::default);
         let bearer = |description: &str| {
             let mut scheme = HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build();
@@ -39,6 +32,10 @@ impl Modify for Security {
             "shopper_session",
             bearer("A session token from POST /api/v1/shops/{pk}/session, bound to one order"),
         );
+        components.add_security_scheme(
+            "metrics_token",
+            bearer("The operator's metrics token, when the server was given one"),
+        );
     }
 }
 
@@ -46,22 +43,134 @@ impl Modify for Security {
 #[openapi(
     info(
         title = "Refund validator",
-        description = "Self-service refunds: the merchant API (secret key) and the shopper API (publishable key in the path and a session bound to one order). Money is always a decimal string. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` in the language of Accept-Language (zh-CN or en)."
+        description = "Self-service refunds: the merchant API (secret key) and the shopper API (publishable key in the path and a session bound to one order).\n\nMoney is always a decimal string at the currency's precision (`\"19.90\"`), times are RFC 3339. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` in the language of `Accept-Language` (zh-CN or en); the codes are listed on each operation and in the `ErrorCode` schema, and the engine's input and lifecycle codes in `ErrorDetail.code`.",
+        license(name = "Proprietary")
     ),
-    paths(
-        merchant::get_policy, merchant::put_policy, merchant::put_order, merchant::get_order,
-        merchant::create_link, merchant::list_requests, merchant::get_request, merchant::approve,
-        merchant::reject, merchant::confirm_receipt, merchant::complete_exchange,
-        merchant::record_refund, merchant::get_evidence, merchant::stats,
-        shopper::open_session, shopper::order_view, shopper::quote, shopper::submit,
-        shopper::get_request, shopper::cancel, shopper::ship_back, shopper::upload_evidence,
-        shopper::get_evidence, shopper::delete_evidence, ops::healthz, ops::metrics,
+    components(schemas(refund_api::ErrorBody, refund_api::ErrorDetail, ErrorCode)),
+    tags(
+        (name = "merchant", description = "The merchant's systems: orders, policy, links, requests, statistics. `Authorization: Bearer sk_…`."),
+        (name = "shopper", description = "The shopper's widget: a session for one order, its quote, its requests and evidence."),
+        (name = "operations", description = "Health and metrics."),
     ),
-    components(schemas(ErrorResponse, crate::service::ShopperRequest)),
     modifiers(&Security),
 )]
 struct Api;
 
-pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    Router::new().route("/api/openapi.json", get(|| async { Json(Api::openapi()) }))
+/// The document's frame: info, tags, security schemes and the error schemas.
+pub fn document() -> Document {
+    Api::openapi()
+}
+
+/// Serves the document and the reference page.
+pub fn router(document: Document) -> Router<AppState> {
+    let json = serde_json::to_vec(&document).unwrap_or_default();
+    Router::new()
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let json = json.clone();
+                async move {
+                    (
+                        [(axum::http::header::CONTENT_TYPE, "application/json")],
+                        json,
+                    )
+                }
+            }),
+        )
+        .merge(
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs")
+                .config(utoipa_swagger_ui::Config::from("/api/openapi.json")),
+        )
+}
+
+fn codes(codes: &[&str]) -> String {
+    codes
+        .iter()
+        .map(|c| format!("`{c}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn error_response(description: String) -> RefOr<Response> {
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+        )
+        .build()
+        .into()
+}
+
+/// Adds `codes` under `status`: a new response, or more codes on the handler's own.
+fn add(operation: &mut Operation, status: u16, description: String) {
+    let responses = &mut operation.responses.responses;
+    match responses.get_mut(&status.to_string()) {
+        Some(RefOr::T(existing)) => {
+            existing.description = format!("{}; {description}", existing.description);
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            responses.insert(status.to_string(), error_response(description));
+        }
+    }
+}
+
+/// Every error an operation can meet beyond its own: by whether it takes a JSON body, has
+/// path parameters (an unknown one is `not_found`) or needs credentials.
+pub fn complete(mut document: Document) -> Document {
+    let engine_input = codes(InputError::CODES);
+    let engine_lifecycle = codes(LifecycleError::CODES);
+    for item in document.paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            let json_body = operation
+                .request_body
+                .as_ref()
+                .is_some_and(|body| body.content.contains_key("application/json"));
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let path_params = operation.parameters.as_ref().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Path)
+            });
+            add(operation, 400, codes(&["invalid_request"]));
+            if json_body {
+                add(
+                    operation,
+                    400,
+                    codes(&["malformed_json", "unreadable_body"]),
+                );
+                add(operation, 413, codes(&["body_too_large"]));
+                add(operation, 415, codes(&["json_required"]));
+                add(
+                    operation,
+                    422,
+                    format!(
+                        "`invalid_body` (not an object, a missing or unknown field, a wrong type); the engine's input codes: {engine_input}"
+                    ),
+                );
+            }
+            if secured {
+                add(operation, 401, codes(&["unauthorized", "session_invalid"]));
+            }
+            if path_params {
+                add(operation, 404, codes(&["not_found"]));
+            }
+            add(operation, 414, codes(&["uri_too_long"]));
+            add(operation, 431, codes(&["headers_too_large"]));
+            add(operation, 500, codes(&["internal"]));
+        }
+    }
+    if let Some(info) = document.info.description.as_mut() {
+        info.push_str(&format!(
+            "\n\nThe engine's lifecycle codes (409, or 422 for `invalid_text`): {engine_lifecycle}."
+        ));
+    }
+    document
 }

@@ -1,17 +1,21 @@
 //! Operations endpoints: health and metrics.
 
-use axum::Router;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use refund_api::Problem;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use crate::service::AppState;
+use super::AppState;
+use crate::MetricsAccess;
+use crate::auth::bearer;
+use crate::error::ApiError;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(metrics))
 }
 
 /// 200 while the database answers.
@@ -19,29 +23,60 @@ pub fn router() -> Router<AppState> {
     get,
     path = "/healthz",
     tag = "operations",
-    responses((status = 200, description = "ok")),
-    description = "200 while the database answers."
+    responses(
+        (status = 200, description = "`ok`", content_type = "text/plain", body = String),
+        (status = 503, description = "The database does not answer", content_type = "text/plain", body = String),
+    ),
 )]
-async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, "ok"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "database unavailable"),
+pub async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.service.store().ping().await {
+        Ok(()) => (axum::http::StatusCode::OK, "ok"),
+        Err(_) => (
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "database unavailable",
+        ),
     }
 }
 
-/// Prometheus text format.
+/// Prometheus metrics, as the operator configured their exposure: off (404, the default),
+/// public, or behind a bearer token.
 #[utoipa::path(
     get,
     path = "/metrics",
     tag = "operations",
-    responses((status = 200, description = "Prometheus text format")),
-    description = "Prometheus metrics."
+    security((), ("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text format", content_type = "text/plain", body = String),
+        (status = 401, description = "`unauthorized`: this server wants its metrics token", body = refund_api::ErrorBody),
+        (status = 404, description = "`not_found`: metrics are not exposed", body = refund_api::ErrorBody),
+    ),
 )]
-async fn metrics() -> impl IntoResponse {
-    (
+pub async fn metrics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    match &state.settings.metrics {
+        MetricsAccess::Off => return Err(Problem::NotFound.into()),
+        MetricsAccess::Token(token) => {
+            let given = bearer(&headers).unwrap_or("");
+            // Compared in constant time, like every secret.
+            let same = given.len() == token.len()
+                && given
+                    .bytes()
+                    .zip(token.bytes())
+                    .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                    == 0;
+            if !same {
+                return Err(Problem::Unauthorized.into());
+            }
+        }
+        MetricsAccess::Public => {}
+    }
+    Ok((
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         crate::metrics_handle().render(),
     )
+        .into_response())
 }
 
 /// Counts every response by method, route and status, and times it.

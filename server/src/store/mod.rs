@@ -29,8 +29,7 @@ pub mod sqlite;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use refund_core::wire::{OrderWire, PolicyWire};
-use refund_core::{Actor, DeadlineKind, Quote, Reason, RequestKind, State};
-use serde::{Deserialize, Serialize};
+use refund_core::{DeadlineKind, Quote, Reason, RequestKind, State};
 
 /// Which database a server uses.
 #[derive(Clone, Debug)]
@@ -166,16 +165,8 @@ pub struct Progress {
     pub reject_reason: Option<String>,
 }
 
-/// One audit row: who did what, the state before and after, when.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditEvent {
-    pub actor: Actor,
-    pub action: String,
-    pub before: Option<State>,
-    pub after: State,
-    pub at: DateTime<Utc>,
-    pub detail: serde_json::Value,
-}
+/// One audit row: who did what, the state before and after, when; shown as it is stored.
+pub use refund_api::HistoryEvent as AuditEvent;
 
 /// What an idempotency key holds: the hash of the body it was first used with and the answer
 /// given then (stored in the same transaction as the request it recorded).
@@ -190,6 +181,21 @@ pub struct KeyRecord {
 pub struct Answer {
     pub status: u16,
     pub body: String,
+}
+
+/// One group of the statistics: a reason's requests or a SKU's lines, in one currency.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatsGroup {
+    pub reason: Option<Reason>,
+    pub sku: Option<String>,
+    pub currency: String,
+    /// Requests (for a reason), or request lines (for a SKU).
+    pub requests: u32,
+    pub units: u32,
+    /// How many of those still hold money (a sum of zero still counts as an amount).
+    pub live: u32,
+    /// Totals (for a reason) or item amounts (for a SKU) of live requests, in minor units.
+    pub amount_minor: i64,
 }
 
 /// Everything a submission writes, in one transaction.
@@ -260,6 +266,15 @@ pub trait Store: Send + Sync + 'static {
         filter: &RequestFilter,
     ) -> StoreResult<Vec<StoredRequest>>;
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>>;
+    /// Requests submitted in `[from, to)`, counted and summed by reason and by SKU, per
+    /// currency; money only for requests in `live` states.
+    async fn stats(
+        &self,
+        merchant_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        live: &[State],
+    ) -> StoreResult<Vec<StatsGroup>>;
 
     async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>>;
     /// Deletes an image of this order that no request uses yet; false when there is none.

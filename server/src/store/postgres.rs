@@ -348,6 +348,47 @@ impl Store for PgStore {
         found.iter().map(rows::event).collect()
     }
 
+    async fn stats(
+        &self,
+        merchant_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        live: &[State],
+    ) -> StoreResult<Vec<StatsGroup>> {
+        // Amounts are summed in minor units: every amount is written at its currency's
+        // precision, so dropping the point gives them ("99.00" is 9900 fen).
+        let found = sqlx::query(
+            "SELECT r.reason AS reason, NULL AS sku, r.currency AS currency, COUNT(*) AS requests, \
+               COALESCE(SUM((SELECT SUM((l->>'quantity')::bigint) \
+                 FROM jsonb_array_elements(r.quote->'lines') l)), 0)::bigint AS units, \
+               COUNT(*) FILTER (WHERE r.state = ANY($1)) AS live, \
+               COALESCE(SUM(CASE WHEN r.state = ANY($1) THEN r.total_minor ELSE 0 END), 0)::bigint \
+                 AS amount_minor \
+             FROM requests r WHERE r.merchant_id = $2 AND r.submitted_at >= $3 AND r.submitted_at < $4 \
+             GROUP BY r.reason, r.currency \
+             UNION ALL \
+             SELECT NULL, COALESCE((SELECT ol->>'sku' FROM jsonb_array_elements(o.body->'lines') ol \
+                 WHERE ol->>'id' = l->>'line_id'), ''), \
+               r.currency, COUNT(*), COALESCE(SUM((l->>'quantity')::bigint), 0)::bigint, \
+               COUNT(*) FILTER (WHERE r.state = ANY($1)), \
+               COALESCE(SUM(CASE WHEN r.state = ANY($1) THEN \
+                 (SELECT COALESCE(SUM(REPLACE(c->>'amount', '.', '')::bigint), 0) \
+                  FROM jsonb_array_elements(r.quote->'components') c \
+                  WHERE c->>'code' = 'item' AND c->>'line_id' = l->>'line_id') \
+                 ELSE 0 END), 0)::bigint \
+             FROM requests r JOIN orders o ON o.id = r.order_id, jsonb_array_elements(r.quote->'lines') l \
+             WHERE r.merchant_id = $2 AND r.submitted_at >= $3 AND r.submitted_at < $4 \
+             GROUP BY 2, r.currency",
+        )
+        .bind(state_codes(live))
+        .bind(merchant_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(rows::stats_group).collect()
+    }
+
     async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>> {
         let row = sqlx::query(
             "SELECT id, merchant_id, order_id, content_type, bytes FROM evidence \

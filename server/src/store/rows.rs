@@ -139,6 +139,19 @@ pub(crate) fn evidence(row: &impl Columns) -> StoreResult<Evidence> {
     })
 }
 
+/// A row of `reason`/`sku`, `currency`, `requests`, `units`, `live`, `amount_minor`.
+pub(crate) fn stats_group(row: &impl Columns) -> StoreResult<StatsGroup> {
+    Ok(StatsGroup {
+        reason: row.opt_code("reason")?,
+        sku: row.opt_text("sku")?,
+        currency: row.text("currency")?,
+        requests: row.small("requests")?,
+        units: row.small("units")?,
+        live: row.small("live")?,
+        amount_minor: row.int("amount_minor")?,
+    })
+}
+
 pub(crate) fn key_record(row: &impl Columns) -> StoreResult<KeyRecord> {
     let status = row
         .opt_int("status")?

@@ -495,6 +495,52 @@ impl Store for SqliteStore {
         found.iter().map(rows::event).collect()
     }
 
+    async fn stats(
+        &self,
+        merchant_id: &str,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        live: &[State],
+    ) -> StoreResult<Vec<StatsGroup>> {
+        // Amounts are summed in minor units: every amount is written at its currency's
+        // precision, so dropping the point gives them ("99.00" is 9900 fen).
+        let marks = placeholders(live.len());
+        let sql = format!(
+            "SELECT r.reason AS reason, NULL AS sku, r.currency AS currency, COUNT(*) AS requests, \
+               COALESCE(SUM((SELECT SUM(json_extract(l.value, '$.quantity')) \
+                 FROM json_each(r.quote, '$.lines') l)), 0) AS units, \
+               COALESCE(SUM(r.state IN ({marks})), 0) AS live, \
+               COALESCE(SUM(CASE WHEN r.state IN ({marks}) THEN r.total_minor ELSE 0 END), 0) AS amount_minor \
+             FROM requests r WHERE r.merchant_id = ? AND r.submitted_at >= ? AND r.submitted_at < ? \
+             GROUP BY r.reason, r.currency \
+             UNION ALL \
+             SELECT NULL, COALESCE((SELECT json_extract(ol.value, '$.sku') FROM json_each(o.body, '$.lines') ol \
+                 WHERE json_extract(ol.value, '$.id') = json_extract(l.value, '$.line_id')), ''), \
+               r.currency, COUNT(*), COALESCE(SUM(json_extract(l.value, '$.quantity')), 0), \
+               COALESCE(SUM(r.state IN ({marks})), 0), \
+               COALESCE(SUM(CASE WHEN r.state IN ({marks}) THEN \
+                 (SELECT COALESCE(SUM(CAST(REPLACE(json_extract(c.value, '$.amount'), '.', '') AS INTEGER)), 0) \
+                  FROM json_each(r.quote, '$.components') c \
+                  WHERE json_extract(c.value, '$.code') = 'item' \
+                    AND json_extract(c.value, '$.line_id') = json_extract(l.value, '$.line_id')) \
+                 ELSE 0 END), 0) \
+             FROM requests r JOIN orders o ON o.id = r.order_id, json_each(r.quote, '$.lines') l \
+             WHERE r.merchant_id = ? AND r.submitted_at >= ? AND r.submitted_at < ? \
+             GROUP BY 2, r.currency"
+        );
+        let mut query = sqlx::query(&sql);
+        for _ in 0..2 {
+            for _ in 0..2 {
+                for state in live {
+                    query = query.bind(state.code());
+                }
+            }
+            query = query.bind(merchant_id).bind(ts(from)).bind(ts(to));
+        }
+        let found = query.fetch_all(&self.pool).await?;
+        found.iter().map(rows::stats_group).collect()
+    }
+
     async fn evidence(&self, merchant_id: &str, id: &str) -> StoreResult<Option<Evidence>> {
         let row = sqlx::query("SELECT id, merchant_id, order_id, content_type, bytes FROM evidence WHERE merchant_id = ? AND id = ?")
             .bind(merchant_id)
