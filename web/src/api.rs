@@ -3,13 +3,16 @@
 
 use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
+use refund_api::{
+    ErrorBody, ErrorCode, ErrorHead, SessionRequest, SessionResponse, Shipment, ShopperRequest,
+    Uploaded,
+};
 use refund_core::messages::Lang;
-use serde::Deserialize;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
-use crate::model::{OrderResponse, RequestView, Submission};
+use crate::model::{OrderResponse, RequestView};
 
 /// What went wrong with a call, in the terms the widget acts on.
 #[derive(Clone, Debug, PartialEq)]
@@ -17,20 +20,15 @@ pub enum ApiError {
     /// No answer: offline, DNS, CORS, or the connection dropped. The call may or may not have
     /// reached the server.
     Network,
-    /// The server's one error shape: a stable code and a message in the shopper's language.
-    Server {
-        status: u16,
-        code: String,
-        message: String,
-    },
+    /// The server's one error shape: a stable code and a message in the shopper's language
+    /// (both empty for an answer that is not the API's, a proxy's error page, say).
+    Server { status: u16, head: ErrorHead },
 }
 
 impl ApiError {
-    pub fn code(&self) -> Option<&str> {
-        match self {
-            ApiError::Server { code, .. } => Some(code),
-            ApiError::Network => None,
-        }
+    /// Whether the server answered with this code.
+    pub fn is(&self, code: ErrorCode) -> bool {
+        matches!(self, ApiError::Server { head, .. } if head.is(code))
     }
 
     /// Whether the call may have done its work even so: no answer, or the server (or a proxy
@@ -41,29 +39,6 @@ impl ApiError {
             ApiError::Server { status, .. } => *status >= 500,
         }
     }
-}
-
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorInner,
-}
-
-/// The API's error shape; `details` (such as a stale answer's fresh quote) is not read: the
-/// widget re-reads the order instead.
-#[derive(Deserialize)]
-struct ErrorInner {
-    code: String,
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct SessionResponse {
-    session: String,
-}
-
-#[derive(Deserialize)]
-struct Uploaded {
-    id: String,
 }
 
 /// How long a call may take before the widget treats it as a network failure.
@@ -117,19 +92,23 @@ impl Api {
     /// Opens a session from the link token, if there is one.
     pub async fn open_from_token(&self) -> Result<(), ApiError> {
         match self.token.get_value() {
-            Some(token) => self.open(serde_json::json!({ "token": token })).await,
+            Some(token) => self.open(&SessionRequest::Link { token }).await,
             None => Err(ApiError::Network),
         }
     }
 
     pub async fn open_with_lookup(&self, number: &str, email: &str) -> Result<(), ApiError> {
-        self.open(serde_json::json!({ "order_number": number, "email": email }))
-            .await
+        self.open(&SessionRequest::Lookup {
+            order_number: number.to_owned(),
+            email: email.to_owned(),
+        })
+        .await
     }
 
-    async fn open(&self, body: serde_json::Value) -> Result<(), ApiError> {
+    async fn open(&self, body: &SessionRequest) -> Result<(), ApiError> {
+        let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
         let session: SessionResponse = self
-            .once(Method::POST, "/session", Some(body.to_string()), None)
+            .once(Method::POST, "/session", Some(json), None)
             .await?;
         self.session.set(Some(session.session));
         Ok(())
@@ -139,7 +118,7 @@ impl Api {
         self.call(Method::GET, "/order", None, None).await
     }
 
-    pub async fn submit(&self, body: &Submission, key: &str) -> Result<RequestView, ApiError> {
+    pub async fn submit(&self, body: &ShopperRequest, key: &str) -> Result<RequestView, ApiError> {
         let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
         self.call(Method::POST, "/requests", Some(json), Some(key))
             .await
@@ -162,9 +141,12 @@ impl Api {
         tracking_number: &str,
     ) -> Result<RequestView, ApiError> {
         let path = format!("/requests/{}/shipment", js_sys::encode_uri_component(id));
-        let body = serde_json::json!({ "carrier": carrier, "tracking_number": tracking_number });
-        self.call(Method::POST, &path, Some(body.to_string()), None)
-            .await
+        let body = Shipment {
+            carrier: carrier.to_owned(),
+            tracking_number: tracking_number.to_owned(),
+        };
+        let json = serde_json::to_string(&body).map_err(|_| ApiError::Network)?;
+        self.call(Method::POST, &path, Some(json), None).await
     }
 
     /// Deletes an uploaded photo the shopper removed, so it stops counting towards the order's
@@ -172,7 +154,7 @@ impl Api {
     pub async fn delete_evidence(&self, id: &str) {
         let path = format!("/evidence/{}", js_sys::encode_uri_component(id));
         let _ = self
-            .call::<serde::de::IgnoredAny>(Method::DELETE, &path, None, None)
+            .call::<IgnoredAny>(Method::DELETE, &path, None, None)
             .await;
     }
 
@@ -290,7 +272,7 @@ impl Api {
 }
 
 fn session_invalid<T>(answer: &Result<T, ApiError>) -> bool {
-    matches!(answer, Err(ApiError::Server { status: 401, code, .. }) if code == "session_invalid")
+    matches!(answer, Err(e @ ApiError::Server { status: 401, .. }) if e.is(ErrorCode::SessionInvalid))
 }
 
 async fn read<T: DeserializeOwned>(
@@ -307,11 +289,12 @@ async fn read<T: DeserializeOwned>(
 }
 
 fn server_error(status: u16, text: &str) -> ApiError {
-    match serde_json::from_str::<ErrorBody>(text) {
+    // Only the code and message are read: the widget re-reads the order rather than take a
+    // stale answer's fresh quote from the error.
+    match serde_json::from_str::<ErrorBody<ErrorHead>>(text) {
         Ok(body) => ApiError::Server {
             status,
-            code: body.error.code,
-            message: body.error.message,
+            head: body.error,
         },
         Err(_) => unreadable(status),
     }
@@ -321,7 +304,9 @@ fn server_error(status: u16, text: &str) -> ApiError {
 fn unreadable(status: u16) -> ApiError {
     ApiError::Server {
         status,
-        code: "unreadable_response".to_owned(),
-        message: String::new(),
+        head: ErrorHead {
+            code: String::new(),
+            message: String::new(),
+        },
     }
 }

@@ -92,8 +92,8 @@ impl Env {
         let t = texts(self.lang.get_untracked());
         match error {
             ApiError::Network => t.network_error.to_owned(),
-            ApiError::Server { message, .. } if message.is_empty() => t.server_error.to_owned(),
-            ApiError::Server { message, .. } => message.clone(),
+            ApiError::Server { head, .. } if head.message.is_empty() => t.server_error.to_owned(),
+            ApiError::Server { head, .. } => head.message.clone(),
         }
     }
 }

@@ -14,13 +14,12 @@ use wasm_bindgen::JsCast;
 use crate::api::ApiError;
 use crate::app::Env;
 use crate::dom;
-use crate::model::{
-    self, Breakdown, Draft, FileProblem, LiveQuote, Loaded, RequestView, Submission,
-};
+use crate::model::{self, Breakdown, Draft, FileProblem, LiveQuote, Loaded, RequestView};
+use refund_api::{ErrorCode, ShopperRequest};
 
 pub type SubmitFuture = Pin<Box<dyn Future<Output = Result<RequestView, ApiError>>>>;
 /// How the form sends a submission; the real one posts to the API, tests count calls.
-pub type SubmitFn = Rc<dyn Fn(Submission, String) -> SubmitFuture>;
+pub type SubmitFn = Rc<dyn Fn(ShopperRequest, String) -> SubmitFuture>;
 
 pub fn api_submit(env: Env) -> SubmitFn {
     Rc::new(move |body, key| Box::pin(async move { env.api.submit(&body, &key).await }))
@@ -195,7 +194,7 @@ pub fn RequestForm(
                 }
             }
             let recorded = answer.is_ok()
-                || matches!(&answer, Err(e) if e.code() == Some("idempotency_key_reused"));
+                || matches!(&answer, Err(e) if e.is(ErrorCode::IdempotencyKeyReused));
             if recorded {
                 spent.try_set_value(true);
             }
@@ -216,21 +215,24 @@ pub fn RequestForm(
                 Err(error) if error.maybe_done() => {
                     phase.try_set(Phase::Unconfirmed);
                 }
-                Err(ApiError::Server { code, .. }) if code == "idempotency_key_reused" => {
+                Err(error) if error.is(ErrorCode::IdempotencyKeyReused) => {
                     // An earlier attempt under this key was recorded: show the order as it is
                     // now, with that request in its list, rather than send a second one.
                     dom::forget(&storage_key);
                     on_reload();
                 }
                 Err(error @ ApiError::Server { .. }) => {
-                    let stale = matches!(
-                        error.code(),
-                        Some("stale_quote" | "not_enough_left" | "request_ineligible")
-                    );
+                    let stale = [
+                        ErrorCode::StaleQuote,
+                        ErrorCode::NotEnoughLeft,
+                        ErrorCode::RequestIneligible,
+                    ]
+                    .into_iter()
+                    .any(|code| error.is(code));
                     if stale {
                         refresh_order();
                     }
-                    phase.try_set(if error.code() == Some("stale_quote") {
+                    phase.try_set(if error.is(ErrorCode::StaleQuote) {
                         Phase::Stale
                     } else {
                         Phase::Failed(env.error_text(&error))

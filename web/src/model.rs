@@ -8,15 +8,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use refund_api::{ComponentSummary, QuoteSummary, ShopperRequest};
 use refund_core::messages::{self, Lang};
-use refund_core::wire::{
-    DecimalStr, LedgerWire, OrderWire, PolicyWire, RequestLineWire, RequestWire,
-};
+use refund_core::wire::{DecimalStr, RequestLineWire, RequestWire};
 use refund_core::{
-    Actor, Code, Component, Context, DeadlineKind, InputError, Ledger, Line, LineIndex, Order,
-    Outcome, Policy, Quote, Reason, RefundRequest, RequestKind, SplitLine, State, line_codes,
-    outcome_of, quote,
+    Code, Component, Context, InputError, Ledger, Line, LineIndex, Order, Outcome, Policy, Quote,
+    Reason, RefundRequest, RequestKind, SplitLine, line_codes, outcome_of, quote,
 };
+use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
 /// Evidence images: what the server accepts, checked before uploading.
@@ -24,133 +23,13 @@ pub const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 pub const MAX_IMAGE_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
 pub const MAX_IMAGES: usize = 9;
 
-/// `GET /order`: everything needed to quote locally.
-#[derive(Clone, Debug, Deserialize)]
-pub struct OrderResponse {
-    pub order: OrderWire,
-    pub policy: PolicyWire,
-    pub ledger: LedgerWire,
-    pub recent_requests: u32,
-    pub server_time: DateTime<Utc>,
-    pub requests: Vec<RequestView>,
-}
+/// `GET /order`, its recorded quotes read for their amounts only.
+pub type OrderResponse = refund_api::OrderView<QuoteSummary, IgnoredAny>;
 
-/// A recorded request as the server shows it.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct RequestView {
-    pub id: String,
-    pub number: String,
-    pub order_number: String,
-    pub kind: RequestKind,
-    pub reason: Reason,
-    pub state: State,
-    pub quote: RecordedQuote,
-    pub submitted_at: DateTime<Utc>,
-    pub deadline: Option<DeadlineView>,
-    #[serde(default)]
-    pub carrier: Option<String>,
-    #[serde(default)]
-    pub tracking_number: Option<String>,
-    #[serde(default)]
-    pub reject_reason: Option<String>,
-    #[serde(default)]
-    pub history: Vec<HistoryEvent>,
-}
-
-/// A recorded request's quote, read for display only: its amounts, not its eligibility codes.
-/// Parsing the core's full `Quote` (26 tagged codes) would add about 90 KB to every shopper's
-/// download for text the request's state already conveys.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct RecordedQuote {
-    pub currency: refund_core::Currency,
-    pub total: DecimalStr,
-    pub components: Vec<RecordedComponent>,
-    pub split: Vec<SplitLine>,
-}
-
-/// One amount component as recorded; the fields a component does not have are absent.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct RecordedComponent {
-    code: String,
-    amount: DecimalStr,
-    #[serde(default)]
-    line_id: Option<String>,
-    #[serde(default)]
-    quantity: Option<u32>,
-    #[serde(default)]
-    percent: Option<DecimalStr>,
-    #[serde(default)]
-    threshold: Option<DecimalStr>,
-    #[serde(default)]
-    discount_id: Option<String>,
-    #[serde(default)]
-    units: Option<u32>,
-}
-
-impl RecordedComponent {
-    /// The core's component, to word it with the core's catalog; `None` for a code this build
-    /// does not know (a newer server), which is then left out rather than mis-explained.
-    pub fn component(&self) -> Option<Component> {
-        let amount = self.amount;
-        Some(match self.code.as_str() {
-            "item" => Component::Item {
-                line_id: self.line_id.clone()?,
-                quantity: self.quantity?,
-                amount,
-            },
-            "shipping_refund" => Component::ShippingRefund { amount },
-            "return_shipping_fee" => Component::ReturnShippingFee { amount },
-            "restocking_fee" => Component::RestockingFee {
-                amount,
-                percent: self.percent?,
-            },
-            "lost_free_shipping" => Component::LostFreeShipping {
-                amount,
-                threshold: self.threshold?,
-            },
-            "lost_threshold_discount" => Component::LostThresholdDiscount {
-                amount,
-                discount_id: self.discount_id.clone()?,
-                threshold: self.threshold?,
-            },
-            "missing_gift" => Component::MissingGift {
-                amount,
-                line_id: self.line_id.clone()?,
-                units: self.units?,
-            },
-            "refund_limit" => Component::RefundLimit { amount },
-            _ => return None,
-        })
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct DeadlineView {
-    pub kind: DeadlineKind,
-    pub at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct HistoryEvent {
-    pub actor: Actor,
-    /// The event's code (`submit`, `approve`, …); the first entry of every request is `submit`.
-    #[serde(default)]
-    pub action: String,
-    pub after: State,
-    pub at: DateTime<Utc>,
-}
-
-impl RequestView {
-    /// The shopper may cancel until the merchant (or a rule) decides.
-    pub fn can_cancel(&self) -> bool {
-        self.state == State::Submitted
-    }
-
-    /// Goods go back once the request is approved, for the kinds that send goods back.
-    pub fn awaits_shipment(&self) -> bool {
-        self.state == State::Approved && self.kind.returns_goods()
-    }
-}
+/// A recorded request as the server shows it, its quote read for its amounts only (parsing the
+/// engine's whole `Quote`, 26 tagged codes, would add about 90 KB to every shopper's download
+/// for text the request's state already conveys) and its steps without their details.
+pub type RequestView = refund_api::RequestView<QuoteSummary, IgnoredAny>;
 
 /// The server's clock as seen from the browser: the core judges windows at the server's "now",
 /// so a shopper whose phone clock is wrong still sees what the server will decide.
@@ -376,16 +255,16 @@ impl Loaded {
         draft: &Draft,
         now: DateTime<Utc>,
         seen: &Quote,
-    ) -> Option<Submission> {
+    ) -> Option<ShopperRequest> {
         let wire = self.request_wire(draft, now)?;
-        Some(Submission {
+        Some(ShopperRequest {
             kind: wire.kind,
             reason: wire.reason,
             lines: wire.lines,
             note: wire.note,
             evidence: draft.evidence.clone(),
             goods_intact: wire.goods_intact,
-            expected_total: seen.total,
+            expected_total: Some(seen.total),
             expected_outcome: Some(seen.outcome),
             expected_split: Some(seen.split.clone()),
         })
@@ -418,11 +297,11 @@ impl Loaded {
     }
 
     /// A recorded request's breakdown; its state, not a verdict, says where it stands.
-    pub fn recorded_breakdown(&self, quote: &RecordedQuote, lang: Lang) -> Breakdown {
+    pub fn recorded_breakdown(&self, quote: &QuoteSummary, lang: Lang) -> Breakdown {
         let components: Vec<Component> = quote
             .components
             .iter()
-            .filter_map(RecordedComponent::component)
+            .filter_map(ComponentSummary::component)
             .collect();
         self.breakdown_of(
             &components,
@@ -565,7 +444,7 @@ pub struct Draft {
     pub idempotency_key: Option<String>,
     /// What was sent under that key without a definite answer: a retry, even after a reload,
     /// sends exactly this again.
-    pub pending: Option<Submission>,
+    pub pending: Option<ShopperRequest>,
 }
 
 /// The shopper's choices alone, to tell their edits from the widget's own bookkeeping.
@@ -631,9 +510,9 @@ impl Draft {
     /// until [`Draft::settle`].
     pub fn begin_submit(
         &mut self,
-        body: Submission,
+        body: ShopperRequest,
         fresh: impl FnOnce() -> String,
-    ) -> (Submission, String) {
+    ) -> (ShopperRequest, String) {
         let key = self.idempotency_key.get_or_insert_with(fresh).clone();
         let body = self.pending.get_or_insert(body).clone();
         (body, key)
@@ -644,24 +523,6 @@ impl Draft {
         self.pending = None;
         self.idempotency_key = None;
     }
-}
-
-/// `POST /requests`: the draft as the server reads it, with the total, verdict and split the
-/// shopper saw, so the server refuses it as stale if any of them moved.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Submission {
-    pub kind: RequestKind,
-    pub reason: Reason,
-    pub lines: Vec<RequestLineWire>,
-    pub note: String,
-    pub evidence: Vec<String>,
-    pub goods_intact: bool,
-    pub expected_total: DecimalStr,
-    /// Optional so a body stored by an earlier widget is still resent byte for byte.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_outcome: Option<Outcome>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expected_split: Option<Vec<SplitLine>>,
 }
 
 /// Why a chosen file is refused before any upload.

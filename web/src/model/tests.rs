@@ -265,7 +265,7 @@ fn a_submission_carries_the_total_verdict_and_split_the_shopper_saw_and_only_cho
         panic!("the draft is complete");
     };
     let submission = l.submission(&d, now(), &quote).unwrap();
-    assert_eq!(submission.expected_total, quote.total);
+    assert_eq!(submission.expected_total, Some(quote.total));
     assert_eq!(submission.expected_outcome, Some(quote.outcome));
     assert_eq!(submission.expected_split.as_ref(), Some(&quote.split));
     assert_eq!(submission.lines.len(), 1);
@@ -322,7 +322,7 @@ fn every_retry_sends_the_unanswered_submission_again_under_the_same_key() {
 fn an_unanswered_body_stored_by_an_earlier_widget_is_resent_byte_for_byte() {
     // Stored before submissions carried the verdict and split the shopper saw.
     let stored = r#"{"kind":"return_and_refund","reason":"size_mismatch","lines":[{"line_id":"L1","quantity":2}],"note":"","evidence":[],"goods_intact":true,"expected_total":"198.00"}"#;
-    let body: Submission = serde_json::from_str(stored).unwrap();
+    let body: ShopperRequest = serde_json::from_str(stored).unwrap();
     assert_eq!(serde_json::to_string(&body).unwrap(), stored);
 }
 
@@ -495,7 +495,7 @@ fn a_recorded_quote_reads_back_into_the_same_breakdown_the_shopper_saw() {
     let LiveQuote::Ready(quote) = l.quote(&d, now()) else {
         panic!("the draft is complete");
     };
-    let recorded: RecordedQuote =
+    let recorded: QuoteSummary =
         serde_json::from_str(&serde_json::to_string(&quote).unwrap()).unwrap();
     for lang in Lang::ALL {
         let live = l.breakdown(&quote, lang);
