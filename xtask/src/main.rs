@@ -5,6 +5,7 @@
 //! the server, and starts the server. Each step prints what it does before doing it and how long
 //! it took after. Both run from the workspace root, wherever they are started.
 
+mod clients;
 mod postgres;
 mod tools;
 mod widget;
@@ -138,6 +139,8 @@ fn test(steps: &mut Steps) -> Result<(), String> {
             .env("REFUND_TEST_BACKEND", "postgres"))
         },
     )?;
+
+    steps.run("checking the API with outside clients", clients::check_api)?;
 
     steps.run("building the widget (release)", || {
         build_widget()?.map_or(Ok(()), |sizes| widget::check_sizes(&sizes))
@@ -317,7 +320,7 @@ pub fn workspace_root() -> PathBuf {
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR`, made absolute at start-up, else `target/`).
-fn target_dir() -> PathBuf {
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .filter(|dir| !dir.is_empty())
         .map(PathBuf::from)

@@ -377,7 +377,7 @@ pub fn is_root() -> bool {
 }
 
 /// What `program args` prints on stdout, or `None` if it cannot start or fails.
-fn output(program: &str, args: &[&str]) -> Option<String> {
+pub fn output(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program)
         .args(args)
         .stderr(std::process::Stdio::null())
