@@ -104,7 +104,11 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
         return Ok(bin);
     }
     step(&format!("installing schemathesis {SCHEMATHESIS} from PyPI"));
-    let python = find_on_path("python3").ok_or("python3 is not installed")?;
+    if find_on_path("python3").is_none() {
+        step("installing Python 3 with apt-get");
+        apt_install(&["python3", "python3-venv"])?;
+    }
+    let python = find_on_path("python3").ok_or("python3 did not install")?;
     if run(Command::new(&python).arg("-m").arg("venv").arg(&venv)).is_err() {
         // Debian splits venv out of its python3.
         apt_install(&["python3-venv"])?;
