@@ -110,7 +110,7 @@ impl IntoResponse for ApiError {
             self.body(Lang::En),
         )
             .into_response();
-        if let Problem::TooManyLookups { retry_after } = self.problem
+        if let Some(retry_after) = self.problem.retry_after()
             && let Ok(value) = HeaderValue::from_str(&retry_after.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);

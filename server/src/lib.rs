@@ -63,6 +63,7 @@ pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> 
         service: Service::new(store, clock),
         settings: Arc::new(settings),
         lookups: Arc::default(),
+        sign_ins: Arc::default(),
     };
     let (router, _) = routes::router(state.clone());
     (router, state)

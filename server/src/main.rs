@@ -78,6 +78,28 @@ enum Command {
     },
     /// Bring the database's schema up to date and exit (serving does it too).
     Migrate,
+    /// Create a staff account for the desk and print the link with which they choose a
+    /// password.
+    CreateStaff {
+        /// The merchant's name.
+        #[arg(long)]
+        merchant: String,
+        #[arg(long)]
+        email: String,
+        /// Shown in the desk; the e-mail's local part when absent.
+        #[arg(long)]
+        name: Option<String>,
+        /// owner, agent or viewer.
+        #[arg(long, default_value = "owner", value_parser = ["owner", "agent", "viewer"])]
+        role: String,
+        /// The URL staff reach this server at, for the link.
+        #[arg(
+            long,
+            env = "REFUND_PUBLIC_URL",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        public_url: String,
+    },
     /// Create a merchant and print its id and keys.
     CreateMerchant {
         #[arg(long)]
@@ -156,6 +178,36 @@ async fn run(cli: Cli) -> Result<(), String> {
             println!("signing_secret   {}", created.merchant.signing_secret);
             Ok(())
         }
+        Command::CreateStaff {
+            merchant,
+            email,
+            name,
+            role,
+            public_url,
+        } => {
+            let service =
+                refund_server::service::Service::new(store.clone(), Arc::new(SystemClock));
+            let found = store
+                .merchant_by_name(&merchant)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| format!("no merchant named {merchant:?}"))?;
+            let role: refund_api::Role = serde_json::from_value(serde_json::Value::String(role))
+                .map_err(|e| e.to_string())?;
+            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+            let (staff, token, expires_at) = service
+                .add_staff(&found.id, &refund_api::NewStaff { email, name, role })
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("staff_id         {}", staff.id);
+            println!("role             {}", staff.role.code());
+            println!(
+                "set-up link      {}",
+                refund_server::service::staff::setup_url(&public_url, &token)
+            );
+            println!("link expires     {expires_at}");
+            Ok(())
+        }
         Command::SeedDemo { origins } => {
             let merchant = seed_demo(store.as_ref(), origins, chrono::Utc::now())
                 .await
@@ -225,8 +277,14 @@ fn print_demo(merchant: &refund_server::store::Merchant, url: Option<&str>) {
     println!("publishable_key   {}", merchant.publishable_key);
     println!("secret_key        {}", refund_server::seed::DEMO_SECRET_KEY);
     println!("demo orders       DEMO-1001 … DEMO-1005, DEMO-2001 (email demo@example.com)");
+    println!(
+        "refund desk       sign in as {} (or li@ / wang@ / viewer@demo.example), password {}",
+        refund_server::seed::DEMO_STAFF[0].0,
+        refund_server::seed::DEMO_STAFF_PASSWORD
+    );
     if let Some(url) = url {
         println!("demo store        {url}/   (open this)");
+        println!("refund desk       {url}/console/");
         println!(
             "refund page       {url}/refund?merchant={}",
             merchant.publishable_key

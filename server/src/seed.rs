@@ -10,10 +10,13 @@ use refund_core::Order;
 use refund_core::wire::{OrderWire, PolicyWire};
 use serde_json::{Value, json};
 
+use refund_api::{AddressBody, Bilingual, Role, TemplateBody};
+
 use crate::auth::sha256_hex;
 use crate::error::ApiError;
+use crate::service::staff::hash_password;
 use crate::service::{put_order, put_policy};
-use crate::store::{Merchant, NewMerchant, Store};
+use crate::store::{DeskList, Merchant, NewMerchant, StaffRow, Store};
 
 pub const DEMO_NAME: &str = "Demo Store";
 pub const DEMO_PUBLISHABLE_KEY: &str = "pk_test_demo";
@@ -60,7 +63,93 @@ pub async fn seed_demo(
             put_order(store, &merchant.id, &wire, now).await?;
         }
     }
+    seed_desk(store, &merchant.id, now).await?;
     Ok(merchant)
+}
+
+/// The demo's staff, all with [`DEMO_STAFF_PASSWORD`]: (e-mail, name, role).
+pub const DEMO_STAFF: [(&str, &str, Role); 4] = [
+    ("owner@demo.example", "店主 Demo Owner", Role::Owner),
+    ("li@demo.example", "客服小李 Li", Role::Agent),
+    ("wang@demo.example", "客服小王 Wang", Role::Agent),
+    ("viewer@demo.example", "财务 Viewer", Role::Viewer),
+];
+pub const DEMO_STAFF_PASSWORD: &str = "demo-desk-2026";
+
+/// The demo's staff, a return address and reply templates, where the demo has none.
+async fn seed_desk(
+    store: &dyn Store,
+    merchant_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if store.list_staff(merchant_id).await?.is_empty() {
+        let hash = hash_password(DEMO_STAFF_PASSWORD)?;
+        let mut tx = store.begin().await?;
+        for (i, (email, name, role)) in DEMO_STAFF.into_iter().enumerate() {
+            tx.insert_staff(&StaffRow {
+                id: format!("st_demo_{i}"),
+                merchant_id: merchant_id.to_owned(),
+                email: email.to_owned(),
+                name: name.to_owned(),
+                role,
+                active: true,
+                password_hash: Some(hash.clone()),
+                created_at: now,
+            })
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    if store
+        .desk_items(DeskList::Addresses, merchant_id)
+        .await?
+        .is_empty()
+    {
+        let address = AddressBody {
+            label: "杭州仓 Hangzhou warehouse".to_owned(),
+            recipient: "演示商店退货组".to_owned(),
+            phone: "0571-88886666".to_owned(),
+            address: "浙江省杭州市余杭区文一西路 969 号 3 号仓".to_owned(),
+        };
+        let json = serde_json::to_string(&address).map_err(ApiError::internal)?;
+        store
+            .insert_desk_item(DeskList::Addresses, merchant_id, "addr_demo_hz", &json, now)
+            .await?;
+    }
+    if store
+        .desk_items(DeskList::Templates, merchant_id)
+        .await?
+        .is_empty()
+    {
+        let templates = [
+            (
+                "tpl_demo_used",
+                "已使用 Used",
+                "图片显示商品已使用，不符合无理由退货条件。",
+                "The photos show the item has been used, so it cannot be returned without a reason.",
+            ),
+            (
+                "tpl_demo_photos",
+                "照片不清 Unclear photos",
+                "照片无法看清问题，请补充清晰的照片后重新申请。",
+                "The photos do not show the problem; please apply again with clear photos.",
+            ),
+        ];
+        for (id, title, zh_cn, en) in templates {
+            let body = TemplateBody {
+                title: title.to_owned(),
+                text: Bilingual {
+                    zh_cn: zh_cn.to_owned(),
+                    en: en.to_owned(),
+                },
+            };
+            let json = serde_json::to_string(&body).map_err(ApiError::internal)?;
+            store
+                .insert_desk_item(DeskList::Templates, merchant_id, id, &json, now)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
 fn demo_policy() -> Value {

@@ -81,6 +81,16 @@ catalog! {
     SessionInvalid = "session_invalid" => 401,
     LinkInvalid = "link_invalid" => 401,
     LinkExpired = "link_expired" => 401,
+    /// The desk: the e-mail or the password is wrong (the same answer for either).
+    SignInFailed = "sign_in_failed" => 401,
+    /// The desk session ended (signed out, idle too long, or the account deactivated).
+    DeskSessionEnded = "desk_session_ended" => 401,
+    /// The set-up link is unknown, used or expired.
+    SetUpLinkInvalid = "set_up_link_invalid" => 401,
+    /// The staff member's role does not allow this.
+    Forbidden = "forbidden" => 403,
+    /// A state-changing call with a desk session lacks the session's `X-CSRF-Token`.
+    CsrfTokenInvalid = "csrf_token_invalid" => 403,
     /// Another merchant's object answers this too: ids are scoped to their merchant.
     NotFound = "not_found" => 404,
     /// The lookup: no order for this number and email (the same answer whichever is wrong).
@@ -94,6 +104,10 @@ catalog! {
     /// Another request took the units first.
     NotEnoughLeft { left: DecimalStr } = "not_enough_left" => 409,
     OrderLocked = "order_locked" => 409,
+    /// Another staff account already uses this e-mail.
+    EmailTaken = "email_taken" => 409,
+    /// A merchant keeps at least one active owner.
+    LastOwner = "last_owner" => 409,
     /// Concurrent writes kept winning; nothing was changed, try again.
     ConcurrentUpdate = "concurrent_update" => 409,
     BodyTooLarge = "body_too_large" => 413,
@@ -110,10 +124,28 @@ catalog! {
     InvalidTtl { min: i64, max: i64 } = "invalid_ttl" => 422,
     PayoutMismatch = "payout_mismatch" => 422,
     TooManyImages { max: u32 } = "too_many_images" => 422,
+    InvalidEmail = "invalid_email" => 422,
+    WeakPassword { min: usize, max: usize } = "weak_password" => 422,
+    /// A text is empty (where it must not be) or too long.
+    TextLength { field: &'static str, max: usize } = "text_length" => 422,
+    /// Assigning to someone who is not an active agent or owner of this merchant.
+    InvalidAssignee = "invalid_assignee" => 422,
+    UnknownTemplate = "unknown_template" => 422,
+    UnknownReturnAddress = "unknown_return_address" => 422,
+    /// A rejection needs a reason or a template, not both.
+    OneRejectionReason = "one_rejection_reason" => 422,
+    /// A deduction must be more than zero and less than the total, with a reason.
+    InvalidDeduction = "invalid_deduction" => 422,
+    /// A batch takes 1 to `max` requests.
+    InvalidBatch { max: usize } = "invalid_batch" => 422,
+    /// Photos in a message are the shopper's to add; asking for photos is the merchant's.
+    NotYourSide { field: &'static str } = "not_your_side" => 422,
     /// Creating a merchant (from the command line) without a name.
     NameRequired = "name_required" => 422,
     /// Slow down: `Retry-After` says when to try again.
     TooManyLookups { retry_after: u64 } = "too_many_lookups" => 429,
+    /// Too many sign-in attempts for this account or from this address.
+    TooManySignIns { retry_after: u64 } = "too_many_sign_ins" => 429,
     HeadersTooLarge = "headers_too_large" => 431,
     /// A fault on our side, logged; never details.
     Internal = "internal" => 500,
@@ -147,6 +179,16 @@ impl Problem {
         }
     }
 
+    /// Seconds a client must wait before trying again, for the rate limits.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Problem::TooManyLookups { retry_after } | Problem::TooManySignIns { retry_after } => {
+                Some(*retry_after)
+            }
+            _ => None,
+        }
+    }
+
     /// The input field at fault, as a path (`"lines[2].unit_price"`), when there is one.
     pub fn field(&self) -> Option<&str> {
         match self {
@@ -159,6 +201,18 @@ impl Problem {
             Problem::InvalidCursor => Some("cursor"),
             Problem::PayoutMismatch => Some("payouts"),
             Problem::NameRequired => Some("name"),
+            Problem::SignInFailed => Some("password"),
+            Problem::SetUpLinkInvalid => Some("token"),
+            Problem::EmailTaken | Problem::InvalidEmail => Some("email"),
+            Problem::WeakPassword { .. } => Some("password"),
+            Problem::TextLength { field, .. } | Problem::NotYourSide { field } => Some(field),
+            Problem::InvalidAssignee => Some("staff_id"),
+            Problem::UnknownTemplate => Some("template_id"),
+            Problem::UnknownReturnAddress => Some("return_address_id"),
+            Problem::OneRejectionReason => Some("reason"),
+            Problem::InvalidDeduction => Some("deduction"),
+            Problem::InvalidBatch { .. } => Some("ids"),
+            Problem::LastOwner => Some("role"),
             Problem::IdempotencyKeyRequired | Problem::IdempotencyKeyReused => {
                 Some("Idempotency-Key")
             }
@@ -312,10 +366,79 @@ impl Problem {
                 format!("At most {max} images can be uploaded per order."),
             ),
             Problem::NameRequired => text("请提供商家名称。", "A merchant name is required."),
+            Problem::SignInFailed => text(
+                "邮箱或密码不正确。",
+                "The e-mail or the password is not right.",
+            ),
+            Problem::DeskSessionEnded => text(
+                "登录已失效，请重新登录。",
+                "Your session has ended; please sign in again.",
+            ),
+            Problem::SetUpLinkInvalid => text(
+                "设置链接无效或已过期，请向店铺管理员索取新链接。",
+                "This set-up link is not valid or has expired; ask the store's owner for a new one.",
+            ),
+            Problem::Forbidden => {
+                text("您的角色无权执行此操作。", "Your role does not allow this.")
+            }
+            Problem::CsrfTokenInvalid => text(
+                "请求缺少有效的 X-CSRF-Token，请刷新页面后重试。",
+                "The request lacks a valid X-CSRF-Token; reload the page and try again.",
+            ),
+            Problem::EmailTaken => text(
+                "该邮箱已被其他员工账号使用。",
+                "Another staff account already uses this e-mail.",
+            ),
+            Problem::LastOwner => text(
+                "店铺至少需要保留一位启用的店主。",
+                "The store must keep at least one active owner.",
+            ),
+            Problem::InvalidEmail => {
+                text("请输入有效的邮箱地址。", "Enter a valid e-mail address.")
+            }
+            Problem::WeakPassword { min, max } => pick(
+                lang,
+                format!("密码需为 {min} 到 {max} 个字符。"),
+                format!("The password must be {min} to {max} characters."),
+            ),
+            Problem::TextLength { field, max } => pick(
+                lang,
+                format!("{field} 需为 1 到 {max} 个字符。"),
+                format!("{field} must be 1 to {max} characters."),
+            ),
+            Problem::InvalidAssignee => text(
+                "只能分配给本店启用的客服或店主。",
+                "Requests can only go to an active agent or owner of this store.",
+            ),
+            Problem::UnknownTemplate => text("找不到该回复模板。", "No such reply template."),
+            Problem::UnknownReturnAddress => text("找不到该退货地址。", "No such return address."),
+            Problem::OneRejectionReason => text(
+                "请填写拒绝理由或选择一个模板（二选一）。",
+                "Give a rejection reason or choose a template, one of the two.",
+            ),
+            Problem::InvalidDeduction => text(
+                "扣款金额须大于 0 且小于退款总额，并写明原因。",
+                "A deduction must be more than zero and less than the total, with a reason.",
+            ),
+            Problem::InvalidBatch { max } => pick(
+                lang,
+                format!("批量操作需包含 1 到 {max} 个申请。"),
+                format!("A batch takes 1 to {max} requests."),
+            ),
+            Problem::NotYourSide { field } => pick(
+                lang,
+                format!("{field} 不适用于您这一方。"),
+                format!("{field} is not for your side of the conversation."),
+            ),
             Problem::TooManyLookups { retry_after } => pick(
                 lang,
                 format!("查询过于频繁，请 {retry_after} 秒后再试。"),
                 format!("Too many lookups; please try again in {retry_after} seconds."),
+            ),
+            Problem::TooManySignIns { retry_after } => pick(
+                lang,
+                format!("登录尝试过多，请 {retry_after} 秒后再试。"),
+                format!("Too many sign-in attempts; please try again in {retry_after} seconds."),
             ),
             Problem::HeadersTooLarge => text(
                 "请求头过多或过大。",
@@ -385,7 +508,8 @@ pub struct ErrorDetail<Q = refund_core::Quote> {
     /// `payout_mismatch`: the payouts that would match the request's split.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expected: Option<Vec<crate::Payout>>,
-    /// `too_many_lookups`: seconds to wait, as the `Retry-After` header says.
+    /// `too_many_lookups`, `too_many_sign_ins`: seconds to wait, as the `Retry-After` header
+    /// says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -400,10 +524,7 @@ impl<Q> ErrorDetail<Q> {
             quote: None,
             left_to_refund: None,
             expected: None,
-            retry_after: match problem {
-                Problem::TooManyLookups { retry_after } => Some(*retry_after),
-                _ => None,
-            },
+            retry_after: problem.retry_after(),
         }
     }
 }

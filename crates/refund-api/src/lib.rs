@@ -11,11 +11,13 @@
 //! [`refund_core::Quote`], and a client that only shows amounts reads [`QuoteSummary`], which
 //! keeps the engine's eligibility codes (and their deserialisers) out of the widget.
 
+mod desk;
 pub mod error;
 mod merchant;
 mod shopper;
 mod views;
 
+pub use desk::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorHead, Problem};
 pub use merchant::*;
 pub use shopper::*;

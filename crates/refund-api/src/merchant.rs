@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use refund_core::wire::{DecimalStr, LedgerWire, OrderWire};
-use refund_core::{OrderFlag, Reason, State};
+use refund_core::{OrderFlag, Reason, RequestKind, State};
 use serde::{Deserialize, Serialize};
 
-use crate::{Payout, RequestView};
+use crate::{Deduction, Payout, QueueSort, QueueTab, RequestView};
 
 /// An order as stored, with what the engine flagged on it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,13 +57,27 @@ pub struct Link {
     pub url: String,
 }
 
-/// Filters of `GET /requests`.
+/// Filters of `GET /requests` (and of `GET /requests/counts`, which ignores `tab`, `sort`,
+/// `cursor` and `limit`).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct RequestQuery {
+    /// One of the queue's tabs.
+    pub tab: Option<QueueTab>,
     pub state: Option<State>,
     pub reason: Option<Reason>,
+    pub kind: Option<RequestKind>,
+    /// A staff id, `me` (the signed-in staff member) or `none` (unassigned).
+    pub assignee: Option<String>,
+    /// Totals at least this much.
+    pub min_total: Option<DecimalStr>,
+    /// Totals at most this much.
+    pub max_total: Option<DecimalStr>,
+    /// A request number (RF…), an order number or a shopper's e-mail, exactly.
+    pub q: Option<String>,
+    /// `deadline` (soonest first) or `newest`; by default the tab's.
+    pub sort: Option<QueueSort>,
     /// Submitted at or after (RFC 3339).
     pub from: Option<DateTime<Utc>>,
     /// Submitted before (RFC 3339).
@@ -75,7 +89,7 @@ pub struct RequestQuery {
     pub limit: Option<u32>,
 }
 
-/// A page of requests, newest first.
+/// A page of requests, in the order asked.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RequestPage<Q = refund_core::Quote> {
@@ -84,26 +98,37 @@ pub struct RequestPage<Q = refund_core::Quote> {
     pub next_cursor: Option<String>,
 }
 
-/// `POST /requests/{id}/reject`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// `POST /requests/{id}/reject`: a reason written out, or one of the merchant's reply
+/// templates (whose text the shopper then reads in their language); exactly one of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rejection {
     /// Shown to the shopper; 1 to 500 characters.
+    #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
         schema(example = "The photos show wear from use.")
     )]
-    pub reason: String,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub template_id: Option<String>,
 }
 
-/// `POST /requests/{id}/refund`: what was paid out, per payment. It must be exactly the
-/// request's split.
+/// `POST /requests/{id}/refund`: what was paid out, per payment. Without a deduction it must
+/// be exactly the request's split; with one, each payment gets at most its share of the split
+/// and the payouts add up to the total less the deduction.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RefundPaid {
     pub payouts: Vec<Payout>,
+    /// For goods that came back damaged by the shopper: what is kept back, and why.
+    #[serde(default)]
+    pub deduction: Option<Deduction>,
+    /// The payment provider's reference for the refund; at most 100 characters.
+    #[serde(default)]
+    pub reference: Option<String>,
 }
 
 /// The period of `GET /stats`.

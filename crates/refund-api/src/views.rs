@@ -7,6 +7,8 @@ use refund_core::{
 };
 use serde::{Deserialize, Serialize};
 
+use crate::{ActedBy, Bilingual, Deduction, ReturnTo, StaffBrief};
+
 /// A request as the shopper and the merchant see it. A client that shows amounts and steps
 /// only reads it as `RequestView<QuoteSummary, IgnoredAny>`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -37,10 +39,70 @@ pub struct RequestView<Q = refund_core::Quote, D = EventDetail> {
     /// Why the merchant rejected it, shown to the shopper.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reject_reason: Option<String>,
-    /// Every step, oldest first; empty in lists.
+    /// The rejection in both languages, when it came from a reply template: show the
+    /// shopper's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reject_reason_text: Option<Bilingual>,
+    /// The requested lines, with the order's titles and SKUs.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub lines: Vec<RequestedLine>,
+    /// Where the goods go back, once the merchant approved a return with an address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_to: Option<ReturnTo>,
+    /// What was paid out, once recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payout: Option<PayoutRecord>,
+    /// Messages in the thread the reader has not read.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub unread: u32,
+    /// The merchant's view only: what the shopper said, and who works the request.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desk: Option<DeskFacts>,
+    /// Every step, oldest first.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub history: Vec<HistoryEvent<D>>,
+}
+
+/// One requested line, as the order names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct RequestedLine {
+    pub line_id: String,
+    pub sku: String,
+    pub title: String,
+    pub quantity: u32,
+}
+
+/// What only the merchant's staff see of a request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeskFacts {
+    /// The shopper's e-mail (the order's).
+    pub customer_email: String,
+    /// The shopper's note.
+    pub note: String,
+    /// The shopper confirmed the goods are intact (商品完好).
+    pub goods_intact: bool,
+    /// The policy version the request was judged under.
+    pub policy_version: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<StaffBrief>,
+}
+
+/// A payout as recorded: per payment, the total, and any stated deduction.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PayoutRecord {
+    pub payouts: Vec<Payout>,
+    pub total: DecimalStr,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deduction: Option<Deduction>,
+    /// The payment provider's reference, if the merchant gave one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 impl<Q, D> RequestView<Q, D> {
@@ -64,6 +126,10 @@ pub struct DeadlineView {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub seconds_left: i64,
+    /// The deadline has passed and nothing moved the request on: a payout is late.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub overdue: bool,
 }
 
 /// One step of a request: who did what, the state before and after, when, and what it
@@ -74,7 +140,8 @@ pub struct DeadlineView {
 pub struct HistoryEvent<D = EventDetail> {
     pub actor: Actor,
     /// The event (`submit`, `approve`, `reject`, `cancel`, `ship_back`, `confirm_receipt`,
-    /// `record_refund`, `complete_exchange`, `close`).
+    /// `record_refund`, `complete_exchange`, `close`), or a step that leaves the state as it
+    /// is: `assign`, `message`.
     #[cfg_attr(feature = "openapi", schema(example = "approve"))]
     pub action: String,
     #[serde(default)]
@@ -82,6 +149,9 @@ pub struct HistoryEvent<D = EventDetail> {
     pub before: Option<State>,
     pub after: State,
     pub at: DateTime<Utc>,
+    /// For the merchant's steps, who took it (absent in the shopper's view).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<ActedBy>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub detail: D,
@@ -100,6 +170,12 @@ pub struct EventDetail {
     /// `record_refund`: what was paid out, per payment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payouts: Option<Vec<Payout>>,
+    /// `record_refund`: a deduction stated to the shopper.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deduction: Option<Deduction>,
+    /// `assign`: who the request went to (absent: nobody).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<StaffBrief>,
 }
 
 /// Money paid back through one of the order's payments.

@@ -139,6 +139,10 @@ pub enum DeadlineKind {
     ShipBack,
     /// The merchant must confirm receipt; when it passes the goods count as received.
     Receipt,
+    /// The merchant must pay the refund out (after approving a refund-only request, or once
+    /// returned goods were received). The server moves no money, so when it passes the request
+    /// is overdue; its state does not change.
+    Payout,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -297,6 +301,15 @@ impl Lifecycle {
                 DeadlineKind::Receipt,
                 policy.receipt_deadline(self.shipped_back_at?)?,
             ),
+            State::Approved if self.kind == RequestKind::RefundOnly => (
+                DeadlineKind::Payout,
+                policy.payout_deadline(self.approved_at?)?,
+            ),
+            // Nothing happens in `received` but the receipt itself, so the last event is it.
+            State::Received if self.kind != RequestKind::Exchange => (
+                DeadlineKind::Payout,
+                policy.payout_deadline(self.last_event_at)?,
+            ),
             _ => return None,
         };
         Some(Deadline { kind, at })
@@ -312,6 +325,7 @@ impl Lifecycle {
             DeadlineKind::Review => Event::Approve,
             DeadlineKind::ShipBack => Event::Close,
             DeadlineKind::Receipt => Event::ConfirmReceipt,
+            DeadlineKind::Payout => return None,
         })
     }
 

@@ -201,6 +201,10 @@ pub fn deadline_label(kind: DeadlineKind, lang: Lang) -> &'static str {
             "商家确认收货剩余时间，超时将自动确认",
             "Time left for the merchant to confirm receipt; after it, receipt is confirmed",
         ),
+        DeadlineKind::Payout => (
+            "商家退款剩余时间",
+            "Time left for the merchant to pay the refund",
+        ),
     };
     if lang == Lang::ZhCn { zh } else { en }
 }

@@ -96,6 +96,7 @@ pub struct Policy {
     review_hours: u32,
     ship_back_days: u32,
     receipt_days: u32,
+    payout_days: u32,
     auto_approve: Option<AutoApprove>,
     amounts: BTreeMap<Currency, PolicyAmounts>,
 }
@@ -146,6 +147,7 @@ impl Policy {
         for (field, value) in [
             ("ship_back_days", wire.ship_back_days),
             ("receipt_days", wire.receipt_days),
+            ("payout_days", wire.payout_days),
             ("min_evidence_files", wire.min_evidence_files),
         ] {
             if value == 0 {
@@ -196,6 +198,7 @@ impl Policy {
             review_hours: wire.review_hours,
             ship_back_days: days("ship_back_days", wire.ship_back_days)?,
             receipt_days: days("receipt_days", wire.receipt_days)?,
+            payout_days: days("payout_days", wire.payout_days)?,
             auto_approve: wire
                 .auto_approve
                 .as_ref()
@@ -244,6 +247,7 @@ impl Policy {
             review_hours: self.review_hours,
             ship_back_days: self.ship_back_days,
             receipt_days: self.receipt_days,
+            payout_days: self.payout_days,
             auto_approve: self.auto_approve.as_ref().map(|a| AutoApproveWire {
                 reasons: a.reasons.clone(),
                 max_recent_requests: a.max_recent_requests,
@@ -367,6 +371,12 @@ impl Policy {
     /// When the merchant's time to confirm receipt runs out after the shopper shipped.
     pub fn receipt_deadline(&self, shipped_at: DateTime<Utc>) -> Option<DateTime<Utc>> {
         shipped_at.checked_add_signed(TimeDelta::try_days(i64::from(self.receipt_days))?)
+    }
+
+    /// When the merchant's time to pay out runs out, counted from approval (refund only) or
+    /// from receipt of the returned goods.
+    pub fn payout_deadline(&self, from: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        from.checked_add_signed(TimeDelta::try_days(i64::from(self.payout_days))?)
     }
 }
 

@@ -220,6 +220,9 @@ pub struct PolicyWire {
     pub review_hours: u32,
     pub ship_back_days: u32,
     pub receipt_days: u32,
+    /// Days the merchant has to pay a refund out after approving it (refund only) or after the
+    /// goods came back: 7 by default, the limit of China's consumer-protection rules.
+    pub payout_days: u32,
     pub auto_approve: Option<AutoApproveWire>,
     /// Money settings per currency code; a currency not listed has no fees, no thresholds, no
     /// auto-approval and no cap.
@@ -256,6 +259,7 @@ impl Default for PolicyWire {
             review_hours: 48,
             ship_back_days: 7,
             receipt_days: 10,
+            payout_days: 7,
             auto_approve: None,
             amounts: BTreeMap::new(),
         }

@@ -333,13 +333,52 @@ fn goods_count_as_received_when_the_merchant_does_not_confirm_in_time() {
 }
 
 #[test]
-fn refund_only_requests_have_no_ship_back_deadline_once_approved() {
+fn an_approved_refund_only_request_waits_for_the_payout_which_no_deadline_forces() {
     let policy = policy();
     let approved = Lifecycle::submitted(RequestKind::RefundOnly, t0())
         .apply(&Event::Approve, Actor::Rule, t0(), &policy)
         .unwrap();
-    assert_eq!(approved.running_deadline(&policy), None);
+    let deadline = approved.running_deadline(&policy).unwrap();
+    assert_eq!(deadline.kind, DeadlineKind::Payout);
+    assert_eq!(deadline.at, t0() + TimeDelta::days(7));
     assert_eq!(approved.due_event(&policy, much_later(&approved)), None);
+}
+
+#[test]
+fn returned_goods_start_the_payout_clock_when_received_but_an_exchange_has_none() {
+    let policy = policy();
+    for (kind, payout) in [
+        (RequestKind::ReturnAndRefund, true),
+        (RequestKind::Exchange, false),
+    ] {
+        let received_at = t0() + TimeDelta::days(3);
+        let received = Lifecycle::submitted(kind, t0())
+            .apply(&Event::Approve, Actor::Merchant, t0(), &policy)
+            .and_then(|l| {
+                l.apply(
+                    &ship_back(),
+                    Actor::Shopper,
+                    t0() + TimeDelta::days(1),
+                    &policy,
+                )
+            })
+            .and_then(|l| {
+                l.apply(
+                    &Event::ConfirmReceipt,
+                    Actor::Merchant,
+                    received_at,
+                    &policy,
+                )
+            })
+            .unwrap();
+        let deadline = received.running_deadline(&policy);
+        assert_eq!(
+            deadline.map(|d| (d.kind, d.at)),
+            payout.then_some((DeadlineKind::Payout, received_at + TimeDelta::days(7))),
+            "{kind:?}"
+        );
+        assert_eq!(received.due_event(&policy, much_later(&received)), None);
+    }
 }
 
 #[test]

@@ -7,33 +7,111 @@ use std::net::SocketAddr;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, OriginalUri, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
-use refund_api::Problem;
+use std::marker::PhantomData;
+
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum_extra::extract::cookie::CookieJar;
+use refund_api::{Permission, Problem};
 use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
 
 use super::AppState;
 use crate::auth::{TokenError, TokenKind, bearer, verify};
 use crate::error::ApiError;
 use crate::service::recent_since;
+use crate::service::staff::{Caller, Who};
 use crate::store::{Merchant, OrderSnapshot};
 
-/// The merchant whose secret key (`Authorization: Bearer sk_…`) the request carries.
-pub struct MerchantAuth(pub Merchant);
+/// The cookie that carries a desk session's token.
+pub const DESK_COOKIE: &str = "refund_desk";
+/// The header a desk session's state-changing calls echo its CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
 
-impl FromRequestParts<AppState> for MerchantAuth {
+/// What a merchant API call needs of its caller ([`Permission`]), as a type.
+pub trait Need {
+    const PERMISSION: Permission;
+}
+
+/// Reading.
+pub enum Read {}
+/// Working requests.
+pub enum Work {}
+/// Managing staff and settings.
+pub enum Manage {}
+
+impl Need for Read {
+    const PERMISSION: Permission = Permission::Read;
+}
+impl Need for Work {
+    const PERMISSION: Permission = Permission::Work;
+}
+impl Need for Manage {
+    const PERMISSION: Permission = Permission::Manage;
+}
+
+/// A caller of the merchant API allowed to do what `P` covers: a machine with the secret key
+/// (`Authorization: Bearer sk_…`), which may do everything, or a staff member signed in to the
+/// desk (the session cookie; `X-CSRF-Token` on every call but a read), as their role allows.
+pub struct MerchantAuth<P: Need = Read> {
+    pub caller: Caller,
+    need: PhantomData<P>,
+}
+
+impl<P: Need> std::ops::Deref for MerchantAuth<P> {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+impl<P: Need> FromRequestParts<AppState> for MerchantAuth<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let key = bearer(&parts.headers)
-            .filter(|k| k.starts_with("sk_"))
-            .ok_or(Problem::Unauthorized)?;
-        let merchant = state
-            .service
-            .merchant_by_secret_key(key)
-            .await?
-            .ok_or(Problem::Unauthorized)?;
-        Ok(MerchantAuth(merchant))
+        let caller = match bearer(&parts.headers) {
+            Some(key) => Caller {
+                merchant: state
+                    .service
+                    .merchant_by_secret_key(key)
+                    .await?
+                    .filter(|_| key.starts_with("sk_"))
+                    .ok_or(Problem::Unauthorized)?,
+                who: Who::ApiKey,
+            },
+            None => {
+                let token = desk_token(&parts.headers).ok_or(Problem::Unauthorized)?;
+                let signed = state.service.desk_session(&token).await?;
+                let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+                let echoed = parts
+                    .headers
+                    .get(CSRF_HEADER)
+                    .and_then(|v| v.to_str().ok())
+                    .is_some_and(|v| {
+                        bool::from(v.as_bytes().ct_eq(signed.session.csrf_token.as_bytes()))
+                    });
+                if !safe && !echoed {
+                    return Err(Problem::CsrfTokenInvalid.into());
+                }
+                Caller {
+                    merchant: signed.merchant,
+                    who: Who::Staff(signed.session.staff),
+                }
+            }
+        };
+        caller.require(P::PERMISSION)?;
+        Ok(MerchantAuth {
+            caller,
+            need: PhantomData,
+        })
     }
+}
+
+/// The desk session token in the request's cookies.
+pub fn desk_token(headers: &HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(DESK_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 /// The request's path before nesting stripped the `/api/v1/shops/{pk}` prefix.
@@ -182,6 +260,31 @@ where
             detail: e.to_string(),
         })?;
         Ok(JsonBody(value))
+    }
+}
+
+/// A JSON body that may be absent: no body (or an empty one) reads as `T::default()`.
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let declared = request.headers().contains_key(header::CONTENT_TYPE)
+            || request
+                .headers()
+                .get(header::CONTENT_LENGTH)
+                .is_some_and(|v| v.as_bytes() != b"0");
+        if !declared {
+            return Ok(OptionalJson(T::default()));
+        }
+        JsonBody::from_request(request, state)
+            .await
+            .map(|JsonBody(value)| OptionalJson(value))
     }
 }
 

@@ -7,7 +7,9 @@
 //! come from the same registration and cannot drift apart.
 
 pub mod assets;
+mod budget;
 pub mod demo;
+mod desk;
 mod extract;
 mod merchant;
 pub mod openapi;
@@ -19,10 +21,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use chrono::{DateTime, Utc};
-use refund_api::{DeadlineView, Problem, RequestView};
+use refund_api::{DeadlineView, DeskFacts, MessageView, Problem, RequestView, Thread};
 use refund_core::Quote;
 use utoipa_axum::router::OpenApiRouter;
 
+pub use desk::SignInLimiter;
 pub use extract::{ClientAddr, client_key};
 pub use shopper::{LookupLimiter, MAX_IMAGE_BYTES, sniff_image};
 
@@ -40,6 +43,7 @@ pub struct AppState {
     pub service: Service,
     pub settings: Arc<Settings>,
     pub lookups: Arc<LookupLimiter>,
+    pub sign_ins: Arc<SignInLimiter>,
 }
 
 /// The API and its pages (without the widget's files, which the binary adds), and the API's
@@ -47,6 +51,7 @@ pub struct AppState {
 pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let (api, document) = OpenApiRouter::with_openapi(openapi::document())
         .nest("/api/v1/merchant", merchant::router())
+        .nest("/api/v1/desk", desk::router())
         .nest("/api/v1/shops/{pk}", shopper::router(&state))
         .merge(ops::router())
         .split_for_parts();
@@ -63,13 +68,18 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     (router, document)
 }
 
-/// Applies deadlines and forgets refilled lookup budgets every `interval`, until dropped.
+/// Applies deadlines, forgets refilled rate-limit budgets and ended desk sessions every
+/// `interval`, until dropped.
 pub async fn run_background(state: AppState, interval: std::time::Duration) {
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         ticker.tick().await;
         state.lookups.retain_recent();
+        state.sign_ins.retain_recent();
+        if let Err(e) = state.service.forget_stale_sessions().await {
+            tracing::error!(error = %e, "forgetting stale desk sessions failed");
+        }
         match state.service.sweep_deadlines().await {
             Ok(0) => {}
             Ok(moved) => tracing::info!(moved, "deadlines applied"),
@@ -78,13 +88,43 @@ pub async fn run_background(state: AppState, interval: std::time::Duration) {
     }
 }
 
-/// A request as both APIs show it, with the deadline counted from `now`.
+/// Whose view of a request: the shopper's leaves out who on the merchant's side did what and
+/// what only staff see.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Shopper,
+    Desk,
+}
+
+/// A request as `side` sees it, with the deadline counted from `now`.
 pub fn view(
     request: &StoredRequest,
-    history: Vec<crate::store::AuditEvent>,
+    mut history: Vec<crate::store::AuditEvent>,
     now: DateTime<Utc>,
+    side: Side,
 ) -> RequestView<Quote> {
     let p = &request.progress;
+    let said = |field: &str| request.body.get(field);
+    let desk = (side == Side::Desk).then(|| DeskFacts {
+        customer_email: request.customer_email.clone(),
+        note: said("note")
+            .and_then(|n| n.as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        goods_intact: said("goods_intact")
+            .and_then(serde_json::Value::as_bool)
+            .unwrap_or(false),
+        policy_version: request.policy_version,
+        assignee: request.assignee.clone(),
+    });
+    if side == Side::Shopper {
+        for event in &mut history {
+            event.by = None;
+            event.detail.assignee = None;
+        }
+        // Who works the request is the desk's business.
+        history.retain(|e| e.action != "assign");
+    }
     RequestView {
         id: request.id.clone(),
         number: request.number.clone(),
@@ -99,41 +139,58 @@ pub fn view(
             kind,
             at,
             seconds_left: (at - now).num_seconds().max(0),
+            overdue: at <= now,
         }),
         carrier: p.carrier.clone(),
         tracking_number: p.tracking_number.clone(),
         reject_reason: p.reject_reason.clone(),
+        reject_reason_text: p.reject_text.clone(),
+        lines: request.lines.clone(),
+        return_to: p.return_to.clone(),
+        payout: p.payout.clone(),
+        unread: match side {
+            Side::Shopper => request.unread.shopper,
+            Side::Desk => request.unread.desk,
+        },
+        desk,
         history,
     }
 }
 
-/// Moves a request of `merchant_id` on by `event` and shows it with its whole history.
-pub async fn act(
+/// A request's thread as `side` sees it: the shopper does not see which staff member wrote.
+pub async fn thread(
     state: &AppState,
-    merchant_id: &str,
-    id: &str,
-    actor: refund_core::Actor,
-    event: refund_core::Event,
-) -> Result<axum::Json<RequestView<Quote>>, ApiError> {
-    let request = state
-        .service
-        .act(
-            merchant_id,
-            id,
-            actor,
-            event,
-            refund_api::EventDetail::default(),
-            |_| Ok(()),
-        )
-        .await?;
-    Ok(axum::Json(view_with_history(state, &request).await?))
+    request: &StoredRequest,
+    side: Side,
+) -> Result<Thread, ApiError> {
+    let rows = state.service.store().messages(&request.id).await?;
+    let unread = match side {
+        Side::Shopper => request.unread.shopper,
+        Side::Desk => request.unread.desk,
+    };
+    Ok(Thread {
+        messages: rows
+            .into_iter()
+            .map(|m| MessageView {
+                id: m.id,
+                author: m.author,
+                by: m.by.filter(|_| side == Side::Desk),
+                body: m.body,
+                photos: m.photos,
+                asks_for_photos: m.asks_for_photos,
+                at: m.at,
+            })
+            .collect(),
+        unread,
+    })
 }
 
-/// A request with its whole history.
+/// A request with its whole history, as `side` sees it.
 pub async fn view_with_history(
     state: &AppState,
     request: &StoredRequest,
+    side: Side,
 ) -> Result<RequestView<Quote>, ApiError> {
     let history = state.service.store().events(&request.id).await?;
-    Ok(view(request, history, state.service.now()))
+    Ok(view(request, history, state.service.now(), side))
 }

@@ -11,7 +11,9 @@ use axum::routing::get;
 use refund_api::ErrorCode;
 use refund_core::{InputError, LifecycleError};
 use utoipa::openapi::path::Operation;
-use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::security::{
+    ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+};
 use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr, Response, ResponseBuilder};
 use utoipa::{Modify, OpenApi};
 
@@ -32,6 +34,12 @@ impl Modify for Security {
             "shopper_session",
             bearer("A session token from POST /api/v1/shops/{pk}/session, bound to one order"),
         );
+        let mut desk = ApiKeyValue::new(super::extract::DESK_COOKIE);
+        desk.description = Some(
+            "A staff member's desk session, from POST /api/v1/desk/sign-in; every call but a read also sends the session's `csrf_token` as `X-CSRF-Token`".to_owned(),
+        );
+        components
+            .add_security_scheme("desk_session", SecurityScheme::ApiKey(ApiKey::Cookie(desk)));
         components.add_security_scheme(
             "metrics_token",
             bearer("The operator's metrics token, when the server was given one"),
@@ -50,6 +58,7 @@ impl Modify for Security {
     tags(
         (name = "merchant", description = "The merchant's systems: orders, policy, links, requests, statistics. `Authorization: Bearer sk_…`."),
         (name = "shopper", description = "The shopper's widget: a session for one order, its quote, its requests and evidence."),
+        (name = "desk", description = "The refund desk: staff sign-in, staff, assignment, the thread with the shopper, reply templates, return addresses. Staff call the merchant API with their session cookie, as their role allows (owner: everything; agent: work requests; viewer: read)."),
         (name = "operations", description = "Health and metrics."),
     ),
     modifiers(&Security),
@@ -135,6 +144,18 @@ pub fn complete(mut document: Document) -> Document {
                 .as_ref()
                 .is_some_and(|body| body.content.contains_key("application/json"));
             let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let merchant = operation.security.as_ref().is_some_and(|s| {
+                serde_json::to_value(s).is_ok_and(|v| v.to_string().contains("\"merchant_key\""))
+            });
+            if merchant && let Some(security) = operation.security.as_mut() {
+                // Staff call every merchant operation with their desk session instead.
+                security.push(SecurityRequirement::new(
+                    "desk_session",
+                    Vec::<String>::new(),
+                ));
+                add(operation, 401, codes(&["desk_session_ended"]));
+                add(operation, 403, codes(&["forbidden", "csrf_token_invalid"]));
+            }
             let path_params = operation.parameters.as_ref().is_some_and(|ps| {
                 ps.iter()
                     .any(|p| p.parameter_in == utoipa::openapi::path::ParameterIn::Path)

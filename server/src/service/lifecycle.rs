@@ -1,7 +1,7 @@
 //! Moving requests on: the actors' steps and the deadlines nobody met.
 
 use chrono::{DateTime, Utc};
-use refund_api::{EventDetail, HistoryEvent, Problem};
+use refund_api::{ActedBy, Bilingual, EventDetail, HistoryEvent, PayoutRecord, Problem, ReturnTo};
 use refund_core::{Actor, Event, Lifecycle, Policy};
 
 use super::{Service, Stop, retrying};
@@ -23,7 +23,38 @@ pub(super) fn audit(
         before: Some(before.state()),
         after: after.state(),
         at,
+        by: None,
         detail,
+    }
+}
+
+/// One step on a request: who takes it, what happens, and what it records besides the state.
+#[derive(Clone, Debug)]
+pub struct Step {
+    pub actor: Actor,
+    pub event: Event,
+    /// On the merchant's side, who took it.
+    pub by: Option<ActedBy>,
+    pub detail: EventDetail,
+    /// Set on approval: where the goods go back.
+    pub return_to: Option<ReturnTo>,
+    /// Set on a rejection from a template: the reason in both languages.
+    pub reject_text: Option<Bilingual>,
+    /// Set when the payout is recorded.
+    pub payout: Option<PayoutRecord>,
+}
+
+impl Step {
+    pub fn new(actor: Actor, event: Event, by: Option<ActedBy>) -> Step {
+        Step {
+            actor,
+            event,
+            by,
+            detail: EventDetail::default(),
+            return_to: None,
+            reject_text: None,
+            payout: None,
+        }
     }
 }
 
@@ -43,11 +74,17 @@ pub(super) fn progress(
         carrier: None,
         tracking_number: None,
         reject_reason: None,
+        reject_text: None,
+        return_to: None,
+        payout: None,
     };
     if let Some((before, event)) = previous {
         p.carrier = before.carrier.clone();
         p.tracking_number = before.tracking_number.clone();
         p.reject_reason = before.reject_reason.clone();
+        p.reject_text = before.reject_text.clone();
+        p.return_to = before.return_to.clone();
+        p.payout = before.payout.clone();
         match event {
             Event::Reject { reason } => p.reject_reason = Some(reason.trim().to_owned()),
             Event::ShipBack {
@@ -81,37 +118,48 @@ fn lifecycle_of(request: &StoredRequest) -> Result<Lifecycle, ApiError> {
     })
 }
 
-/// A request moved on by `event`: its new progress and the audit row that says so.
+/// A request moved on by `step`: its new progress and the audit row that says so.
 fn transition(
     current: &StoredRequest,
     policy: &Policy,
-    actor: Actor,
-    event: &Event,
+    step: &Step,
     now: DateTime<Utc>,
-    detail: EventDetail,
 ) -> Result<(Progress, HistoryEvent), ApiError> {
     let lifecycle = lifecycle_of(current)?;
-    let next = lifecycle.apply(event, actor, now, policy)?;
-    Ok((
-        progress(&next, policy, Some((&current.progress, event))),
-        audit(&lifecycle, &next, actor, event, now, detail),
-    ))
+    let next = lifecycle.apply(&step.event, step.actor, now, policy)?;
+    let mut progress = progress(&next, policy, Some((&current.progress, &step.event)));
+    if step.return_to.is_some() {
+        progress.return_to.clone_from(&step.return_to);
+    }
+    if step.reject_text.is_some() {
+        progress.reject_text.clone_from(&step.reject_text);
+    }
+    if step.payout.is_some() {
+        progress.payout.clone_from(&step.payout);
+    }
+    let mut row = audit(
+        &lifecycle,
+        &next,
+        step.actor,
+        &step.event,
+        now,
+        step.detail.clone(),
+    );
+    row.by.clone_from(&step.by);
+    Ok((progress, row))
 }
 
 /// Deadlines applied per transaction by the sweep.
 const SWEEP_BATCH: u32 = 100;
 
 impl Service {
-    /// Applies `event` by `actor` to a request of `merchant_id`, atomically with its audit
-    /// row. `check` sees the current request (locked) first and may refuse; `detail` is
-    /// recorded with the step.
+    /// Takes `step` on a request of `merchant_id`, atomically with its audit row. `check`
+    /// sees the current request (locked) first and may refuse.
     pub async fn act(
         &self,
         merchant_id: &str,
         request_id: &str,
-        actor: Actor,
-        event: Event,
-        detail: EventDetail,
+        step: Step,
         check: impl Fn(&StoredRequest) -> Result<(), ApiError>,
     ) -> Result<StoredRequest, ApiError> {
         retrying(|| async {
@@ -124,8 +172,7 @@ impl Service {
             let policy = self
                 .policy(merchant_id, Some(current.policy_version), Some(&mut tx))
                 .await?;
-            let (progress, row) =
-                transition(&current, &policy, actor, &event, self.now(), detail.clone())?;
+            let (progress, row) = transition(&current, &policy, &step, self.now())?;
             tx.record_transition(&current, &progress, &row).await?;
             tx.commit().await?;
             Ok(StoredRequest {
@@ -174,10 +221,8 @@ impl Service {
                 transition(
                     request,
                     &policy,
-                    Actor::Deadline,
-                    &event,
+                    &Step::new(Actor::Deadline, event, None),
                     now,
-                    EventDetail::default(),
                 )
                 .map(Some)
             };

@@ -3,14 +3,14 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use refund_api::{EventDetail, Payout, Problem, Stats, Tally};
+use refund_api::{Problem, Stats, Tally};
 use refund_core::wire::{OrderWire, PolicyWire};
-use refund_core::{Actor, Currency, Event, Policy, Reason};
+use refund_core::{Currency, Policy, Reason};
 use rust_decimal::Decimal;
 
 use super::{LIVE, Service, retrying};
 use crate::error::ApiError;
-use crate::store::{Evidence, Merchant, NewMerchant, StatsGroup, Store, StoredRequest};
+use crate::store::{Evidence, Merchant, NewMerchant, StatsGroup, Store};
 
 /// Checks a pushed order against the stored one: once a request exists, only the status and the
 /// shipping and delivery times may change.
@@ -73,47 +73,6 @@ impl Service {
             tx.commit().await?;
             Ok(added)
         })
-        .await
-    }
-
-    /// Records the refund paid out for a request. The payouts must be exactly the request's
-    /// split: that is what the shopper was promised and what the order's ledger counts.
-    pub async fn record_refund(
-        &self,
-        merchant_id: &str,
-        request_id: &str,
-        mut payouts: Vec<Payout>,
-    ) -> Result<StoredRequest, ApiError> {
-        payouts.sort();
-        let detail = EventDetail {
-            payouts: Some(payouts.clone()),
-            ..EventDetail::default()
-        };
-        let check = move |current: &StoredRequest| {
-            let mut expected: Vec<Payout> = current
-                .quote
-                .split
-                .iter()
-                .map(|s| Payout {
-                    payment: s.payment,
-                    amount: s.amount,
-                })
-                .collect();
-            expected.sort();
-            if expected == payouts {
-                Ok(())
-            } else {
-                Err(ApiError::from(Problem::PayoutMismatch).with_expected(expected))
-            }
-        };
-        self.act(
-            merchant_id,
-            request_id,
-            Actor::Merchant,
-            Event::RecordRefund,
-            detail,
-            check,
-        )
         .await
     }
 

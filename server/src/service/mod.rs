@@ -9,8 +9,10 @@
 //! connection taken while one is held could wait for ever behind transactions that hold the
 //! rest of the pool and wait for this one's locks.
 
+pub mod desk;
 mod lifecycle;
 mod merchants;
+pub mod staff;
 mod submit;
 
 use std::sync::{Arc, LazyLock};
@@ -22,6 +24,7 @@ use refund_core::{
     Context, InputError, Ledger, LifecycleError, Order, Policy, Quote, RefundRequest, State, quote,
 };
 
+pub use lifecycle::Step;
 pub use merchants::{CreatedMerchant, check_order_update, create_merchant, put_order, put_policy};
 
 use crate::cache::Caches;

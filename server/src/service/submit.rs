@@ -10,7 +10,7 @@ use refund_core::{Actor, Code, Context, Event, Ledger, Lifecycle, Outcome, Quote
 use super::lifecycle::{audit, progress};
 use super::{Quoting, Service, Stop, order_of, recent_since, retrying};
 use crate::error::ApiError;
-use crate::store::{Answer, Merchant, Progress, StoredRequest, Submission};
+use crate::store::{Answer, Merchant, Progress, StoredRequest, Submission, Unread, name_lines};
 
 /// A submission as the engine judged it, before it is numbered and stored.
 struct Decision {
@@ -101,10 +101,11 @@ fn decide(
         before: None,
         after: lifecycle.state(),
         at: now,
+        by: None,
         detail: EventDetail {
             total: Some(quote.total),
             outcome: Some(quote.outcome),
-            payouts: None,
+            ..EventDetail::default()
         },
     }];
     if quote.outcome == Outcome::Eligible {
@@ -196,20 +197,37 @@ impl Service {
         } else {
             tx.free_evidence(&snapshot.order.id).await?
         };
-        let decision = decide(&quoting, &free_evidence, body)?;
+        let mut decision = decide(&quoting, &free_evidence, body)?;
         let seq = tx.next_request_seq(&merchant.id).await?;
+        // Requests that need nothing more from the desk (approved refund-only requests still
+        // need their payout) are handed to agents in turn all the same.
+        let assignee = tx.next_assignee(&merchant.id, now).await?;
+        if let Some(first) = decision.events.first_mut() {
+            first.detail.assignee.clone_from(&assignee);
+        }
+        let order = &snapshot.order.wire;
         let request = StoredRequest {
             id: crate::auth::random_key("rq_", 12),
             number: request_number(now, seq),
             merchant_id: merchant.id.clone(),
             order_id: snapshot.order.id.clone(),
-            order_number: snapshot.order.wire.number.clone(),
+            order_number: order.number.clone(),
+            customer_email: snapshot.email.clone(),
             kind: body.kind,
             reason: body.reason,
             body: serde_json::to_value(body).map_err(ApiError::internal)?,
+            lines: name_lines(&decision.quote, |id| {
+                order
+                    .lines
+                    .iter()
+                    .find(|l| l.id == id)
+                    .map(|l| (l.sku.as_str(), l.title.as_str()))
+            }),
             quote: decision.quote,
             policy_version: decision.policy_version,
             evidence: decision.evidence,
+            assignee,
+            unread: Unread::default(),
             progress: decision.progress,
         };
         let answer = Answer {
@@ -219,8 +237,8 @@ impl Service {
         let version = tx
             .record_submission(&Submission {
                 request: &request,
-                customer_email: &snapshot.email,
                 events: &decision.events,
+                assignee: request.assignee.as_ref().map(|a| a.id.as_str()),
                 key,
                 body_hash: hash,
                 answer: &answer,

@@ -28,6 +28,9 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use refund_api::{
+    ActedBy, Author, Bilingual, PayoutRecord, RequestedLine, ReturnTo, Role, StaffBrief,
+};
 use refund_core::wire::{OrderWire, PolicyWire};
 use refund_core::{DeadlineKind, Quote, Reason, RequestKind, State};
 
@@ -142,13 +145,49 @@ pub struct StoredRequest {
     pub merchant_id: String,
     pub order_id: String,
     pub order_number: String,
+    /// The order's customer e-mail, normalised.
+    pub customer_email: String,
     pub kind: RequestKind,
     pub reason: Reason,
     pub body: serde_json::Value,
     pub quote: Quote,
     pub policy_version: u32,
     pub evidence: Vec<String>,
+    /// The requested lines named as the order names them (read with the order).
+    pub lines: Vec<RequestedLine>,
+    pub assignee: Option<StaffBrief>,
+    /// Messages each side has not read yet.
+    pub unread: Unread,
     pub progress: Progress,
+}
+
+/// A quote's lines with the SKU and title `name` gives each line id (empty when it has none).
+pub fn name_lines<'a>(
+    quote: &Quote,
+    name: impl Fn(&str) -> Option<(&'a str, &'a str)>,
+) -> Vec<RequestedLine> {
+    quote
+        .lines
+        .iter()
+        .map(|line| {
+            let (sku, title) = name(&line.line_id).unwrap_or_default();
+            RequestedLine {
+                line_id: line.line_id.clone(),
+                sku: sku.to_owned(),
+                title: title.to_owned(),
+                quantity: line.quantity,
+            }
+        })
+        .collect()
+}
+
+/// Messages in a request's thread that each side has not read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Unread {
+    /// Written by the merchant's side, unread by the shopper.
+    pub shopper: u32,
+    /// Written by the shopper, unread by the merchant's staff.
+    pub desk: u32,
 }
 
 /// The mutable part of a request's lifecycle, as stored.
@@ -163,6 +202,9 @@ pub struct Progress {
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub reject_reason: Option<String>,
+    pub reject_text: Option<Bilingual>,
+    pub return_to: Option<ReturnTo>,
+    pub payout: Option<PayoutRecord>,
 }
 
 /// One audit row: who did what, the state before and after, when; shown as it is stored.
@@ -202,24 +244,123 @@ pub struct StatsGroup {
 #[derive(Clone, Copy, Debug)]
 pub struct Submission<'a> {
     pub request: &'a StoredRequest,
-    pub customer_email: &'a str,
     /// The audit trail of the submission itself (submitted, and approved when a rule did).
     pub events: &'a [AuditEvent],
+    pub assignee: Option<&'a str>,
     pub key: &'a str,
     pub body_hash: &'a str,
     pub answer: &'a Answer,
     pub at: DateTime<Utc>,
 }
 
+/// Which requests a list or a count takes.
 #[derive(Clone, Debug, Default)]
 pub struct RequestFilter {
+    /// Only these (state, kind) pairs (a queue tab), when set.
+    pub pairs: Option<Vec<(State, RequestKind)>>,
     pub state: Option<State>,
     pub reason: Option<Reason>,
+    pub kind: Option<RequestKind>,
+    pub assignee: Option<AssigneeFilter>,
+    /// Totals at least / at most this much in the request's currency.
+    pub min_total: Option<rust_decimal::Decimal>,
+    pub max_total: Option<rust_decimal::Decimal>,
+    /// A request number, an order number or a (normalised) customer e-mail, exactly.
+    pub search: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
-    /// Only requests submitted before the one with this id (cursor pagination, newest first).
-    pub before: Option<(DateTime<Utc>, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    Nobody,
+    Staff(String),
+}
+
+/// One page of a list: its order, where the previous page ended, and how many.
+#[derive(Clone, Debug)]
+pub struct Page {
+    pub sort: Sort,
+    pub after: Option<Cursor>,
     pub limit: u32,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    /// Running deadline soonest first, then those without one; oldest submission first.
+    Deadline,
+    /// Newest submission first.
+    Newest,
+}
+
+/// The sort key of the last request of a page.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cursor {
+    pub deadline_at: Option<DateTime<Utc>>,
+    pub submitted_at: DateTime<Utc>,
+    pub id: String,
+}
+
+/// Requests of one (state, kind), and how many of them are past their running deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueGroup {
+    pub state: State,
+    pub kind: RequestKind,
+    pub requests: u32,
+    pub overdue: u32,
+}
+
+/// A staff account as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StaffRow {
+    pub id: String,
+    pub merchant_id: String,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub active: bool,
+    /// Argon2id, as a PHC string; `None` until set up.
+    pub password_hash: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A desk session with its staff member, as read on every call.
+#[derive(Clone, Debug)]
+pub struct DeskSessionRow {
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub last_seen_at: DateTime<Utc>,
+    pub staff: StaffRow,
+}
+
+/// The merchant's lists the desk keeps: each item an id and a JSON body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeskList {
+    /// `refund_api::TemplateBody`.
+    Templates,
+    /// `refund_api::AddressBody`.
+    Addresses,
+}
+
+impl DeskList {
+    fn table(self) -> &'static str {
+        match self {
+            DeskList::Templates => "reply_templates",
+            DeskList::Addresses => "return_addresses",
+        }
+    }
+}
+
+/// One message of a thread, as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MessageRow {
+    pub id: String,
+    pub author: Author,
+    pub by: Option<ActedBy>,
+    pub body: String,
+    pub photos: Vec<String>,
+    pub asks_for_photos: bool,
+    pub at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -241,6 +382,7 @@ pub trait Store: Send + Sync + 'static {
     async fn merchant_by_secret_hash(&self, hash: &str) -> StoreResult<Option<Merchant>>;
     async fn merchant_by_publishable_key(&self, key: &str) -> StoreResult<Option<Merchant>>;
     async fn merchant_by_name(&self, name: &str) -> StoreResult<Option<Merchant>>;
+    async fn merchant_by_id(&self, id: &str) -> StoreResult<Option<Merchant>>;
 
     async fn current_policy(&self, merchant_id: &str) -> StoreResult<Option<(u32, PolicyWire)>>;
     async fn policy(&self, merchant_id: &str, version: u32) -> StoreResult<Option<PolicyWire>>;
@@ -264,8 +406,86 @@ pub trait Store: Send + Sync + 'static {
         &self,
         merchant_id: &str,
         filter: &RequestFilter,
+        page: &Page,
     ) -> StoreResult<Vec<StoredRequest>>;
+    /// How many requests the filter takes, by (state, kind), with how many are overdue at `now`.
+    async fn queue_counts(
+        &self,
+        merchant_id: &str,
+        filter: &RequestFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<QueueGroup>>;
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>>;
+    /// The audit rows of several requests, each request's oldest first.
+    async fn events_of(&self, request_ids: &[String]) -> StoreResult<Vec<(String, AuditEvent)>>;
+    /// A request's thread, oldest first.
+    async fn messages(&self, request_id: &str) -> StoreResult<Vec<MessageRow>>;
+    /// Marks every message of the thread read by `reader`'s side.
+    async fn mark_read(&self, request_id: &str, reader: Author) -> StoreResult<()>;
+
+    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffRow>>;
+    async fn staff(&self, merchant_id: &str, id: &str) -> StoreResult<Option<StaffRow>>;
+    async fn list_staff(&self, merchant_id: &str) -> StoreResult<Vec<StaffRow>>;
+    /// The staff member whose unexpired set-up link has this hash.
+    async fn staff_by_setup(
+        &self,
+        setup_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<StaffRow>>;
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        staff_id: &str,
+        csrf_token: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<DeskSessionRow>>;
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    /// Forgets sessions idle since before `idle_before` or opened before `opened_before`.
+    async fn delete_stale_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        opened_before: DateTime<Utc>,
+    ) -> StoreResult<u64>;
+    async fn set_auto_assign(&self, merchant_id: &str, on: bool) -> StoreResult<()>;
+    async fn auto_assign(&self, merchant_id: &str) -> StoreResult<bool>;
+
+    /// A merchant's templates or addresses, oldest first: (id, JSON body).
+    async fn desk_items(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+    ) -> StoreResult<Vec<(String, String)>>;
+    async fn desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<String>>;
+    async fn insert_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// False when there is no such item.
+    async fn update_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+        body: &str,
+    ) -> StoreResult<bool>;
+    /// False when there is no such item.
+    async fn delete_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<bool>;
     /// Requests submitted in `[from, to)`, counted and summed by reason and by SKU, per
     /// currency; money only for requests in `live` states.
     async fn stats(
@@ -363,6 +583,46 @@ pub trait Tx: Send {
         progress: &Progress,
         event: &AuditEvent,
     ) -> StoreResult<i64>;
+    /// Assigns a request (or leaves it unassigned), with its audit row.
+    async fn assign(
+        &mut self,
+        request: &StoredRequest,
+        staff_id: Option<&str>,
+        event: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// The active agent of the merchant assigned longest ago (marked as assigned at `at`), when
+    /// the merchant hands requests out automatically.
+    async fn next_assignee(
+        &mut self,
+        merchant_id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<StaffBrief>>;
+    /// Adds a message to a request's thread, attaching its photos (free images of the order),
+    /// with its audit row; the writer's side has then read the whole thread.
+    async fn insert_message(
+        &mut self,
+        request: &StoredRequest,
+        message: &MessageRow,
+        event: &AuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Reads a staff member with their merchant's row locked, so staff changes of a merchant
+    /// run one at a time.
+    async fn lock_staff(&mut self, merchant_id: &str, id: &str) -> StoreResult<Option<StaffRow>>;
+    /// Inserts a staff member; a conflict when the e-mail is taken.
+    async fn insert_staff(&mut self, staff: &StaffRow) -> StoreResult<()>;
+    async fn update_staff(&mut self, staff: &StaffRow) -> StoreResult<()>;
+    /// Active owners of the merchant.
+    async fn active_owners(&mut self, merchant_id: &str) -> StoreResult<u32>;
+    async fn set_setup(
+        &mut self,
+        staff_id: &str,
+        setup_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+    /// Sets the password and uses up the set-up link.
+    async fn set_password(&mut self, staff_id: &str, password_hash: &str) -> StoreResult<()>;
+    async fn delete_sessions_of(&mut self, staff_id: &str) -> StoreResult<()>;
 
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -20,7 +20,10 @@ use refund_core::wire::{OrderWire, PolicyWire};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
-use super::rows::{self, Columns, MERCHANT_COLUMNS, code, to_json};
+use super::rows::{
+    self, Columns, Dialect, MERCHANT_COLUMNS, REQUEST_COLUMNS, REQUEST_FROM, STAFF_COLUMNS, code,
+    to_json,
+};
 use super::*;
 
 impl Columns for PgRow {
@@ -45,6 +48,17 @@ impl Columns for PgRow {
     fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
         Ok(self.try_get(column)?)
     }
+    fn flag(&self, column: &str) -> StoreResult<bool> {
+        Ok(self.try_get(column)?)
+    }
+}
+
+impl Dialect for Postgres {
+    type Time = DateTime<Utc>;
+    fn time(at: DateTime<Utc>) -> DateTime<Utc> {
+        at
+    }
+    const NO_DEADLINE: &'static str = "'infinity'::timestamptz";
 }
 
 pub struct PgStore {
@@ -71,10 +85,13 @@ impl PgStore {
     }
 }
 
-const REQUEST_COLUMNS: &str = "r.id, r.number, r.merchant_id, r.order_id, o.number AS order_number, r.kind, \
-     r.reason, r.body::text AS body, r.quote::text AS quote, r.policy_version, r.evidence::text AS evidence, \
-     r.state, r.submitted_at, r.last_event_at, r.approved_at, r.shipped_back_at, r.deadline_kind, \
-     r.deadline_at, r.carrier, r.tracking_number, r.reject_reason";
+/// `SELECT` of every request column, `FROM` the request with its order and assignee.
+static SELECT_REQUESTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM {REQUEST_FROM}",
+        REQUEST_COLUMNS.replace("{json}", "::text")
+    )
+});
 
 const SNAPSHOT_COLUMNS: &str = "SELECT o.id, o.merchant_id, o.body::text AS body, o.version, \
        o.customer_email, \
@@ -99,8 +116,8 @@ async fn fetch_request(
     lock: &str,
 ) -> StoreResult<Option<StoredRequest>> {
     let sql = format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
-         WHERE r.merchant_id = $1 AND r.id = $2 {lock}"
+        "{} WHERE r.merchant_id = $1 AND r.id = $2 {lock}",
+        *SELECT_REQUESTS
     );
     let row = sqlx::query(&sql)
         .bind(merchant_id)
@@ -123,6 +140,17 @@ async fn snapshot(
         .fetch_optional(&mut *conn)
         .await?;
     row.as_ref().map(rows::snapshot).transpose()
+}
+
+const EVENT_SELECT: &str = "SELECT request_id, actor, action, before_state, after_state, \
+     detail::text AS detail, at, by_who::text AS by_who FROM audit";
+
+/// The column of the last message `reader`'s side has read.
+fn read_column(reader: Author) -> &'static str {
+    match reader {
+        Author::Shopper => "shopper_read_seq",
+        Author::Merchant => "desk_read_seq",
+    }
 }
 
 fn state_codes(states: &[State]) -> Vec<&'static str> {
@@ -172,6 +200,7 @@ struct AuditColumns {
     afters: Vec<&'static str>,
     details: Vec<String>,
     ats: Vec<DateTime<Utc>>,
+    bys: Vec<Option<String>>,
 }
 
 impl AuditColumns {
@@ -189,6 +218,10 @@ impl AuditColumns {
                 .map(|e| to_json(&e.detail))
                 .collect::<StoreResult<_>>()?,
             ats: events.iter().map(|e| e.at).collect(),
+            bys: events
+                .iter()
+                .map(|e| e.by.as_ref().map(to_json).transpose())
+                .collect::<StoreResult<_>>()?,
         })
     }
 }
@@ -230,6 +263,10 @@ impl Store for PgStore {
 
     async fn merchant_by_name(&self, name: &str) -> StoreResult<Option<Merchant>> {
         merchant_where(&self.pool, "name", name).await
+    }
+
+    async fn merchant_by_id(&self, id: &str) -> StoreResult<Option<Merchant>> {
+        merchant_where(&self.pool, "id", id).await
     }
 
     async fn current_policy(&self, merchant_id: &str) -> StoreResult<Option<(u32, PolicyWire)>> {
@@ -293,8 +330,8 @@ impl Store for PgStore {
 
     async fn requests_for_order(&self, order_id: &str) -> StoreResult<Vec<StoredRequest>> {
         let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
-             WHERE r.order_id = $1 ORDER BY r.submitted_at, r.id"
+            "{} WHERE r.order_id = $1 ORDER BY r.submitted_at, r.id",
+            *SELECT_REQUESTS
         );
         let found = sqlx::query(&sql)
             .bind(order_id)
@@ -307,45 +344,301 @@ impl Store for PgStore {
         &self,
         merchant_id: &str,
         filter: &RequestFilter,
+        page: &Page,
     ) -> StoreResult<Vec<StoredRequest>> {
-        let mut sql = QueryBuilder::<Postgres>::new(format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id WHERE r.merchant_id = "
-        ));
-        sql.push_bind(merchant_id);
-        if let Some(state) = filter.state {
-            sql.push(" AND r.state = ").push_bind(state.code());
-        }
-        if let Some(reason) = filter.reason {
-            sql.push(" AND r.reason = ").push_bind(reason.code());
-        }
-        if let Some(from) = filter.from {
-            sql.push(" AND r.submitted_at >= ").push_bind(from);
-        }
-        if let Some(to) = filter.to {
-            sql.push(" AND r.submitted_at < ").push_bind(to);
-        }
-        if let Some((at, id)) = &filter.before {
-            sql.push(" AND (r.submitted_at, r.id) < (")
-                .push_bind(*at)
-                .push(", ")
-                .push_bind(id.clone())
-                .push(")");
-        }
-        sql.push(" ORDER BY r.submitted_at DESC, r.id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit));
+        let mut sql =
+            QueryBuilder::<Postgres>::new(format!("{} WHERE r.merchant_id = ", *SELECT_REQUESTS));
+        sql.push_bind(merchant_id.to_owned());
+        rows::push_filter(&mut sql, filter);
+        rows::push_page(&mut sql, page);
         let found = sql.build().fetch_all(&self.pool).await?;
         found.iter().map(rows::request).collect()
     }
 
+    async fn queue_counts(
+        &self,
+        merchant_id: &str,
+        filter: &RequestFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<QueueGroup>> {
+        let mut sql = QueryBuilder::<Postgres>::new(
+            "SELECT r.state, r.kind, COUNT(*) AS requests, COUNT(*) FILTER (WHERE r.deadline_at <= ",
+        );
+        sql.push_bind(now)
+            .push(") AS overdue FROM requests r JOIN orders o ON o.id = r.order_id WHERE r.merchant_id = ")
+            .push_bind(merchant_id.to_owned());
+        rows::push_filter(&mut sql, filter);
+        sql.push(" GROUP BY r.state, r.kind");
+        let found = sql.build().fetch_all(&self.pool).await?;
+        found.iter().map(rows::queue_group).collect()
+    }
+
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>> {
-        let found = sqlx::query(
-            "SELECT actor, action, before_state, after_state, detail::text AS detail, at FROM audit \
-             WHERE request_id = $1 ORDER BY seq",
-        )
+        let found = sqlx::query(&format!(
+            "{EVENT_SELECT} WHERE request_id = $1 ORDER BY seq"
+        ))
         .bind(request_id)
         .fetch_all(&self.pool)
         .await?;
         found.iter().map(rows::event).collect()
+    }
+
+    async fn events_of(&self, request_ids: &[String]) -> StoreResult<Vec<(String, AuditEvent)>> {
+        let found = sqlx::query(&format!(
+            "{EVENT_SELECT} WHERE request_id = ANY($1) ORDER BY seq"
+        ))
+        .bind(request_ids)
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|row| Ok((row.text("request_id")?, rows::event(row)?)))
+            .collect()
+    }
+
+    async fn messages(&self, request_id: &str) -> StoreResult<Vec<MessageRow>> {
+        let found = sqlx::query(
+            "SELECT id, author, by_who::text AS by_who, body, photos::text AS photos, \
+             asks_for_photos, at FROM messages WHERE request_id = $1 ORDER BY seq",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(rows::message).collect()
+    }
+
+    async fn mark_read(&self, request_id: &str, reader: Author) -> StoreResult<()> {
+        let column = read_column(reader);
+        sqlx::query(&format!(
+            "UPDATE requests SET {column} = \
+             (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE request_id = $1) WHERE id = $1"
+        ))
+        .bind(request_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE email = $1"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn staff(&self, merchant_id: &str, id: &str) -> StoreResult<Option<StaffRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE merchant_id = $1 AND id = $2"
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn list_staff(&self, merchant_id: &str) -> StoreResult<Vec<StaffRow>> {
+        let found = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE merchant_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(rows::staff).collect()
+    }
+
+    async fn staff_by_setup(
+        &self,
+        setup_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<StaffRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE setup_hash = $1 AND setup_expires_at > $2"
+        ))
+        .bind(setup_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        staff_id: &str,
+        csrf_token: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO desk_sessions (token_hash, staff_id, csrf_token, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $4)",
+        )
+        .bind(token_hash)
+        .bind(staff_id)
+        .bind(csrf_token)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<DeskSessionRow>> {
+        let sql = format!(
+            "SELECT d.csrf_token, d.created_at AS session_created_at, d.last_seen_at, {} \
+             FROM desk_sessions d JOIN staff s ON s.id = d.staff_id WHERE d.token_hash = $1",
+            rows::prefixed("s", STAFF_COLUMNS)
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::desk_session).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE desk_sessions SET last_seen_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(at)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM desk_sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_stale_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        opened_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM desk_sessions WHERE last_seen_at < $1 OR created_at < $2")
+                .bind(idle_before)
+                .bind(opened_before)
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    async fn set_auto_assign(&self, merchant_id: &str, on: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE merchants SET auto_assign = $2 WHERE id = $1")
+            .bind(merchant_id)
+            .bind(on)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn auto_assign(&self, merchant_id: &str) -> StoreResult<bool> {
+        let on: Option<bool> =
+            sqlx::query_scalar("SELECT auto_assign FROM merchants WHERE id = $1")
+                .bind(merchant_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        on.ok_or(StoreError::NotFound("merchant"))
+    }
+
+    async fn desk_items(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let found = sqlx::query(&format!(
+            "SELECT id, body::text AS body FROM {} WHERE merchant_id = $1 ORDER BY created_at, id",
+            list.table()
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|row| Ok((row.text("id")?, row.text("body")?)))
+            .collect()
+    }
+
+    async fn desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT body::text FROM {} WHERE merchant_id = $1 AND id = $2",
+            list.table()
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn insert_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO {} (id, merchant_id, body, created_at) VALUES ($1, $2, $3::jsonb, $4)",
+            list.table()
+        ))
+        .bind(id)
+        .bind(merchant_id)
+        .bind(body)
+        .bind(at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+        body: &str,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(&format!(
+            "UPDATE {} SET body = $3::jsonb WHERE merchant_id = $1 AND id = $2",
+            list.table()
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .bind(body)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn delete_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM {} WHERE merchant_id = $1 AND id = $2",
+            list.table()
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(deleted == 1)
     }
 
     async fn stats(
@@ -423,6 +716,28 @@ impl Store for PgStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+}
+
+async fn insert_event(
+    conn: &mut PgConnection,
+    request_id: &str,
+    event: &AuditEvent,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at, by_who) \
+         VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb)",
+    )
+    .bind(request_id)
+    .bind(code(&event.actor)?)
+    .bind(&event.action)
+    .bind(event.before.map(|s| s.code()))
+    .bind(event.after.code())
+    .bind(to_json(&event.detail)?)
+    .bind(event.at)
+    .bind(event.by.as_ref().map(to_json).transpose()?)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 pub struct PgTx {
@@ -620,8 +935,8 @@ impl Tx for PgTx {
     async fn record_submission(&mut self, submission: &Submission<'_>) -> StoreResult<i64> {
         let Submission {
             request,
-            customer_email,
             events,
+            assignee,
             key,
             body_hash,
             answer,
@@ -636,13 +951,13 @@ impl Tx for PgTx {
             "WITH request AS ( \
                INSERT INTO requests (id, merchant_id, order_id, number, customer_email, kind, reason, body, \
                  quote, total_minor, currency, policy_version, evidence, state, submitted_at, last_event_at, \
-                 approved_at, shipped_back_at, deadline_kind, deadline_at) \
+                 approved_at, shipped_back_at, deadline_kind, deadline_at, assignee) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $15, \
-                 $16, $17, $18, $19, $20)), \
+                 $16, $17, $18, $19, $20, $33)), \
              events AS ( \
-               INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at) \
+               INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at, by_who) \
                SELECT $1, * FROM UNNEST($21::text[], $22::text[], $23::text[], $24::text[], \
-                 $25::text[]::jsonb[], $26::timestamptz[])), \
+                 $25::text[]::jsonb[], $26::timestamptz[], $34::text[]::jsonb[])), \
              attached AS ( \
                UPDATE evidence SET request_id = $1 \
                WHERE order_id = $3 AND request_id IS NULL AND id = ANY($27) RETURNING id), \
@@ -656,7 +971,7 @@ impl Tx for PgTx {
         .bind(&request.merchant_id)
         .bind(&request.order_id)
         .bind(&request.number)
-        .bind(customer_email)
+        .bind(&request.customer_email)
         .bind(request.kind.code())
         .bind(request.reason.code())
         .bind(to_json(&request.body)?)
@@ -684,6 +999,8 @@ impl Tx for PgTx {
         .bind(&answer.body)
         .bind(at)
         .bind(key)
+        .bind(assignee)
+        .bind(audit.bys)
         .fetch_optional(&mut *self.tx)
         .await?
         .ok_or(StoreError::NotFound("order"))?;
@@ -705,11 +1022,12 @@ impl Tx for PgTx {
         Ok(sqlx::query_scalar(
             "WITH progress AS ( \
                UPDATE requests SET state = $2, last_event_at = $3, approved_at = $4, shipped_back_at = $5, \
-                 deadline_kind = $6, deadline_at = $7, carrier = $8, tracking_number = $9, reject_reason = $10 \
+                 deadline_kind = $6, deadline_at = $7, carrier = $8, tracking_number = $9, reject_reason = $10, \
+                 reject_text = $19::jsonb, return_to = $20::jsonb, payout = $21::jsonb \
                WHERE id = $1), \
              event AS ( \
-               INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at) \
-               VALUES ($1, $11, $12, $13, $14, $15::jsonb, $16)) \
+               INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at, by_who) \
+               VALUES ($1, $11, $12, $13, $14, $15::jsonb, $16, $18::jsonb)) \
              UPDATE orders SET version = version + 1 WHERE id = $17 RETURNING version",
         )
         .bind(&request.id)
@@ -729,6 +1047,10 @@ impl Tx for PgTx {
         .bind(to_json(&event.detail)?)
         .bind(event.at)
         .bind(&request.order_id)
+        .bind(event.by.as_ref().map(to_json).transpose()?)
+        .bind(progress.reject_text.as_ref().map(to_json).transpose()?)
+        .bind(progress.return_to.as_ref().map(to_json).transpose()?)
+        .bind(progress.payout.as_ref().map(to_json).transpose()?)
         .fetch_optional(&mut *self.tx)
         .await?
         .ok_or(StoreError::NotFound("order"))?)
@@ -747,9 +1069,11 @@ impl Tx for PgTx {
         now: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<StoredRequest>> {
+        // A payout deadline moves nothing when it passes: the sweep leaves it alone.
         let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
-             WHERE r.deadline_at <= $1 ORDER BY r.deadline_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED"
+            "{} WHERE r.deadline_at <= $1 AND r.deadline_kind <> 'payout' \
+             ORDER BY r.deadline_at LIMIT $2 FOR UPDATE OF r SKIP LOCKED",
+            *SELECT_REQUESTS
         );
         let found = sqlx::query(&sql)
             .bind(now)
@@ -762,6 +1086,172 @@ impl Tx for PgTx {
             .collect::<StoreResult<Vec<_>>>()?;
         due.sort_by(|a, b| a.order_id.cmp(&b.order_id));
         Ok(due)
+    }
+
+    async fn assign(
+        &mut self,
+        request: &StoredRequest,
+        staff_id: Option<&str>,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE requests SET assignee = $2 WHERE id = $1")
+            .bind(&request.id)
+            .bind(staff_id)
+            .execute(&mut *self.tx)
+            .await?;
+        insert_event(&mut self.tx, &request.id, event).await
+    }
+
+    async fn next_assignee(
+        &mut self,
+        merchant_id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<StaffBrief>> {
+        // The agent's row is locked so two instances hand out in turn; one already taken by a
+        // concurrent submission is skipped rather than waited for.
+        let row = sqlx::query(
+            "UPDATE staff SET last_assigned_at = $1 WHERE id = ( \
+               SELECT s.id FROM staff s JOIN merchants m ON m.id = s.merchant_id \
+               WHERE s.merchant_id = $2 AND m.auto_assign AND s.active AND s.role = 'agent' \
+               ORDER BY s.last_assigned_at NULLS FIRST, s.created_at, s.id LIMIT 1 \
+               FOR UPDATE OF s SKIP LOCKED) \
+             RETURNING id, name",
+        )
+        .bind(at)
+        .bind(merchant_id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|row| {
+            Ok(StaffBrief {
+                id: row.text("id")?,
+                name: row.text("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_message(
+        &mut self,
+        request: &StoredRequest,
+        message: &MessageRow,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let column = read_column(message.author);
+        let attached: i64 = sqlx::query_scalar(&format!(
+            "WITH message AS ( \
+               INSERT INTO messages (id, request_id, author, by_who, body, photos, asks_for_photos, at) \
+               VALUES ($1, $2, $3, $4::jsonb, $5, $6::jsonb, $7, $8) RETURNING seq), \
+             attached AS ( \
+               UPDATE evidence SET request_id = $2 \
+               WHERE order_id = $9 AND request_id IS NULL AND id = ANY($10) RETURNING id), \
+             read AS ( \
+               UPDATE requests SET {column} = (SELECT seq FROM message) WHERE id = $2) \
+             SELECT COUNT(*) FROM attached"
+        ))
+        .bind(&message.id)
+        .bind(&request.id)
+        .bind(code(&message.author)?)
+        .bind(message.by.as_ref().map(to_json).transpose()?)
+        .bind(&message.body)
+        .bind(to_json(&message.photos)?)
+        .bind(message.asks_for_photos)
+        .bind(message.at)
+        .bind(&request.order_id)
+        .bind(&message.photos)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        if attached != message.photos.len() as i64 {
+            return Err(StoreError::Conflict(
+                "evidence is no longer free to attach".to_owned(),
+            ));
+        }
+        insert_event(&mut self.tx, &request.id, event).await
+    }
+
+    async fn lock_staff(&mut self, merchant_id: &str, id: &str) -> StoreResult<Option<StaffRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {} FROM merchants m JOIN staff s ON s.merchant_id = m.id \
+             WHERE m.id = $1 AND s.id = $2 FOR UPDATE OF m",
+            rows::prefixed("s", STAFF_COLUMNS)
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn insert_staff(&mut self, staff: &StaffRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO staff (id, merchant_id, email, name, role, active, password_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&staff.id)
+        .bind(&staff.merchant_id)
+        .bind(&staff.email)
+        .bind(&staff.name)
+        .bind(staff.role.code())
+        .bind(staff.active)
+        .bind(&staff.password_hash)
+        .bind(staff.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_staff(&mut self, staff: &StaffRow) -> StoreResult<()> {
+        sqlx::query("UPDATE staff SET name = $2, role = $3, active = $4 WHERE id = $1")
+            .bind(&staff.id)
+            .bind(&staff.name)
+            .bind(staff.role.code())
+            .bind(staff.active)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn active_owners(&mut self, merchant_id: &str) -> StoreResult<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff WHERE merchant_id = $1 AND role = 'owner' AND active",
+        )
+        .bind(merchant_id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        u32::try_from(n).map_err(corrupt)
+    }
+
+    async fn set_setup(
+        &mut self,
+        staff_id: &str,
+        setup_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE staff SET setup_hash = $2, setup_expires_at = $3 WHERE id = $1")
+            .bind(staff_id)
+            .bind(setup_hash)
+            .bind(expires_at)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_password(&mut self, staff_id: &str, password_hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE staff SET password_hash = $2, setup_hash = NULL, setup_expires_at = NULL WHERE id = $1",
+        )
+        .bind(staff_id)
+        .bind(password_hash)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&mut self, staff_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM desk_sessions WHERE staff_id = $1")
+            .bind(staff_id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
     }
 
     async fn commit(self: Box<Self>) -> StoreResult<()> {

@@ -27,7 +27,10 @@ use sqlx::{
     ConnectOptions, Connection, Executor, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool,
 };
 
-use super::rows::{self, Columns, MERCHANT_COLUMNS, code, to_json};
+use super::rows::{
+    self, Columns, Dialect, MERCHANT_COLUMNS, REQUEST_COLUMNS, REQUEST_FROM, STAFF_COLUMNS, code,
+    to_json,
+};
 use super::*;
 
 pub struct SqliteStore {
@@ -130,6 +133,17 @@ impl Columns for SqliteRow {
     fn bytes(&self, column: &str) -> StoreResult<Vec<u8>> {
         Ok(self.try_get(column)?)
     }
+    fn flag(&self, column: &str) -> StoreResult<bool> {
+        Ok(self.try_get::<i64, _>(column)? != 0)
+    }
+}
+
+impl Dialect for Sqlite {
+    type Time = String;
+    fn time(at: DateTime<Utc>) -> String {
+        ts(at)
+    }
+    const NO_DEADLINE: &'static str = "'9999-12-31T23:59:59.999999Z'";
 }
 
 fn parse_ts(text: &str) -> StoreResult<DateTime<Utc>> {
@@ -195,20 +209,20 @@ async fn merchant_where(
     row.as_ref().map(rows::merchant).transpose()
 }
 
-const REQUEST_COLUMNS: &str = "r.id, r.number, r.merchant_id, r.order_id, o.number AS order_number, r.kind, \
-     r.reason, r.body, r.quote, r.policy_version, r.evidence, r.state, r.submitted_at, r.last_event_at, \
-     r.approved_at, r.shipped_back_at, r.deadline_kind, r.deadline_at, r.carrier, r.tracking_number, \
-     r.reject_reason";
+/// `SELECT` of every request column, `FROM` the request with its order and assignee.
+static SELECT_REQUESTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM {REQUEST_FROM}",
+        REQUEST_COLUMNS.replace("{json}", "")
+    )
+});
 
 async fn fetch_request(
     conn: &mut SqliteConnection,
     merchant_id: &str,
     id: &str,
 ) -> StoreResult<Option<StoredRequest>> {
-    let sql = format!(
-        "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
-         WHERE r.merchant_id = ? AND r.id = ?"
-    );
+    let sql = format!("{} WHERE r.merchant_id = ? AND r.id = ?", *SELECT_REQUESTS);
     let row = sqlx::query(&sql)
         .bind(merchant_id)
         .bind(id)
@@ -299,22 +313,50 @@ async fn insert_events(
             code(&event.actor)?,
             to_json(&event.detail)?,
             ts(event.at),
+            event.by.as_ref().map(to_json).transpose()?,
             event,
         ));
     }
     let mut sql = QueryBuilder::<Sqlite>::new(
-        "INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at) ",
+        "INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at, by_who) ",
     );
-    sql.push_values(rows, |mut row, (actor, detail, at, event)| {
+    sql.push_values(rows, |mut row, (actor, detail, at, by, event)| {
         row.push_bind(request_id)
             .push_bind(actor)
             .push_bind(event.action.clone())
             .push_bind(event.before.map(|s| s.code()))
             .push_bind(event.after.code())
             .push_bind(detail)
-            .push_bind(at);
+            .push_bind(at)
+            .push_bind(by);
     });
     sql.build().execute(conn).await?;
+    Ok(())
+}
+
+/// Attaches free images of the request's order to it; a conflict when one is no longer free.
+async fn attach_evidence(
+    conn: &mut SqliteConnection,
+    request: &StoredRequest,
+    ids: &[String],
+) -> StoreResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE evidence SET request_id = ? WHERE order_id = ? AND request_id IS NULL AND id IN ({})",
+        placeholders(ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(&request.id).bind(&request.order_id);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let attached = query.execute(conn).await?.rows_affected();
+    if attached != ids.len() as u64 {
+        return Err(StoreError::Conflict(
+            "evidence is no longer free to attach".to_owned(),
+        ));
+    }
     Ok(())
 }
 
@@ -384,6 +426,10 @@ impl Store for SqliteStore {
         merchant_where(&self.pool, "name", name).await
     }
 
+    async fn merchant_by_id(&self, id: &str) -> StoreResult<Option<Merchant>> {
+        merchant_where(&self.pool, "id", id).await
+    }
+
     async fn current_policy(&self, merchant_id: &str) -> StoreResult<Option<(u32, PolicyWire)>> {
         let row = sqlx::query("SELECT version, body FROM policies WHERE merchant_id = ? ORDER BY version DESC LIMIT 1")
             .bind(merchant_id)
@@ -441,8 +487,8 @@ impl Store for SqliteStore {
 
     async fn requests_for_order(&self, order_id: &str) -> StoreResult<Vec<StoredRequest>> {
         let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
-             WHERE r.order_id = ? ORDER BY r.submitted_at, r.id"
+            "{} WHERE r.order_id = ? ORDER BY r.submitted_at, r.id",
+            *SELECT_REQUESTS
         );
         let found = sqlx::query(&sql)
             .bind(order_id)
@@ -455,44 +501,310 @@ impl Store for SqliteStore {
         &self,
         merchant_id: &str,
         filter: &RequestFilter,
+        page: &Page,
     ) -> StoreResult<Vec<StoredRequest>> {
-        let mut sql = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id WHERE r.merchant_id = "
-        ));
-        sql.push_bind(merchant_id);
-        if let Some(state) = filter.state {
-            sql.push(" AND r.state = ").push_bind(state.code());
-        }
-        if let Some(reason) = filter.reason {
-            sql.push(" AND r.reason = ").push_bind(reason.code());
-        }
-        if let Some(from) = filter.from {
-            sql.push(" AND r.submitted_at >= ").push_bind(ts(from));
-        }
-        if let Some(to) = filter.to {
-            sql.push(" AND r.submitted_at < ").push_bind(ts(to));
-        }
-        if let Some((at, id)) = &filter.before {
-            sql.push(" AND (r.submitted_at < ")
-                .push_bind(ts(*at))
-                .push(" OR (r.submitted_at = ")
-                .push_bind(ts(*at))
-                .push(" AND r.id < ")
-                .push_bind(id.clone())
-                .push("))");
-        }
-        sql.push(" ORDER BY r.submitted_at DESC, r.id DESC LIMIT ")
-            .push_bind(i64::from(filter.limit));
+        let mut sql =
+            QueryBuilder::<Sqlite>::new(format!("{} WHERE r.merchant_id = ", *SELECT_REQUESTS));
+        sql.push_bind(merchant_id.to_owned());
+        rows::push_filter(&mut sql, filter);
+        rows::push_page(&mut sql, page);
         let found = sql.build().fetch_all(&self.pool).await?;
         found.iter().map(rows::request).collect()
     }
 
+    async fn queue_counts(
+        &self,
+        merchant_id: &str,
+        filter: &RequestFilter,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<QueueGroup>> {
+        let mut sql = QueryBuilder::<Sqlite>::new(
+            "SELECT r.state, r.kind, COUNT(*) AS requests, \
+             COALESCE(SUM(r.deadline_at <= ",
+        );
+        sql.push_bind(ts(now))
+            .push("), 0) AS overdue FROM requests r JOIN orders o ON o.id = r.order_id WHERE r.merchant_id = ")
+            .push_bind(merchant_id.to_owned());
+        rows::push_filter(&mut sql, filter);
+        sql.push(" GROUP BY r.state, r.kind");
+        let found = sql.build().fetch_all(&self.pool).await?;
+        found.iter().map(rows::queue_group).collect()
+    }
+
     async fn events(&self, request_id: &str) -> StoreResult<Vec<AuditEvent>> {
-        let found = sqlx::query("SELECT actor, action, before_state, after_state, detail, at FROM audit WHERE request_id = ? ORDER BY seq")
+        let found = sqlx::query("SELECT actor, action, before_state, after_state, detail, at, by_who FROM audit WHERE request_id = ? ORDER BY seq")
             .bind(request_id)
             .fetch_all(&self.pool)
             .await?;
         found.iter().map(rows::event).collect()
+    }
+
+    async fn events_of(&self, request_ids: &[String]) -> StoreResult<Vec<(String, AuditEvent)>> {
+        if request_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT request_id, actor, action, before_state, after_state, detail, at, by_who \
+             FROM audit WHERE request_id IN ({}) ORDER BY seq",
+            placeholders(request_ids.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for id in request_ids {
+            query = query.bind(id);
+        }
+        let found = query.fetch_all(&self.pool).await?;
+        found
+            .iter()
+            .map(|row| Ok((row.text("request_id")?, rows::event(row)?)))
+            .collect()
+    }
+
+    async fn messages(&self, request_id: &str) -> StoreResult<Vec<MessageRow>> {
+        let found = sqlx::query(
+            "SELECT id, author, by_who, body, photos, asks_for_photos, at FROM messages \
+             WHERE request_id = ? ORDER BY seq",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(rows::message).collect()
+    }
+
+    async fn mark_read(&self, request_id: &str, reader: Author) -> StoreResult<()> {
+        let column = match reader {
+            Author::Shopper => "shopper_read_seq",
+            Author::Merchant => "desk_read_seq",
+        };
+        sqlx::query(&format!(
+            "UPDATE requests SET {column} = \
+             (SELECT COALESCE(MAX(seq), 0) FROM messages WHERE request_id = ?1) WHERE id = ?1"
+        ))
+        .bind(request_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn staff_by_email(&self, email: &str) -> StoreResult<Option<StaffRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE email = ?"
+        ))
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn staff(&self, merchant_id: &str, id: &str) -> StoreResult<Option<StaffRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE merchant_id = ? AND id = ?"
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn list_staff(&self, merchant_id: &str) -> StoreResult<Vec<StaffRow>> {
+        let found = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE merchant_id = ? ORDER BY created_at, id"
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(rows::staff).collect()
+    }
+
+    async fn staff_by_setup(
+        &self,
+        setup_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<StaffRow>> {
+        let row = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE setup_hash = ? AND setup_expires_at > ?"
+        ))
+        .bind(setup_hash)
+        .bind(ts(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn insert_session(
+        &self,
+        token_hash: &str,
+        staff_id: &str,
+        csrf_token: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO desk_sessions (token_hash, staff_id, csrf_token, created_at, last_seen_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(staff_id)
+        .bind(csrf_token)
+        .bind(ts(at))
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn session(&self, token_hash: &str) -> StoreResult<Option<DeskSessionRow>> {
+        let sql = format!(
+            "SELECT d.csrf_token, d.created_at AS session_created_at, d.last_seen_at, {} \
+             FROM desk_sessions d JOIN staff s ON s.id = d.staff_id WHERE d.token_hash = ?",
+            rows::prefixed("s", STAFF_COLUMNS)
+        );
+        let row = sqlx::query(&sql)
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(rows::desk_session).transpose()
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        sqlx::query("UPDATE desk_sessions SET last_seen_at = ? WHERE token_hash = ?")
+            .bind(ts(at))
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM desk_sessions WHERE token_hash = ?")
+            .bind(token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_stale_sessions(
+        &self,
+        idle_before: DateTime<Utc>,
+        opened_before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
+        Ok(
+            sqlx::query("DELETE FROM desk_sessions WHERE last_seen_at < ? OR created_at < ?")
+                .bind(ts(idle_before))
+                .bind(ts(opened_before))
+                .execute(&self.pool)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    async fn set_auto_assign(&self, merchant_id: &str, on: bool) -> StoreResult<()> {
+        sqlx::query("UPDATE merchants SET auto_assign = ? WHERE id = ?")
+            .bind(on)
+            .bind(merchant_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn auto_assign(&self, merchant_id: &str) -> StoreResult<bool> {
+        let on: Option<bool> = sqlx::query_scalar("SELECT auto_assign FROM merchants WHERE id = ?")
+            .bind(merchant_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        on.ok_or(StoreError::NotFound("merchant"))
+    }
+
+    async fn desk_items(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let found = sqlx::query(&format!(
+            "SELECT id, body FROM {} WHERE merchant_id = ? ORDER BY created_at, id",
+            list.table()
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|row| Ok((row.text("id")?, row.text("body")?)))
+            .collect()
+    }
+
+    async fn desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<String>> {
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT body FROM {} WHERE merchant_id = ? AND id = ?",
+            list.table()
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    async fn insert_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+        body: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query(&format!(
+            "INSERT INTO {} (id, merchant_id, body, created_at) VALUES (?, ?, ?, ?)",
+            list.table()
+        ))
+        .bind(id)
+        .bind(merchant_id)
+        .bind(body)
+        .bind(ts(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+        body: &str,
+    ) -> StoreResult<bool> {
+        let updated = sqlx::query(&format!(
+            "UPDATE {} SET body = ? WHERE merchant_id = ? AND id = ?",
+            list.table()
+        ))
+        .bind(body)
+        .bind(merchant_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(updated == 1)
+    }
+
+    async fn delete_desk_item(
+        &self,
+        list: DeskList,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<bool> {
+        let deleted = sqlx::query(&format!(
+            "DELETE FROM {} WHERE merchant_id = ? AND id = ?",
+            list.table()
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(deleted == 1)
     }
 
     async fn stats(
@@ -783,8 +1095,8 @@ impl Tx for SqliteTx {
     async fn record_submission(&mut self, submission: &Submission<'_>) -> StoreResult<i64> {
         let Submission {
             request,
-            customer_email,
             events,
+            assignee,
             key,
             body_hash,
             answer,
@@ -795,14 +1107,14 @@ impl Tx for SqliteTx {
         sqlx::query(
             "INSERT INTO requests (id, merchant_id, order_id, number, customer_email, kind, reason, body, quote, \
              total_minor, currency, policy_version, evidence, state, submitted_at, last_event_at, approved_at, \
-             shipped_back_at, deadline_kind, deadline_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             shipped_back_at, deadline_kind, deadline_at, assignee) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&request.id)
         .bind(&request.merchant_id)
         .bind(&request.order_id)
         .bind(&request.number)
-        .bind(customer_email)
+        .bind(&request.customer_email)
         .bind(request.kind.code())
         .bind(request.reason.code())
         .bind(to_json(&request.body)?)
@@ -818,24 +1130,10 @@ impl Tx for SqliteTx {
         .bind(p.shipped_back_at.map(ts))
         .bind(deadline_kind)
         .bind(deadline_at)
+        .bind(assignee)
         .execute(self.conn()?)
         .await?;
-        if !request.evidence.is_empty() {
-            let sql = format!(
-                "UPDATE evidence SET request_id = ? WHERE order_id = ? AND request_id IS NULL AND id IN ({})",
-                placeholders(request.evidence.len())
-            );
-            let mut query = sqlx::query(&sql).bind(&request.id).bind(&request.order_id);
-            for id in &request.evidence {
-                query = query.bind(id);
-            }
-            let attached = query.execute(self.conn()?).await?.rows_affected();
-            if attached != request.evidence.len() as u64 {
-                return Err(StoreError::Conflict(
-                    "evidence is no longer free to attach".to_owned(),
-                ));
-            }
-        }
+        attach_evidence(self.conn()?, request, &request.evidence).await?;
         insert_events(self.conn()?, &request.id, events).await?;
         sqlx::query(
             "INSERT INTO idempotency (merchant_id, key, body_hash, status, response, created_at) \
@@ -865,9 +1163,11 @@ impl Tx for SqliteTx {
         now: DateTime<Utc>,
         limit: u32,
     ) -> StoreResult<Vec<StoredRequest>> {
+        // A payout deadline moves nothing when it passes: the sweep leaves it alone.
         let sql = format!(
-            "SELECT {REQUEST_COLUMNS} FROM requests r JOIN orders o ON o.id = r.order_id \
-             WHERE r.deadline_at <= ? ORDER BY r.deadline_at LIMIT ?"
+            "{} WHERE r.deadline_at <= ? AND r.deadline_kind <> 'payout' \
+             ORDER BY r.deadline_at LIMIT ?",
+            *SELECT_REQUESTS
         );
         let found = sqlx::query(&sql)
             .bind(ts(now))
@@ -891,7 +1191,8 @@ impl Tx for SqliteTx {
         let (deadline_kind, deadline_at) = deadline_columns(progress)?;
         sqlx::query(
             "UPDATE requests SET state = ?, last_event_at = ?, approved_at = ?, shipped_back_at = ?, \
-             deadline_kind = ?, deadline_at = ?, carrier = ?, tracking_number = ?, reject_reason = ? WHERE id = ?",
+             deadline_kind = ?, deadline_at = ?, carrier = ?, tracking_number = ?, reject_reason = ?, \
+             reject_text = ?, return_to = ?, payout = ? WHERE id = ?",
         )
         .bind(progress.state.code())
         .bind(ts(progress.last_event_at))
@@ -902,11 +1203,171 @@ impl Tx for SqliteTx {
         .bind(&progress.carrier)
         .bind(&progress.tracking_number)
         .bind(&progress.reject_reason)
+        .bind(progress.reject_text.as_ref().map(to_json).transpose()?)
+        .bind(progress.return_to.as_ref().map(to_json).transpose()?)
+        .bind(progress.payout.as_ref().map(to_json).transpose()?)
         .bind(&request.id)
         .execute(self.conn()?)
         .await?;
         insert_events(self.conn()?, &request.id, std::slice::from_ref(event)).await?;
         bump_version(self.conn()?, &request.order_id).await
+    }
+
+    async fn assign(
+        &mut self,
+        request: &StoredRequest,
+        staff_id: Option<&str>,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE requests SET assignee = ? WHERE id = ?")
+            .bind(staff_id)
+            .bind(&request.id)
+            .execute(self.conn()?)
+            .await?;
+        insert_events(self.conn()?, &request.id, std::slice::from_ref(event)).await
+    }
+
+    async fn next_assignee(
+        &mut self,
+        merchant_id: &str,
+        at: DateTime<Utc>,
+    ) -> StoreResult<Option<StaffBrief>> {
+        let row = sqlx::query(
+            "UPDATE staff SET last_assigned_at = ?1 WHERE id = ( \
+               SELECT s.id FROM staff s JOIN merchants m ON m.id = s.merchant_id \
+               WHERE s.merchant_id = ?2 AND m.auto_assign AND s.active AND s.role = 'agent' \
+               ORDER BY s.last_assigned_at IS NOT NULL, s.last_assigned_at, s.created_at, s.id LIMIT 1) \
+             RETURNING id, name",
+        )
+        .bind(ts(at))
+        .bind(merchant_id)
+        .fetch_optional(self.conn()?)
+        .await?;
+        row.map(|row| {
+            Ok(StaffBrief {
+                id: row.text("id")?,
+                name: row.text("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn insert_message(
+        &mut self,
+        request: &StoredRequest,
+        message: &MessageRow,
+        event: &AuditEvent,
+    ) -> StoreResult<()> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO messages (id, request_id, author, by_who, body, photos, asks_for_photos, at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",
+        )
+        .bind(&message.id)
+        .bind(&request.id)
+        .bind(code(&message.author)?)
+        .bind(message.by.as_ref().map(to_json).transpose()?)
+        .bind(&message.body)
+        .bind(to_json(&message.photos)?)
+        .bind(message.asks_for_photos)
+        .bind(ts(message.at))
+        .fetch_one(self.conn()?)
+        .await?;
+        attach_evidence(self.conn()?, request, &message.photos).await?;
+        let column = match message.author {
+            Author::Shopper => "shopper_read_seq",
+            Author::Merchant => "desk_read_seq",
+        };
+        sqlx::query(&format!("UPDATE requests SET {column} = ? WHERE id = ?"))
+            .bind(seq)
+            .bind(&request.id)
+            .execute(self.conn()?)
+            .await?;
+        insert_events(self.conn()?, &request.id, std::slice::from_ref(event)).await
+    }
+
+    async fn lock_staff(&mut self, merchant_id: &str, id: &str) -> StoreResult<Option<StaffRow>> {
+        // The write lock is held already.
+        let row = sqlx::query(&format!(
+            "SELECT {STAFF_COLUMNS} FROM staff WHERE merchant_id = ? AND id = ?"
+        ))
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_optional(self.conn()?)
+        .await?;
+        row.as_ref().map(rows::staff).transpose()
+    }
+
+    async fn insert_staff(&mut self, staff: &StaffRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO staff (id, merchant_id, email, name, role, active, password_hash, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&staff.id)
+        .bind(&staff.merchant_id)
+        .bind(&staff.email)
+        .bind(&staff.name)
+        .bind(staff.role.code())
+        .bind(staff.active)
+        .bind(&staff.password_hash)
+        .bind(ts(staff.created_at))
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_staff(&mut self, staff: &StaffRow) -> StoreResult<()> {
+        sqlx::query("UPDATE staff SET name = ?, role = ?, active = ? WHERE id = ?")
+            .bind(&staff.name)
+            .bind(staff.role.code())
+            .bind(staff.active)
+            .bind(&staff.id)
+            .execute(self.conn()?)
+            .await?;
+        Ok(())
+    }
+
+    async fn active_owners(&mut self, merchant_id: &str) -> StoreResult<u32> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM staff WHERE merchant_id = ? AND role = 'owner' AND active",
+        )
+        .bind(merchant_id)
+        .fetch_one(self.conn()?)
+        .await?;
+        to_u32(n)
+    }
+
+    async fn set_setup(
+        &mut self,
+        staff_id: &str,
+        setup_hash: &str,
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE staff SET setup_hash = ?, setup_expires_at = ? WHERE id = ?")
+            .bind(setup_hash)
+            .bind(ts(expires_at))
+            .bind(staff_id)
+            .execute(self.conn()?)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_password(&mut self, staff_id: &str, password_hash: &str) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE staff SET password_hash = ?, setup_hash = NULL, setup_expires_at = NULL WHERE id = ?",
+        )
+        .bind(password_hash)
+        .bind(staff_id)
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn delete_sessions_of(&mut self, staff_id: &str) -> StoreResult<()> {
+        sqlx::query("DELETE FROM desk_sessions WHERE staff_id = ?")
+            .bind(staff_id)
+            .execute(self.conn()?)
+            .await?;
+        Ok(())
     }
 
     async fn commit(mut self: Box<Self>) -> StoreResult<()> {

@@ -68,6 +68,18 @@ pub fn policy() -> Value {
     })
 }
 
+/// A staff member signed in to the desk: their session cookie and CSRF token.
+#[derive(Clone, Debug)]
+pub struct Desk {
+    pub id: String,
+    pub email: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+/// The password every test staff member chooses.
+pub const PASSWORD: &str = "correct horse battery";
+
 pub struct Reply {
     pub status: StatusCode,
     pub headers: axum::http::HeaderMap,
@@ -293,6 +305,108 @@ impl TestApp {
         self.state.service.sweep_deadlines().await.unwrap()
     }
 
+    /// A new staff member of the test merchant with `role`, set up and signed in.
+    pub async fn staff(&self, role: &str) -> Desk {
+        let n = self
+            .state
+            .service
+            .store()
+            .list_staff(&self.merchant_id().await)
+            .await
+            .unwrap()
+            .len();
+        let email = format!("{role}{n}@shop.example");
+        let invited = self
+            .merchant(
+                "POST",
+                "/staff",
+                Some(json!({"email": email, "name": format!("{role} {n}"), "role": role})),
+            )
+            .await;
+        assert_eq!(invited.status, StatusCode::CREATED, "{:?}", invited.body);
+        let url = invited.body["url"].as_str().unwrap();
+        let token = url.split("token=").nth(1).unwrap();
+        let set = self
+            .desk_call(
+                None,
+                "POST",
+                "/api/v1/desk/set-up",
+                Some(json!({"token": token, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+        Desk::from_reply(&set, &email)
+    }
+
+    /// Signs `email` in with `password` from `peer`.
+    pub async fn sign_in_from(
+        &self,
+        peer: std::net::SocketAddr,
+        email: &str,
+        password: &str,
+    ) -> Reply {
+        let body = json!({"email": email, "password": password});
+        let mut request =
+            TestApp::request("POST", "/api/v1/desk/sign-in", None, Some(body.clone()))
+                .body(Body::from(body.to_string()))
+                .unwrap();
+        request
+            .extensions_mut()
+            .insert(axum::extract::ConnectInfo(peer));
+        self.send(request).await
+    }
+
+    /// A call with a desk session's cookie (and its CSRF token, unless `desk.csrf` is empty).
+    pub async fn desk_call(
+        &self,
+        desk: Option<&Desk>,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> Reply {
+        let mut builder = TestApp::request(method, uri, None, body.clone());
+        if let Some(desk) = desk {
+            builder = builder.header(header::COOKIE, &desk.cookie);
+            if !desk.csrf.is_empty() {
+                builder = builder.header("x-csrf-token", &desk.csrf);
+            }
+        }
+        self.send(
+            builder
+                .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// A merchant API call as a signed-in staff member.
+    pub async fn desk(&self, desk: &Desk, method: &str, path: &str, body: Option<Value>) -> Reply {
+        self.desk_call(Some(desk), method, &format!("/api/v1/merchant{path}"), body)
+            .await
+    }
+
+    /// The test merchant's id.
+    pub async fn merchant_id(&self) -> String {
+        self.state
+            .service
+            .merchant_by_publishable_key(&self.shop.pk)
+            .await
+            .unwrap()
+            .unwrap()
+            .id
+    }
+
+    /// Pushes another delivered order like `order`, and opens a session for it.
+    pub async fn another_order(&self, number: &str, email: &str) -> String {
+        let mut body = order(number);
+        body["customer_email"] = json!(email);
+        let pushed = self
+            .merchant("PUT", &format!("/orders/{number}"), Some(body))
+            .await;
+        assert_eq!(pushed.status, StatusCode::CREATED, "{:?}", pushed.body);
+        self.session(number).await
+    }
+
     /// Another merchant, with its secret key.
     pub async fn other_merchant(&self, name: &str) -> refund_server::service::CreatedMerchant {
         create_merchant(self.state.service.store(), name, vec![], start())
@@ -325,6 +439,19 @@ pub fn one_mug_changed_mind() -> Value {
         json!([{"line_id": "L2", "quantity": 1}]),
         "42.00",
     )
+}
+
+impl Desk {
+    /// The session a sign-in or set-up answered with.
+    pub fn from_reply(reply: &Reply, email: &str) -> Desk {
+        let set_cookie = reply.headers[header::SET_COOKIE].to_str().unwrap();
+        Desk {
+            id: reply.body["staff"]["id"].as_str().unwrap().to_owned(),
+            email: email.to_owned(),
+            cookie: set_cookie.split(';').next().unwrap().to_owned(),
+            csrf: reply.body["csrf_token"].as_str().unwrap().to_owned(),
+        }
+    }
 }
 
 pub fn assert_error(reply: &Reply, status: StatusCode, code: &str) {

@@ -7,6 +7,9 @@ mod support;
 
 mod access;
 mod contract;
+mod desk_access;
+mod desk_queue;
+mod desk_work;
 mod evidence;
 mod helpers;
 mod idempotency;

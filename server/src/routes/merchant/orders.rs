@@ -11,7 +11,7 @@ use refund_core::wire::{DecimalStr, OrderWire};
 use crate::auth::{Claims, TokenKind, sign};
 use crate::error::ApiError;
 use crate::routes::AppState;
-use crate::routes::extract::{JsonBody, MerchantAuth};
+use crate::routes::extract::{JsonBody, Manage, MerchantAuth, Read, Work};
 
 const DEFAULT_LINK_TTL: i64 = 7 * 86_400;
 const MIN_LINK_TTL: i64 = 60;
@@ -35,10 +35,11 @@ const MAX_LINK_TTL: i64 = 30 * 86_400;
 )]
 pub async fn put_order(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Manage>,
     Path(number): Path<String>,
     JsonBody(order): JsonBody<OrderWire>,
 ) -> Result<(StatusCode, Json<OrderSaved>), ApiError> {
+    let m = &auth.merchant;
     if order.number != number {
         return Err(Problem::OrderNumberMismatch.into());
     }
@@ -69,9 +70,10 @@ pub async fn put_order(
 )]
 pub async fn get_order(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Read>,
     Path(number): Path<String>,
 ) -> Result<Json<MerchantOrderView>, ApiError> {
+    let m = &auth.merchant;
     let stored = state
         .service
         .store()
@@ -106,10 +108,11 @@ pub async fn get_order(
 )]
 pub async fn create_link(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Work>,
     Path(number): Path<String>,
     JsonBody(body): JsonBody<LinkRequest>,
 ) -> Result<Json<Link>, ApiError> {
+    let m = &auth.merchant;
     state
         .service
         .store()

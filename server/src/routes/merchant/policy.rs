@@ -7,7 +7,7 @@ use refund_core::wire::PolicyWire;
 
 use crate::error::ApiError;
 use crate::routes::AppState;
-use crate::routes::extract::{JsonBody, MerchantAuth};
+use crate::routes::extract::{JsonBody, Manage, MerchantAuth, Read};
 use crate::service::policy_of;
 
 #[utoipa::path(
@@ -19,8 +19,9 @@ use crate::service::policy_of;
 )]
 pub async fn get_policy(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Read>,
 ) -> Result<Json<PolicyWire>, ApiError> {
+    let m = &auth.merchant;
     Ok(Json(state.service.current_policy(&m.id).await?.to_wire()))
 }
 
@@ -38,9 +39,10 @@ pub async fn get_policy(
 )]
 pub async fn put_policy(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Manage>,
     JsonBody(policy): JsonBody<PolicyWire>,
 ) -> Result<Json<PolicyWire>, ApiError> {
+    let m = &auth.merchant;
     let version = state.service.put_policy(&m.id, &policy).await?;
     Ok(Json(policy_of(Some((version, policy)))?.to_wire()))
 }

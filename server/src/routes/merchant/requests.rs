@@ -3,42 +3,23 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use axum::http::HeaderMap;
 use axum::response::Response;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
 use refund_api::{
-    Problem, RefundPaid, Rejection, RequestPage, RequestQuery, RequestView, Stats, StatsQuery,
+    Approval, BatchApproval, BatchResult, Problem, QueueCounts, RefundPaid, Rejection, RequestPage,
+    RequestQuery, RequestView, Stats, StatsQuery,
 };
 use refund_core::{Actor, Event};
 
-use crate::error::ApiError;
-use crate::routes::extract::{JsonBody, MerchantAuth, QueryArgs};
+use crate::error::{ApiError, lang_of};
+use crate::routes::extract::{JsonBody, MerchantAuth, OptionalJson, QueryArgs, Work};
 use crate::routes::shopper::image_response;
-use crate::routes::{AppState, act, view, view_with_history};
-use crate::store::{Merchant, RequestFilter};
+use crate::routes::{AppState, Side, view, view_with_history};
+use crate::service::Step;
+use crate::store::StoredRequest;
 
-const DEFAULT_PAGE: u32 = 50;
-const MAX_PAGE: u32 = 200;
-
-fn encode_cursor(at: DateTime<Utc>, id: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}|{id}", at.to_rfc3339()))
-}
-
-fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
-    let text = URL_SAFE_NO_PAD
-        .decode(cursor)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .ok_or(Problem::InvalidCursor)?;
-    let (at, id) = text.split_once('|').ok_or(Problem::InvalidCursor)?;
-    let at = DateTime::parse_from_rfc3339(at)
-        .map_err(|_| Problem::InvalidCursor)?
-        .to_utc();
-    Ok((at, id.to_owned()))
-}
-
-/// Requests, newest first, filtered by state, reason and submission time, a page at a time.
+/// Requests a page at a time: by queue tab, state, reason, kind, assignee, total and
+/// submission time, or found by request number, order number or e-mail; each with its history.
 #[utoipa::path(
     get,
     path = "/requests",
@@ -46,49 +27,47 @@ fn decode_cursor(cursor: &str) -> Result<(DateTime<Utc>, String), ApiError> {
     params(RequestQuery),
     security(("merchant_key" = [])),
     responses(
-        (status = 200, description = "A page of requests (without their history)", body = RequestPage),
+        (status = 200, description = "A page of requests with their history, in the order asked", body = RequestPage),
         (status = 400, description = "`invalid_query`, `invalid_cursor`", body = refund_api::ErrorBody),
     ),
 )]
 pub async fn list_requests(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth,
     QueryArgs(q): QueryArgs<RequestQuery>,
 ) -> Result<Json<RequestPage>, ApiError> {
-    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-    if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(Problem::InvalidQuery {
-            detail: format!("limit must be between 1 and {MAX_PAGE}"),
-        }
-        .into());
-    }
-    let filter = RequestFilter {
-        state: q.state,
-        reason: q.reason,
-        from: q.from,
-        to: q.to,
-        before: q
-            .cursor
-            .as_deref()
-            .filter(|c| !c.is_empty())
-            .map(decode_cursor)
-            .transpose()?,
-        limit: limit + 1,
-    };
-    let mut found = state.service.store().list_requests(&m.id, &filter).await?;
-    let next_cursor = if found.len() > limit as usize {
-        found.truncate(limit as usize);
-        found
-            .last()
-            .map(|r| encode_cursor(r.progress.submitted_at, &r.id))
-    } else {
-        None
-    };
+    let (found, next_cursor) = state.service.queue(&auth, &q).await?;
+    let histories = state.service.histories(&found).await?;
     let now = state.service.now();
     Ok(Json(RequestPage {
-        requests: found.iter().map(|r| view(r, Vec::new(), now)).collect(),
+        requests: found
+            .iter()
+            .zip(histories)
+            .map(|(r, history)| view(r, history, now, Side::Desk))
+            .collect(),
         next_cursor,
     }))
+}
+
+/// How many requests each queue tab holds, under the list's filters (`tab`, `sort`, `cursor`
+/// and `limit` aside), and how many are overdue.
+#[utoipa::path(
+    get,
+    path = "/requests/counts",
+    tag = "merchant",
+    params(RequestQuery),
+    security(("merchant_key" = [])),
+    responses(
+        (status = 200, description = "Requests per tab", body = QueueCounts),
+        (status = 400, description = "`invalid_query`", body = refund_api::ErrorBody),
+    ),
+)]
+pub async fn counts(
+    State(state): State<AppState>,
+    auth: MerchantAuth,
+    QueryArgs(q): QueryArgs<RequestQuery>,
+) -> Result<Json<QueueCounts>, ApiError> {
+    Ok(Json(state.service.queue_counts(&auth, &q).await?))
 }
 
 #[utoipa::path(
@@ -101,25 +80,38 @@ pub async fn list_requests(
 )]
 pub async fn get_request(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Json<RequestView>, ApiError> {
     let request = state
         .service
         .store()
-        .request(&m.id, &id)
+        .request(&auth.merchant.id, &id)
         .await?
         .ok_or(Problem::NotFound)?;
-    Ok(Json(view_with_history(&state, &request).await?))
+    desk_view(&state, &request).await
 }
 
+async fn desk_view(
+    state: &AppState,
+    request: &StoredRequest,
+) -> Result<Json<RequestView>, ApiError> {
+    Ok(Json(view_with_history(state, request, Side::Desk).await?))
+}
+
+/// Takes a step that needs nothing but the event.
 async fn merchant_act(
     state: &AppState,
-    m: &Merchant,
+    auth: &MerchantAuth<Work>,
     id: &str,
     event: Event,
 ) -> Result<Json<RequestView>, ApiError> {
-    act(state, &m.id, id, Actor::Merchant, event).await
+    let step = Step::new(Actor::Merchant, event, Some(auth.acted_by()));
+    let request = state
+        .service
+        .act(&auth.merchant.id, id, step, |_| Ok(()))
+        .await?;
+    desk_view(state, &request).await
 }
 
 #[utoipa::path(
@@ -127,18 +119,47 @@ async fn merchant_act(
     path = "/requests/{id}/approve",
     tag = "merchant",
     params(("id" = String, Path, description = "The request's id")),
+    request_body(content = Option<Approval>, description = "Optional: for a return, the address the goods go back to"),
     security(("merchant_key" = [])),
     responses(
         (status = 200, description = "The approved request", body = RequestView),
         (status = 409, description = "`transition_not_allowed`: not waiting for a decision", body = refund_api::ErrorBody),
+        (status = 422, description = "`unknown_return_address` (also for instructions without an address, or an address for a request that sends nothing back), `text_length`", body = refund_api::ErrorBody),
     ),
 )]
 pub async fn approve(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Work>,
     Path(id): Path<String>,
+    OptionalJson(body): OptionalJson<Approval>,
 ) -> Result<Json<RequestView>, ApiError> {
-    merchant_act(&state, &m, &id, Event::Approve).await
+    let request = state.service.approve(&auth, &id, &body).await?;
+    desk_view(&state, &request).await
+}
+
+/// Approves several requests that wait for a decision, each on its own: what became of each.
+#[utoipa::path(
+    post,
+    path = "/requests/approve",
+    tag = "merchant",
+    request_body = BatchApproval,
+    security(("merchant_key" = [])),
+    responses(
+        (status = 200, description = "Each request's state, and for those not approved, why", body = BatchResult),
+        (status = 422, description = "`invalid_batch`", body = refund_api::ErrorBody),
+    ),
+)]
+pub async fn approve_batch(
+    State(state): State<AppState>,
+    auth: MerchantAuth<Work>,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<BatchApproval>,
+) -> Result<Json<BatchResult>, ApiError> {
+    let results = state
+        .service
+        .approve_batch(&auth, &body.ids, lang_of(&headers))
+        .await?;
+    Ok(Json(BatchResult { results }))
 }
 
 /// Rejects a submitted request; the reason is shown to the shopper.
@@ -152,19 +173,17 @@ pub async fn approve(
     responses(
         (status = 200, description = "The rejected request", body = RequestView),
         (status = 409, description = "`transition_not_allowed`", body = refund_api::ErrorBody),
-        (status = 422, description = "`invalid_text`: the reason is empty or too long", body = refund_api::ErrorBody),
+        (status = 422, description = "`invalid_text`: the reason is empty or too long; `one_rejection_reason`, `unknown_template`", body = refund_api::ErrorBody),
     ),
 )]
 pub async fn reject(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Work>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Rejection>,
 ) -> Result<Json<RequestView>, ApiError> {
-    let event = Event::Reject {
-        reason: body.reason,
-    };
-    merchant_act(&state, &m, &id, event).await
+    let request = state.service.reject(&auth, &id, &body).await?;
+    desk_view(&state, &request).await
 }
 
 /// Confirms the returned goods arrived.
@@ -181,10 +200,10 @@ pub async fn reject(
 )]
 pub async fn confirm_receipt(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Work>,
     Path(id): Path<String>,
 ) -> Result<Json<RequestView>, ApiError> {
-    merchant_act(&state, &m, &id, Event::ConfirmReceipt).await
+    merchant_act(&state, &auth, &id, Event::ConfirmReceipt).await
 }
 
 /// Completes an exchange after the goods came back.
@@ -201,13 +220,14 @@ pub async fn confirm_receipt(
 )]
 pub async fn complete_exchange(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Work>,
     Path(id): Path<String>,
 ) -> Result<Json<RequestView>, ApiError> {
-    merchant_act(&state, &m, &id, Event::CompleteExchange).await
+    merchant_act(&state, &auth, &id, Event::CompleteExchange).await
 }
 
-/// Records the refund paid out, per payment: exactly the request's split.
+/// Records the refund paid out, per payment: the request's split, or less with a deduction
+/// the shopper is shown.
 #[utoipa::path(
     post,
     path = "/requests/{id}/refund",
@@ -218,20 +238,17 @@ pub async fn complete_exchange(
     responses(
         (status = 200, description = "The request, now `refunded`", body = RequestView),
         (status = 409, description = "`transition_not_allowed`", body = refund_api::ErrorBody),
-        (status = 422, description = "`payout_mismatch`, with the `expected` payouts", body = refund_api::ErrorBody),
+        (status = 422, description = "`payout_mismatch`, with the `expected` payouts; `invalid_deduction`, `text_length`", body = refund_api::ErrorBody),
     ),
 )]
 pub async fn record_refund(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth<Work>,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<RefundPaid>,
 ) -> Result<Json<RequestView>, ApiError> {
-    let request = state
-        .service
-        .record_refund(&m.id, &id, body.payouts)
-        .await?;
-    Ok(Json(view_with_history(&state, &request).await?))
+    let request = state.service.record_refund(&auth, &id, &body).await?;
+    desk_view(&state, &request).await
 }
 
 #[utoipa::path(
@@ -244,13 +261,13 @@ pub async fn record_refund(
 )]
 pub async fn get_evidence(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let evidence = state
         .service
         .store()
-        .evidence(&m.id, &id)
+        .evidence(&auth.merchant.id, &id)
         .await?
         .ok_or(Problem::NotFound)?;
     Ok(image_response(evidence))
@@ -270,8 +287,10 @@ pub async fn get_evidence(
 )]
 pub async fn stats(
     State(state): State<AppState>,
-    MerchantAuth(m): MerchantAuth,
+    auth: MerchantAuth,
     QueryArgs(q): QueryArgs<StatsQuery>,
 ) -> Result<Json<Stats>, ApiError> {
-    Ok(Json(state.service.stats(&m.id, q.from, q.to).await?))
+    Ok(Json(
+        state.service.stats(&auth.merchant.id, q.from, q.to).await?,
+    ))
 }

@@ -31,6 +31,8 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(requests::get_request))
         .routes(routes!(requests::cancel))
         .routes(routes!(requests::ship_back))
+        .routes(routes!(requests::messages, requests::post_message))
+        .routes(routes!(requests::read_messages))
         .routes(routes!(evidence::upload_evidence).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)))
         .routes(routes!(evidence::get_evidence, evidence::delete_evidence))
         .layer(cors(state))

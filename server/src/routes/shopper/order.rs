@@ -7,7 +7,7 @@ use refund_core::Quote;
 
 use crate::error::ApiError;
 use crate::routes::extract::{JsonBody, Session};
-use crate::routes::{AppState, view};
+use crate::routes::{AppState, Side, view};
 
 /// Everything the widget needs to quote locally: the order, the policy in force, what earlier
 /// requests consumed, the shopper's recent request count, and the requests so far.
@@ -36,7 +36,10 @@ pub async fn order_view(
         ledger: quoting.ledger.to_wire(&quoting.order),
         recent_requests: session.order.recent_requests,
         server_time: now,
-        requests: requests.iter().map(|r| view(r, Vec::new(), now)).collect(),
+        requests: requests
+            .iter()
+            .map(|r| view(r, Vec::new(), now, Side::Shopper))
+            .collect(),
     }))
 }
 

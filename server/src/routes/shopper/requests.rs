@@ -4,12 +4,13 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use refund_api::{Problem, RequestView, Shipment, ShopperRequest};
+use refund_api::{Author, NewMessage, Problem, RequestView, Shipment, ShopperRequest, Thread};
 use refund_core::{Actor, Event};
 
 use crate::error::ApiError;
 use crate::routes::extract::{JsonBody, Session};
-use crate::routes::{AppState, act, view, view_with_history};
+use crate::routes::{AppState, Side, thread, view, view_with_history};
+use crate::service::Step;
 use crate::store::StoredRequest;
 
 const MAX_KEY_CHARS: usize = 255;
@@ -53,7 +54,12 @@ pub async fn submit(
             key,
             &body,
             |stored: &StoredRequest| {
-                let shown = view(stored, Vec::new(), stored.progress.submitted_at);
+                let shown = view(
+                    stored,
+                    Vec::new(),
+                    stored.progress.submitted_at,
+                    Side::Shopper,
+                );
                 serde_json::to_string(&shown).unwrap_or_default()
             },
         )
@@ -96,7 +102,9 @@ pub async fn get_request(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Json<RequestView>, ApiError> {
     let request = own_request(&state, &session, &id).await?;
-    Ok(Json(view_with_history(&state, &request).await?))
+    Ok(Json(
+        view_with_history(&state, &request, Side::Shopper).await?,
+    ))
 }
 
 async fn shopper_act(
@@ -106,7 +114,91 @@ async fn shopper_act(
     event: Event,
 ) -> Result<Json<RequestView>, ApiError> {
     own_request(state, session, id).await?;
-    act(state, &session.merchant.id, id, Actor::Shopper, event).await
+    let request = state
+        .service
+        .act(
+            &session.merchant.id,
+            id,
+            Step::new(Actor::Shopper, event, None),
+            |_| Ok(()),
+        )
+        .await?;
+    Ok(Json(
+        view_with_history(state, &request, Side::Shopper).await?,
+    ))
+}
+
+/// The request's thread with the merchant (协商), oldest first.
+#[utoipa::path(
+    get,
+    path = "/requests/{id}/messages",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key", example = "pk_test_demo"), ("id" = String, Path, description = "The request's id")),
+    security(("shopper_session" = [])),
+    responses((status = 200, description = "The thread, and how many of the merchant's messages are unread", body = Thread)),
+)]
+pub async fn messages(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<Json<Thread>, ApiError> {
+    let request = own_request(&state, &session, &id).await?;
+    Ok(Json(thread(&state, &request, Side::Shopper).await?))
+}
+
+/// Writes to the merchant about the request, with photos uploaded for the order if any.
+#[utoipa::path(
+    post,
+    path = "/requests/{id}/messages",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key", example = "pk_test_demo"), ("id" = String, Path, description = "The request's id")),
+    request_body = NewMessage,
+    security(("shopper_session" = [])),
+    responses(
+        (status = 201, description = "The thread with the new message", body = Thread),
+        (status = 409, description = "`concurrent_update`", body = refund_api::ErrorBody),
+        (status = 422, description = "`text_length`, `unknown_evidence`, `duplicate_evidence`, `too_many_images`, `not_your_side`", body = refund_api::ErrorBody),
+    ),
+)]
+pub async fn post_message(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+    JsonBody(body): JsonBody<NewMessage>,
+) -> Result<(StatusCode, Json<Thread>), ApiError> {
+    let request = own_request(&state, &session, &id).await?;
+    state
+        .service
+        .post_message(&request, Author::Shopper, None, &body)
+        .await?;
+    let request = own_request(&state, &session, &id).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(thread(&state, &request, Side::Shopper).await?),
+    ))
+}
+
+/// Marks the merchant's messages on the request read.
+#[utoipa::path(
+    post,
+    path = "/requests/{id}/messages/read",
+    tag = "shopper",
+    params(("pk" = String, Path, description = "The merchant's publishable key", example = "pk_test_demo"), ("id" = String, Path, description = "The request's id")),
+    security(("shopper_session" = [])),
+    responses((status = 204, description = "Read")),
+)]
+pub async fn read_messages(
+    State(state): State<AppState>,
+    session: Session,
+    Path((_, id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let request = own_request(&state, &session, &id).await?;
+    state
+        .service
+        .store()
+        .mark_read(&request.id, Author::Shopper)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Cancels a request before the merchant decides.

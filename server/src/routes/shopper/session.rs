@@ -6,19 +6,16 @@
 //! gets many budgets; an email address is not a PIN, so that buys little.) Each server
 //! instance keeps its own budgets.
 
-use std::num::NonZeroU32;
-
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use chrono::TimeDelta;
-use governor::clock::{Clock, DefaultClock};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use refund_api::{Problem, SessionRequest, SessionResponse};
 
 use crate::auth::{Claims, TokenKind, sha256_hex, sign, verify};
 use crate::error::ApiError;
 use crate::routes::AppState;
+use crate::routes::budget::Budget;
 use crate::routes::extract::{ClientAddr, JsonBody, Shop, client_key, link_refused};
 
 /// How long a shopper session lasts.
@@ -27,19 +24,15 @@ const SESSION_TTL: TimeDelta = TimeDelta::hours(2);
 /// The lookup's budgets: per client, a burst of 10 then one every 6 seconds; per client and
 /// order, a burst of 5 then one a minute.
 pub struct LookupLimiter {
-    clients: DefaultKeyedRateLimiter<String>,
-    client_orders: DefaultKeyedRateLimiter<String>,
+    clients: Budget,
+    client_orders: Budget,
 }
 
 impl Default for LookupLimiter {
     fn default() -> LookupLimiter {
-        let quota = |per_minute: u32, burst: u32| {
-            Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
-        };
         LookupLimiter {
-            clients: RateLimiter::keyed(quota(10, 10)),
-            client_orders: RateLimiter::keyed(quota(1, 5)),
+            clients: Budget::new(10, 6),
+            client_orders: Budget::new(5, 60),
         }
     }
 }
@@ -47,19 +40,9 @@ impl Default for LookupLimiter {
 impl LookupLimiter {
     /// Takes one lookup from both budgets, or says in how many seconds to try again.
     fn check(&self, merchant: &str, client: &str, order: &str) -> Result<(), u64> {
-        let wait = |limited: Result<(), governor::NotUntil<_>>| {
-            limited.map_err(|not_until| {
-                not_until
-                    .wait_time_from(DefaultClock::default().now())
-                    .as_secs()
-                    .max(1)
-            })
-        };
-        wait(self.clients.check_key(&format!("{merchant}|{client}")))?;
-        wait(
-            self.client_orders
-                .check_key(&format!("{merchant}|{client}|{order}")),
-        )
+        self.clients.take(format!("{merchant}|{client}"))?;
+        self.client_orders
+            .take(format!("{merchant}|{client}|{order}"))
     }
 
     /// Forgets budgets that have refilled, so spoofed keys cannot pile up.
