@@ -448,13 +448,27 @@ pub struct TemplateBody {
     pub text: Bilingual,
 }
 
-/// Where returned goods go.
+/// Where returned goods go: an entry of the merchant's address book.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ReturnAddress {
     pub id: String,
-    #[serde(flatten)]
-    pub body: AddressBody,
+    pub label: String,
+    pub recipient: String,
+    pub phone: String,
+    pub address: String,
+}
+
+impl ReturnAddress {
+    pub fn new(id: String, body: AddressBody) -> ReturnAddress {
+        ReturnAddress {
+            id,
+            label: body.label,
+            recipient: body.recipient,
+            phone: body.phone,
+            address: body.address,
+        }
+    }
 }
 
 /// `POST /return-addresses`, `PUT /return-addresses/{id}`.

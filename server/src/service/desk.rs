@@ -13,7 +13,7 @@ use refund_api::{
     TemplateBody,
 };
 use refund_core::wire::DecimalStr;
-use refund_core::{Actor, Event, Lang, MAX_REJECT_REASON_CHARS, State};
+use refund_core::{Actor, Event, Lang, MAX_REJECT_REASON_CHARS};
 use rust_decimal::Decimal;
 
 use super::lifecycle::Step;
@@ -74,8 +74,23 @@ fn invalid_query(detail: impl Into<String>) -> ApiError {
     .into()
 }
 
-/// What a list or a count of the queue takes, from the query.
+fn cursor_of(q: &RequestQuery) -> Result<Option<Cursor>, ApiError> {
+    q.cursor
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(decode_cursor)
+        .transpose()
+}
+
+/// What a list or a count of the queue takes, from the query (checked whole, so a count
+/// refuses what the list would).
 fn filter_of(caller: &Caller, q: &RequestQuery) -> Result<RequestFilter, ApiError> {
+    if !(1..=MAX_PAGE).contains(&q.limit.unwrap_or(DEFAULT_PAGE)) {
+        return Err(invalid_query(format!(
+            "limit must be between 1 and {MAX_PAGE}"
+        )));
+    }
+    cursor_of(q)?;
     let assignee = match q.assignee.as_deref().map(str::trim) {
         None | Some("") => None,
         Some("none") => Some(AssigneeFilter::Nobody),
@@ -187,13 +202,8 @@ impl Service {
         caller: &Caller,
         q: &RequestQuery,
     ) -> Result<(Vec<StoredRequest>, Option<String>), ApiError> {
-        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
-        if !(1..=MAX_PAGE).contains(&limit) {
-            return Err(invalid_query(format!(
-                "limit must be between 1 and {MAX_PAGE}"
-            )));
-        }
         let mut filter = filter_of(caller, q)?;
+        let limit = q.limit.unwrap_or(DEFAULT_PAGE);
         let tab = q.tab.unwrap_or(QueueTab::All);
         filter.pairs = q.tab.map(|tab| tab.pairs());
         let sort = match q.sort.unwrap_or(tab.default_sort()) {
@@ -202,12 +212,7 @@ impl Service {
         };
         let page = Page {
             sort,
-            after: q
-                .cursor
-                .as_deref()
-                .filter(|c| !c.is_empty())
-                .map(decode_cursor)
-                .transpose()?,
+            after: cursor_of(q)?,
             limit: limit + 1,
         };
         let mut found = self
@@ -425,10 +430,10 @@ impl Service {
         items
             .into_iter()
             .map(|(id, body)| {
-                Ok(ReturnAddress {
+                Ok(ReturnAddress::new(
                     id,
-                    body: serde_json::from_str(&body).map_err(ApiError::internal)?,
-                })
+                    serde_json::from_str(&body).map_err(ApiError::internal)?,
+                ))
             })
             .collect()
     }
@@ -662,9 +667,4 @@ pub fn check_address(body: &AddressBody) -> Result<AddressBody, ApiError> {
         phone: text("phone", &body.phone, 40)?,
         address: text("address", &body.address, MAX_NOTE_CHARS)?,
     })
-}
-
-/// A request still waiting for the merchant's decision.
-pub fn awaits_decision(request: &StoredRequest) -> bool {
-    request.progress.state == State::Submitted
 }

@@ -64,7 +64,10 @@ async fn pages_follow_the_deadline_order_without_repeating_or_skipping() {
         let session = app
             .another_order(&format!("P{n}"), &format!("p{n}@example.com"))
             .await;
-        submitted.push(app.submitted(&session, one_mug_changed_mind(), &format!("k{n}")).await);
+        submitted.push(
+            app.submitted(&session, one_mug_changed_mind(), &format!("k{n}"))
+                .await,
+        );
         app.clock.advance(TimeDelta::minutes(10));
     }
     let mut seen = Vec::new();

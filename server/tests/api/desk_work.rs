@@ -392,7 +392,10 @@ async fn batch_approval_approves_each_waiting_request_and_says_why_not_for_the_o
         let session = app
             .another_order(&format!("B{n}"), &format!("b{n}@example.com"))
             .await;
-        waiting.push(app.submitted(&session, one_mug_changed_mind(), &format!("k{n}")).await);
+        waiting.push(
+            app.submitted(&session, one_mug_changed_mind(), &format!("k{n}"))
+                .await,
+        );
     }
     let session = app.session("A1001").await;
     let auto = app.submitted(&session, one_shirt("99.00"), "auto").await;

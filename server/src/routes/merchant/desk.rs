@@ -249,7 +249,7 @@ async fn put_address(
         .service
         .put_desk_item(&auth.merchant.id, DeskList::Addresses, id, &json)
         .await?;
-    Ok(ReturnAddress { id, body })
+    Ok(ReturnAddress::new(id, body))
 }
 
 /// Adds a return address to the address book.
