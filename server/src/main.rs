@@ -50,6 +50,9 @@ enum Command {
         /// The widget's build directory, served under /widget/.
         #[arg(long, env = "REFUND_WIDGET_DIR", default_value = "dist")]
         widget_dir: PathBuf,
+        /// The refund desk's build directory, served under /console/.
+        #[arg(long, env = "REFUND_CONSOLE_DIR", default_value = "dist-console")]
+        console_dir: PathBuf,
         /// Seed the demo merchant and orders (idempotent) before serving, and print its keys.
         #[arg(long)]
         demo: bool,
@@ -220,6 +223,7 @@ async fn run(cli: Cli) -> Result<(), String> {
             public_url,
             deadline_interval,
             widget_dir,
+            console_dir,
             demo,
             trust_forwarded_for,
             metrics_public,
@@ -248,7 +252,10 @@ async fn run(cli: Cli) -> Result<(), String> {
                     },
                 },
             );
-            let router = router.merge(refund_server::routes::assets::router(&widget_dir));
+            let router = router.merge(refund_server::routes::assets::router(
+                &widget_dir,
+                &console_dir,
+            ));
             let sweeper = tokio::spawn(refund_server::routes::run_background(
                 state,
                 Duration::from_secs(deadline_interval.max(1)),

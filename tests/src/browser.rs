@@ -126,7 +126,13 @@ impl Driver {
 
     /// A new headless Chromium session with a fresh profile. `flow` names the screenshots.
     pub async fn session(&self, origin: &str, flow: &'static str) -> Browser {
-        let user_data = self.profile.path().join("chromium");
+        self.session_in(origin, flow, "chromium").await
+    }
+
+    /// A session with a profile of its own, `profile`: its cookies are not another session's,
+    /// as two people at two computers.
+    pub async fn session_in(&self, origin: &str, flow: &'static str, profile: &str) -> Browser {
+        let user_data = self.profile.path().join(profile);
         let mut args: Vec<String> = CHROME_ARGS.iter().map(|a| (*a).to_owned()).collect();
         args.push(format!("--user-data-dir={}", user_data.display()));
         let mut options = json!({ "args": args });
@@ -178,6 +184,14 @@ pub struct Browser {
 impl Browser {
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn flow(&self) -> &'static str {
+        self.flow
     }
 
     /// Runs `body` with `root` bound to the widget's shadow root and returns what it returns.
@@ -619,7 +633,7 @@ impl Browser {
     }
 
     /// The viewport's size once the browser has laid out and painted the next frame.
-    async fn next_frame_viewport(&self) -> (u32, u32) {
+    pub async fn next_frame_viewport(&self) -> (u32, u32) {
         let value = self
             .client
             .execute_async(

@@ -13,6 +13,7 @@
 //! wide in both languages, are written to `<target>/e2e-screenshots/`.
 
 pub mod browser;
+pub mod desk;
 pub mod server;
 
 use std::future::Future;
@@ -56,6 +57,25 @@ where
     let outcome = tokio::spawn(body(server.clone(), browser)).await;
     // Ends Chromium cleanly; should that fail, dropping the driver kills its process group.
     let _ = client.close().await;
+    drop(driver);
+    if let Err(error) = outcome {
+        match error.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(error) => panic!("flow {name} did not finish: {error}"),
+        }
+    }
+}
+
+/// Runs one flow that opens its own browser sessions (a shopper and staff members side by side,
+/// each with a profile of their own) against a fresh server. Every session ends with the driver.
+pub async fn flow_with_sessions<F, Fut>(name: &'static str, body: F)
+where
+    F: FnOnce(Arc<TestServer>, Arc<Driver>) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let server = Arc::new(TestServer::start().await);
+    let driver = Arc::new(Driver::start().await);
+    let outcome = tokio::spawn(body(server.clone(), driver.clone())).await;
     drop(driver);
     if let Err(error) = outcome {
         match error.try_into_panic() {

@@ -38,6 +38,19 @@ pub fn widget_dir() -> PathBuf {
     dir
 }
 
+/// Where the built refund desk is: `REFUND_CONSOLE_DIR`, or `<workspace>/dist-console`.
+pub fn console_dir() -> PathBuf {
+    let dir = std::env::var_os("REFUND_CONSOLE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_dir().join("dist-console"));
+    assert!(
+        dir.join("index.html").is_file(),
+        "no index.html in {}: build the desk first: cargo xtask widget",
+        dir.display()
+    );
+    dir
+}
+
 /// The server's clock when a test starts. Fixed, so every run sees the same dates; the demo
 /// orders are seeded relative to it.
 pub fn start_time() -> DateTime<Utc> {
@@ -90,7 +103,10 @@ impl TestServer {
         );
         let cut = Arc::new(Cut::default());
         let router: Router = router
-            .merge(refund_server::routes::assets::router(&widget_dir))
+            .merge(refund_server::routes::assets::router(
+                &widget_dir,
+                &console_dir(),
+            ))
             .layer(axum::middleware::from_fn_with_state(
                 cut.clone(),
                 cut_after_commit,
@@ -117,11 +133,35 @@ impl TestServer {
 
     /// Calls the merchant API with the demo merchant's secret key; the status and the JSON body.
     pub async fn merchant(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let uri = format!("{}/api/v1/merchant{path}", self.origin);
+        let bearer = format!("Bearer {DEMO_SECRET_KEY}");
+        self.call(
+            method,
+            &format!("/api/v1/merchant{path}"),
+            &bearer,
+            None,
+            body,
+        )
+        .await
+    }
+
+    /// Calls `path` on the server with `authorization` (and an idempotency key); the status and
+    /// the JSON body.
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        authorization: &str,
+        key: Option<&str>,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let uri = format!("{}{path}", self.origin);
         let mut request = hyper::Request::builder()
             .method(method)
             .uri(&uri)
-            .header("authorization", format!("Bearer {DEMO_SECRET_KEY}"));
+            .header("authorization", authorization);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
         let bytes = match body {
             Some(body) => {
                 request = request.header("content-type", "application/json");
@@ -136,7 +176,7 @@ impl TestServer {
             .http
             .request(request)
             .await
-            .unwrap_or_else(|e| panic!("merchant API {uri}: {e}"));
+            .unwrap_or_else(|e| panic!("{uri}: {e}"));
         let status = response.status().as_u16();
         let raw = response
             .into_body()
@@ -147,11 +187,63 @@ impl TestServer {
         let json = if raw.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&raw).unwrap_or_else(|e| {
-                panic!("merchant API {uri} answered {status} with non-JSON ({e}): {raw:?}")
-            })
+            serde_json::from_slice(&raw)
+                .unwrap_or_else(|e| panic!("{uri} answered {status} with non-JSON ({e}): {raw:?}"))
         };
         (status, json)
+    }
+
+    /// Records a request for a demo order as its shopper would, through the shopper API: a
+    /// session from a signed link, a quote, then the submission at the quoted total. `body` is
+    /// the request without `expected_total`; the answer is the recorded request.
+    pub async fn shopper_submits(&self, order: &str, mut body: Value) -> Value {
+        let (status, link) = self
+            .merchant(
+                Method::POST,
+                &format!("/orders/{order}/links"),
+                Some(serde_json::json!({})),
+            )
+            .await;
+        assert_eq!(status, 200, "a link for {order}: {link}");
+        let shop = format!(
+            "/api/v1/shops/{}",
+            refund_server::seed::DEMO_PUBLISHABLE_KEY
+        );
+        let (status, session) = self
+            .call(
+                Method::POST,
+                &format!("{shop}/session"),
+                "",
+                None,
+                Some(serde_json::json!({"token": link["token"]})),
+            )
+            .await;
+        assert_eq!(status, 200, "a session for {order}: {session}");
+        let bearer = format!("Bearer {}", session["session"].as_str().expect("a session"));
+        let (status, quote) = self
+            .call(
+                Method::POST,
+                &format!("{shop}/quote"),
+                &bearer,
+                None,
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, 200, "a quote for {order}: {quote}");
+        body["expected_total"] = quote["total"].clone();
+        static KEYS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let key = format!("e2e-{}", KEYS.fetch_add(1, Ordering::Relaxed));
+        let (status, request) = self
+            .call(
+                Method::POST,
+                &format!("{shop}/requests"),
+                &bearer,
+                Some(&key),
+                Some(body),
+            )
+            .await;
+        assert_eq!(status, 201, "a request on {order}: {request}");
+        request
     }
 
     /// GET on the merchant API, which must answer 200.

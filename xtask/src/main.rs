@@ -142,7 +142,7 @@ fn test(steps: &mut Steps) -> Result<(), String> {
 
     steps.run("checking the API with outside clients", clients::check_api)?;
 
-    steps.run("building the widget (release)", || {
+    steps.run("building the widget and the desk (release)", || {
         build_widget()?.map_or(Ok(()), |sizes| widget::check_sizes(&sizes))
     })?;
 
@@ -167,7 +167,8 @@ fn test(steps: &mut Steps) -> Result<(), String> {
             let chromedriver = chromedriver_path()?;
             run(cargo_command(&["test", "--package", "refund-e2e"])
                 .env("CHROMEDRIVER", chromedriver)
-                .env("REFUND_WIDGET_DIR", root.join("dist")))
+                .env("REFUND_WIDGET_DIR", root.join("dist"))
+                .env("REFUND_CONSOLE_DIR", root.join("dist-console")))
         })?;
     } else {
         step("no tests/Cargo.toml yet, skipping the end-to-end tests");
@@ -221,7 +222,20 @@ pub fn build_widget() -> Result<Option<widget::Sizes>, String> {
         .current_dir(&root)
         .env("TRUNK_OFFLINE", "true"))?;
     widget::optimise(&root.join("dist"))?;
-    widget::precompress(&root.join("dist")).map(Some)
+    let sizes = widget::precompress(&root.join("dist"))?;
+    build_console(&root)?;
+    Ok(Some(sizes))
+}
+
+/// Builds the refund desk in release mode into `dist-console/`, as the widget is built.
+fn build_console(root: &Path) -> Result<(), String> {
+    run(Command::new("trunk")
+        .args(["--config", "web/console/Trunk.toml", "build", "--release"])
+        .current_dir(root)
+        .env("TRUNK_OFFLINE", "true"))?;
+    let dist = root.join("dist-console");
+    widget::optimise(&dist)?;
+    widget::precompress_console(&dist).map(drop)
 }
 
 /// Builds the widget; sizes over their limits fail the tests but only get a warning here, so
@@ -246,7 +260,7 @@ fn ensure_widget_tools() -> Result<(), String> {
 fn widget_only(steps: &mut Steps) -> Result<(), String> {
     steps.run("checking the tools", ensure_widget_tools)?;
     steps.run(
-        "building the widget (release)",
+        "building the widget and the desk (release)",
         build_widget_warning_on_size,
     )
 }
@@ -284,7 +298,7 @@ fn core_size(steps: &mut Steps) -> Result<(), String> {
 fn run_product(steps: &mut Steps) -> Result<(), String> {
     steps.run("checking the tools", ensure_widget_tools)?;
     steps.run(
-        "building the widget (release)",
+        "building the widget and the desk (release)",
         build_widget_warning_on_size,
     )?;
     steps.run("building the server (release)", || {
@@ -304,6 +318,8 @@ fn run_product(steps: &mut Steps) -> Result<(), String> {
         &bind,
         "--widget-dir",
         "dist",
+        "--console-dir",
+        "dist-console",
     ]))
 }
 

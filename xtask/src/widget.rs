@@ -61,7 +61,25 @@ pub fn check_sizes(sizes: &Sizes) -> Result<(), String> {
 /// the server sends as they are, prints every file's size raw, gzip and brotli, and returns the
 /// sizes [`check_sizes`] judges.
 pub fn precompress(dist: &Path) -> Result<Sizes, String> {
-    let files = size_table(dist, "what a shopper downloads (js + wasm)")?;
+    let files = compress_all(dist, "what a shopper downloads (js + wasm)")?;
+    Ok(Sizes {
+        loader_gz: files
+            .iter()
+            .find(|f| f.path.file_name().is_some_and(|n| n == "refund-widget.js"))
+            .map(|f| f.gz.len()),
+        download_gz: downloaded(&files).0,
+    })
+}
+
+/// The refund desk's files, compressed as the widget's are; returns its download, gzip.
+pub fn precompress_console(dist: &Path) -> Result<usize, String> {
+    let files = compress_all(dist, "what a staff member downloads (js + wasm + css)")?;
+    Ok(downloaded(&files).0)
+}
+
+/// Writes a `.br` and a `.gz` next to every file the browser fetches from `dist`.
+fn compress_all(dist: &Path, total: &str) -> Result<Vec<Compressed>, String> {
+    let files = size_table(dist, total)?;
     for file in &files {
         for (suffix, bytes) in [("gz", &file.gz), ("br", &file.br)] {
             let mut name = file.path.clone().into_os_string();
@@ -70,13 +88,7 @@ pub fn precompress(dist: &Path) -> Result<Sizes, String> {
             std::fs::write(&name, bytes).map_err(|e| format!("{}: {e}", file.path.display()))?;
         }
     }
-    Ok(Sizes {
-        loader_gz: files
-            .iter()
-            .find(|f| f.path.file_name().is_some_and(|n| n == "refund-widget.js"))
-            .map(|f| f.gz.len()),
-        download_gz: downloaded(&files).0,
-    })
+    Ok(files)
 }
 
 /// One file the browser fetches, compressed both ways.

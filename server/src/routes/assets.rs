@@ -1,4 +1,4 @@
-//! The widget's built files and the standalone refund page.
+//! The widget's and the refund desk's built files, and the standalone refund page.
 //!
 //! Files under `/widget/` come from the widget's build directory. Names carrying a content hash
 //! (`refund-widget-3f9a0c2d1b7e4a55.wasm`) never change, so browsers may keep them for a year;
@@ -17,12 +17,14 @@ use axum::routing::get;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 
-pub fn router<S: Clone + Send + Sync + 'static>(widget_dir: &Path) -> Router<S> {
-    let files = ServeDir::new(widget_dir)
-        .precompressed_br()
-        .precompressed_gzip();
+pub fn router<S: Clone + Send + Sync + 'static>(
+    widget_dir: &Path,
+    console_dir: &Path,
+) -> Router<S> {
+    let files = |dir: &Path| ServeDir::new(dir).precompressed_br().precompressed_gzip();
     Router::new()
-        .nest_service("/widget", files)
+        .nest_service("/widget", files(widget_dir))
+        .nest_service("/console", files(console_dir))
         .route("/refund", get(refund_page))
         .layer(axum::middleware::from_fn(cache_control))
         .layer(CompressionLayer::new())

@@ -63,7 +63,7 @@ async fn widget_files_are_served_compressed_with_cache_lifetimes_by_name() {
         "export {}; ".repeat(200),
     )
     .unwrap();
-    let router: axum::Router = refund_server::routes::assets::router(dir.path());
+    let router: axum::Router = refund_server::routes::assets::router(dir.path(), dir.path());
     let get = |path: &str| {
         Request::get(path)
             .header(header::ACCEPT_ENCODING, "br, gzip")

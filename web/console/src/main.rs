@@ -1,0 +1,7 @@
+//! Mounts the desk on its page.
+
+use refund_console::app::App;
+
+fn main() {
+    leptos::mount::mount_to_body(App);
+}
