@@ -54,7 +54,14 @@ impl Modify for Security {
         description = "Self-service refunds: the merchant API (secret key) and the shopper API (publishable key in the path and a session bound to one order).\n\nMoney is always a decimal string at the currency's precision (`\"19.90\"`), times are RFC 3339. Errors are `{\"error\": {\"code\", \"message\", \"field\"?}}` in the language of `Accept-Language` (zh-CN or en); the codes are listed on each operation and in the `ErrorCode` schema, and the engine's input and lifecycle codes in `ErrorDetail.code`.",
         license(name = "Proprietary")
     ),
-    components(schemas(refund_api::ErrorBody, refund_api::ErrorDetail, ErrorCode)),
+    // Query parameters' enums: utoipa refers to them from parameters but gathers only bodies'.
+    components(schemas(
+        refund_api::ErrorBody,
+        refund_api::ErrorDetail,
+        ErrorCode,
+        refund_api::QueueTab,
+        refund_api::QueueSort
+    )),
     tags(
         (name = "merchant", description = "The merchant's systems: orders, policy, links, requests, statistics. `Authorization: Bearer sk_…`."),
         (name = "shopper", description = "The shopper's widget: a session for one order, its quote, its requests and evidence."),

@@ -109,6 +109,23 @@ async fn no_body_in_the_document_is_an_untyped_object() {
 }
 
 #[tokio::test]
+async fn every_reference_in_the_document_names_a_schema_it_defines() {
+    let app = TestApp::new().await;
+    let doc = document(&app).await;
+    let mut all = Vec::new();
+    schemas(&doc, &mut all);
+    let defined = doc["components"]["schemas"].as_object().unwrap();
+    for schema in all {
+        if let Some(target) = schema.get("$ref").and_then(Value::as_str) {
+            let name = target
+                .strip_prefix("#/components/schemas/")
+                .unwrap_or_else(|| panic!("a reference outside the schemas: {target}"));
+            assert!(defined.contains_key(name), "{target} is not defined");
+        }
+    }
+}
+
+#[tokio::test]
 async fn every_error_code_of_the_catalog_is_listed_where_it_can_be_met() {
     let app = TestApp::new().await;
     let doc = document(&app).await;
