@@ -4,8 +4,8 @@
 use gloo_net::http::{Method, RequestBuilder, Response};
 use leptos::prelude::*;
 use refund_api::{
-    ErrorBody, ErrorCode, ErrorHead, SessionRequest, SessionResponse, Shipment, ShopperRequest,
-    Uploaded,
+    ErrorBody, ErrorCode, ErrorHead, NewMessage, SessionRequest, SessionResponse, Shipment,
+    ShopperRequest, Thread, Uploaded,
 };
 use refund_core::messages::Lang;
 use serde::de::{DeserializeOwned, IgnoredAny};
@@ -107,9 +107,10 @@ impl Api {
 
     async fn open(&self, body: &SessionRequest) -> Result<(), ApiError> {
         let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
-        let session: SessionResponse = self
-            .once(Method::POST, "/session", Some(json), None)
+        let answer = self
+            .send(Method::POST, "/session", Some(json), None)
             .await?;
+        let session: SessionResponse = read(answer).await?;
         self.session.set(Some(session.session));
         Ok(())
     }
@@ -158,7 +159,61 @@ impl Api {
             .await;
     }
 
-    /// A call that survives an expired session when the widget has a link token.
+    /// Photos left unsent when the screen that held them goes away, the widget with it: deleted
+    /// as [`Api::delete_evidence`] does, with what the calls need read now.
+    pub fn delete_evidence_soon(&self, ids: Vec<String>) {
+        let (Some(base), Some(session)) =
+            (self.base.try_get_value(), self.session.try_get_untracked())
+        else {
+            return;
+        };
+        for id in ids {
+            let url = format!("{base}/evidence/{}", js_sys::encode_uri_component(&id));
+            let mut builder = RequestBuilder::new(&url).method(Method::DELETE);
+            if let Some(token) = &session {
+                builder = builder.header("Authorization", &format!("Bearer {token}"));
+            }
+            if let Ok(request) = builder.build() {
+                leptos::task::spawn_local(async move {
+                    let _ = request.send().await;
+                });
+            }
+        }
+    }
+
+    /// The request's thread with the merchant (协商), oldest first.
+    pub async fn thread(&self, id: &str) -> Result<Thread, ApiError> {
+        let path = format!("/requests/{}/messages", js_sys::encode_uri_component(id));
+        self.call(Method::GET, &path, None, None).await
+    }
+
+    /// Writes to the merchant; answers with the thread, the message in it.
+    pub async fn post_message(&self, id: &str, body: &NewMessage) -> Result<Thread, ApiError> {
+        let path = format!("/requests/{}/messages", js_sys::encode_uri_component(id));
+        let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
+        self.call(Method::POST, &path, Some(json), None).await
+    }
+
+    /// Marks the merchant's messages on the request read.
+    pub async fn mark_read(&self, id: &str) -> Result<(), ApiError> {
+        let path = format!(
+            "/requests/{}/messages/read",
+            js_sys::encode_uri_component(id)
+        );
+        self.call::<IgnoredAny>(Method::POST, &path, None, None)
+            .await
+            .map(|_| ())
+    }
+
+    /// An evidence image of the order (it needs the session, so an `<img>` cannot fetch it by
+    /// itself), as an object URL the caller revokes.
+    pub async fn photo_url(&self, id: &str) -> Result<String, ApiError> {
+        let path = format!("/evidence/{}", js_sys::encode_uri_component(id));
+        read_image(self.exchange(Method::GET, &path, None, None).await?).await
+    }
+
+    /// A call that survives an expired session when the widget has a link token, its answer
+    /// read as JSON.
     async fn call<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -166,28 +221,41 @@ impl Api {
         body: Option<String>,
         key: Option<&str>,
     ) -> Result<T, ApiError> {
-        let first = self.once(method.clone(), path, body.clone(), key).await;
-        if !session_invalid(&first) {
-            return first;
-        }
-        if self.open_from_token().await.is_ok() {
-            return self.once(method, path, body, key).await;
-        }
-        self.lost.set(true);
-        first
+        read(self.exchange(method, path, body, key).await?).await
     }
 
-    async fn once<T: DeserializeOwned>(
+    /// Sends a call, once more after reopening an expired session from the link token. Not
+    /// generic, so each answer type adds only its reading to the download.
+    async fn exchange(
         &self,
         method: Method,
         path: &str,
         body: Option<String>,
         key: Option<&str>,
-    ) -> Result<T, ApiError> {
+    ) -> Result<Answer, ApiError> {
+        let first = self.send(method.clone(), path, body.clone(), key).await;
+        if !session_invalid(&first) {
+            return first;
+        }
+        if self.open_from_token().await.is_ok() {
+            return self.send(method, path, body, key).await;
+        }
+        self.lost.set(true);
+        first
+    }
+
+    /// One request: a successful answer, still to be read, or the error it carries.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+        key: Option<&str>,
+    ) -> Result<Answer, ApiError> {
         let controller = web_sys::AbortController::new().map_err(|_| ApiError::Network)?;
         let abort = controller.clone();
-        // Dropped (and so cancelled) when the call returns.
-        let _timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS, move || abort.abort());
+        // Kept with the answer until its body is read, then dropped (and so cancelled).
+        let timeout = gloo_timers::callback::Timeout::new(TIMEOUT_MS, move || abort.abort());
         let signal = controller.signal();
         let mut builder = RequestBuilder::new(&self.url(path))
             .method(method)
@@ -206,7 +274,15 @@ impl Api {
             None => builder.build(),
         }
         .map_err(|_| ApiError::Network)?;
-        read(request.send().await).await
+        let response = request.send().await.map_err(|_| ApiError::Network)?;
+        if !response.ok() {
+            let text = response.text().await.map_err(|_| ApiError::Network)?;
+            return Err(server_error(response.status(), &text));
+        }
+        Ok(Answer {
+            response,
+            _timeout: timeout,
+        })
     }
 
     /// Uploads one image, reporting progress in percent; resolves to the evidence id.
@@ -275,17 +351,36 @@ fn session_invalid<T>(answer: &Result<T, ApiError>) -> bool {
     matches!(answer, Err(e @ ApiError::Server { status: 401, .. }) if e.is(ErrorCode::SessionInvalid))
 }
 
-async fn read<T: DeserializeOwned>(
-    response: Result<Response, gloo_net::Error>,
-) -> Result<T, ApiError> {
-    let response = response.map_err(|_| ApiError::Network)?;
-    let status = response.status();
-    let text = response.text().await.map_err(|_| ApiError::Network)?;
-    if response.ok() {
-        serde_json::from_str(&text).map_err(|_| unreadable(status))
-    } else {
-        Err(server_error(status, &text))
-    }
+/// A successful answer whose body is still to be read, with the timeout that guards the read.
+struct Answer {
+    response: Response,
+    _timeout: gloo_timers::callback::Timeout,
+}
+
+async fn read<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
+    let status = answer.response.status();
+    let text = answer
+        .response
+        .text()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    // An answer without a body (204) reads as `null`.
+    let text = if text.is_empty() { "null" } else { &text };
+    serde_json::from_str(text).map_err(|_| unreadable(status))
+}
+
+/// An image answer as an object URL.
+async fn read_image(answer: Answer) -> Result<String, ApiError> {
+    let status = answer.response.status();
+    let bytes = answer
+        .response
+        .binary()
+        .await
+        .map_err(|_| ApiError::Network)?;
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    web_sys::Blob::new_with_u8_array_sequence(&parts)
+        .and_then(|blob| web_sys::Url::create_object_url_with_blob(&blob))
+        .map_err(|_| unreadable(status))
 }
 
 fn server_error(status: u16, text: &str) -> ApiError {

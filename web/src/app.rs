@@ -82,6 +82,11 @@ impl Env {
         texts(self.lang.get())
     }
 
+    /// The status view's words for the thread, the return address and the payout.
+    pub fn d(&self) -> &'static crate::texts::DeskTexts {
+        crate::texts::desk_texts(self.lang.get())
+    }
+
     pub fn emit(&self, name: &str, detail: serde_json::Value) {
         self.host
             .with_value(|host| dom::emit(host.as_ref(), name, &detail));
@@ -377,12 +382,18 @@ fn OrderScreen(
                         let money = for_list.clone();
                         let busy_id = id.clone();
                         let view_number = r.number.clone();
+                        let request = r.clone();
+                        let unread = crate::model::unread_badge(r.unread, false);
                         view! {
                             <li class="rw-request-item" data-request=r.number.clone()>
                                 <span class="rw-request-number">{r.number.clone()}</span>
                                 <span>{move || messages::kind_label(kind, env.lang.get())}</span>
                                 <span>{move || money.money(total, env.lang.get())}</span>
                                 <span class=format!("rw-badge rw-state-{}", state.code())>{move || messages::state_label(state, env.lang.get())}</span>
+                                {unread.map(|n| view! {
+                                    <span class="rw-badge rw-unread" aria-label=move || crate::texts::unread_label(&n, env.lang.get())>{n.clone()}</span>
+                                })}
+                                <span class="rw-muted rw-request-lines">{move || crate::model::requested_items(&request, env.lang.get())}</span>
                                 <button type="button" class="rw-link"
                                     aria-label=move || format!("{} {}", env.t().view, view_number)
                                     disabled=move || opening.get().as_deref() == Some(busy_id.as_str())

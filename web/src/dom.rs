@@ -41,6 +41,21 @@ pub fn forget(key: &str) {
     LocalStorage::delete(key);
 }
 
+/// Puts `text` on the clipboard; `None` where the page may not (an `http:` store page has no
+/// `navigator.clipboard`). Looked up by name so a missing API is an answer, not an exception.
+pub fn copy_text(text: &str) -> Option<js_sys::Promise> {
+    use wasm_bindgen::JsCast;
+    let navigator = web_sys::window()?.navigator();
+    let clipboard = js_sys::Reflect::get(&navigator, &"clipboard".into())
+        .ok()
+        .filter(|c| c.is_object())?;
+    let write: js_sys::Function = js_sys::Reflect::get(&clipboard, &"writeText".into())
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    write.call1(&clipboard, &text.into()).ok()?.dyn_into().ok()
+}
+
 /// Dispatches a DOM event from the `<refund-widget>` element that crosses the shadow boundary.
 pub fn emit(host: Option<&web_sys::EventTarget>, name: &str, detail: &serde_json::Value) {
     let Some(host) = host else { return };

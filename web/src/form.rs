@@ -7,14 +7,14 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use refund_core::messages::{self, Lang};
+use refund_core::messages;
 use refund_core::{Outcome, RequestKind};
-use wasm_bindgen::JsCast;
 
 use crate::api::ApiError;
 use crate::app::Env;
 use crate::dom;
-use crate::model::{self, Breakdown, Draft, FileProblem, LiveQuote, Loaded, RequestView};
+use crate::model::{self, Breakdown, Draft, LiveQuote, Loaded, PhotoUse, RequestView};
+use crate::photos::{PhotoSet, Photos};
 use refund_api::{ErrorCode, ShopperRequest};
 
 pub type SubmitFuture = Pin<Box<dyn Future<Output = Result<RequestView, ApiError>>>>;
@@ -41,27 +41,6 @@ enum Phase {
 /// How often the live quote is recomputed while the form stays open: windows close on time.
 const REQUOTE_MS: u32 = 60_000;
 
-#[derive(Clone, Debug, PartialEq)]
-enum UploadState {
-    Uploading(u32),
-    Done(String),
-    /// Why, in the language it was said in (after a language switch only the generic "upload
-    /// failed" shows, so the screen never mixes languages), and whether trying again can help.
-    Failed {
-        said_in: Lang,
-        message: String,
-        retry: bool,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq)]
-struct Upload {
-    local: u32,
-    name: String,
-    preview: Option<String>,
-    state: UploadState,
-}
-
 #[component]
 pub fn RequestForm(
     env: Env,
@@ -76,27 +55,13 @@ pub fn RequestForm(
     ));
     let initial = dom::load::<Draft>(&storage_key.get_value())
         .map_or_else(|| Draft::for_order(&loaded), |d| d.fitted(&loaded));
-    let uploads = RwSignal::new(
-        initial
-            .evidence
-            .iter()
-            .zip(0u32..)
-            .map(|(id, local)| Upload {
-                local,
-                // Only the id survives a reload; the shopper knows the photo by its place.
-                name: format!("#{}", local + 1),
-                preview: None,
-                state: UploadState::Done(id.clone()),
-            })
-            .collect::<Vec<_>>(),
-    );
+    let photos = PhotoSet::restored(&initial.evidence);
     let phase = RwSignal::new(if initial.pending.is_some() {
         Phase::Unconfirmed
     } else {
         Phase::Editing
     });
     let draft = RwSignal::new(initial);
-    let files = StoredValue::new_local(Vec::<(u32, web_sys::File)>::new());
     let submit = StoredValue::new_local(submit);
     let on_submitted = StoredValue::new_local(Rc::new(on_submitted) as Rc<dyn Fn(RequestView)>);
     let data = RwSignal::new(loaded.clone());
@@ -145,12 +110,7 @@ pub fn RequestForm(
         }
     });
 
-    let pending_uploads = move || {
-        uploads.with(|u| {
-            u.iter()
-                .any(|u| matches!(u.state, UploadState::Uploading(_)))
-        })
-    };
+    let pending_uploads = move || photos.uploading();
     // Re-reads the order (what is left, the policy) after the server saw it differently.
     let refresh_order = move || {
         spawn_local(async move {
@@ -320,7 +280,11 @@ pub fn RequestForm(
                         prop:value=move || draft.with(|d| d.note.clone())
                         on:input=move |ev| draft.update(|d| d.note = event_target_value(&ev))></textarea>
                 </label>
-                <Evidence env draft uploads files needed=Signal::derive(move || data.with(|l| l.evidence_needed(&draft.get()))) />
+                <Photos env photos purpose=PhotoUse::Request
+                    on_change=Callback::new(move |(id, added): (String, bool)| draft.update(|d| {
+                        if added { d.evidence.push(id) } else { d.evidence.retain(|e| *e != id) }
+                    }))
+                    needed=Signal::derive(move || data.with(|l| l.evidence_needed(&draft.get()))) />
                 <Show when=move || data.with(|l| l.needs_intact(&draft.get()))>
                     <label class="rw-check">
                         <input type="checkbox" name="goods_intact"
@@ -543,189 +507,4 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
         </div>
     }
     .into_any()
-}
-
-#[component]
-fn Evidence(
-    env: Env,
-    draft: RwSignal<Draft>,
-    uploads: RwSignal<Vec<Upload>>,
-    files: StoredValue<Vec<(u32, web_sys::File)>, LocalStorage>,
-    needed: Signal<Option<u32>>,
-) -> impl IntoView {
-    let problem = RwSignal::new(None::<FileProblem>);
-    let add_input = NodeRef::<leptos::html::Input>::new();
-    let next_local = StoredValue::new(1000u32);
-    let previews = StoredValue::new(Vec::<String>::new());
-    on_cleanup(move || {
-        for url in previews.get_value() {
-            let _ = web_sys::Url::revoke_object_url(&url);
-        }
-    });
-    let start = move |local: u32| {
-        let Some(file) =
-            files.with_value(|f| f.iter().find(|(l, _)| *l == local).map(|(_, f)| f.clone()))
-        else {
-            return;
-        };
-        set_state(uploads, local, UploadState::Uploading(0));
-        spawn_local(async move {
-            let result = env
-                .api
-                .upload(&file, move |pct| {
-                    set_state(uploads, local, UploadState::Uploading(pct.min(99)))
-                })
-                .await;
-            match result {
-                Ok(id) => {
-                    // A photo removed while it uploaded stays out of the request.
-                    let kept = uploads
-                        .try_with_untracked(|u| u.iter().any(|x| x.local == local))
-                        .unwrap_or(false);
-                    if kept {
-                        set_state(uploads, local, UploadState::Done(id.clone()));
-                        draft.update(|d| d.evidence.push(id));
-                    } else {
-                        env.api.delete_evidence(&id).await;
-                    }
-                }
-                Err(error) => set_state(
-                    uploads,
-                    local,
-                    UploadState::Failed {
-                        said_in: env.lang.get_untracked(),
-                        message: env.error_text(&error),
-                        // The server refused this file (not an image, too large): a retry
-                        // would be refused again.
-                        retry: error.maybe_done(),
-                    },
-                ),
-            }
-        });
-    };
-
-    let on_pick = move |ev: leptos::ev::Event| {
-        let Some(input) = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
-        else {
-            return;
-        };
-        let Some(list) = input.files() else { return };
-        problem.set(None);
-        for i in 0..list.length() {
-            let Some(file) = list.get(i) else { continue };
-            let count = uploads.with_untracked(Vec::len);
-            if let Err(p) = model::check_file(&file.type_(), file.size(), count) {
-                problem.set(Some(p));
-                continue;
-            }
-            let local = next_local.get_value();
-            next_local.set_value(local + 1);
-            let preview = web_sys::Url::create_object_url_with_blob(&file).ok();
-            if let Some(url) = &preview {
-                previews.update_value(|p| p.push(url.clone()));
-            }
-            uploads.update(|u| {
-                u.push(Upload {
-                    local,
-                    name: file.name(),
-                    preview,
-                    state: UploadState::Uploading(0),
-                })
-            });
-            files.update_value(|f| f.push((local, file)));
-            start(local);
-        }
-        input.set_value("");
-    };
-
-    let remove = move |local: u32| {
-        let mut removed = None;
-        uploads.update(|u| {
-            if let Some(pos) = u.iter().position(|x| x.local == local) {
-                removed = Some(u.remove(pos));
-            }
-        });
-        if let Some(upload) = removed {
-            if let Some(url) = &upload.preview {
-                let _ = web_sys::Url::revoke_object_url(url);
-            }
-            if let UploadState::Done(id) = upload.state {
-                draft.update(|d| d.evidence.retain(|e| *e != id));
-                spawn_local(async move { env.api.delete_evidence(&id).await });
-            }
-        }
-        files.update_value(|f| f.retain(|(l, _)| *l != local));
-        // The remove button is gone with its photo; the shopper goes on from "add photos".
-        env.focus(add_input);
-    };
-
-    view! {
-        <div class="rw-evidence">
-            <span class="rw-label">{move || env.t().photos}</span>
-            <Show when=move || needed.get().is_some()>
-                <p class="rw-required">{move || format!("{}{}", env.t().photos_required, env.t().parens(&needed.get().unwrap_or(1).to_string()))}</p>
-            </Show>
-            <ul class="rw-thumbs" hidden=move || uploads.with(Vec::is_empty)>
-                <For each=move || uploads.get() key=|u| u.local let:upload>
-                    {
-                        let local = upload.local;
-                        let name = upload.name.clone();
-                        let state = Memo::new(move |_| uploads.with(|u| {
-                            u.iter().find(|x| x.local == local).map(|x| x.state.clone())
-                        }));
-                        view! {
-                            <li class="rw-thumb" class:rw-failed=move || matches!(state.get(), Some(UploadState::Failed { .. }))>
-                                {match upload.preview.clone() {
-                                    Some(src) => view! { <img src=src alt=name.clone() /> }.into_any(),
-                                    None => view! { <span class="rw-thumb-placeholder" aria-hidden="true">"🖼"</span> }.into_any(),
-                                }}
-                                <span class="rw-thumb-state">
-                                    {move || match state.get() {
-                                        Some(UploadState::Uploading(pct)) => view! {
-                                            <progress max="100" value=pct.to_string() aria-label=env.t().uploading></progress>
-                                        }.into_any(),
-                                        Some(UploadState::Done(_)) => view! { <span>{env.t().uploaded}</span> }.into_any(),
-                                        Some(UploadState::Failed { said_in, message, retry }) => view! {
-                                            <span role="alert">{env.t().upload_failed}
-                                                {(said_in == env.lang.get()).then(|| format!("{}{message}", env.t().colon))}</span>
-                                            {retry.then(|| view! {
-                                                <button type="button" class="rw-link" on:click=move |_| start(local)>{env.t().retry}</button>
-                                            })}
-                                        }.into_any(),
-                                        None => ().into_any(),
-                                    }}
-                                </span>
-                                <button type="button" class="rw-remove"
-                                    aria-label=move || format!("{}{}{}", env.t().remove, env.t().colon, name)
-                                    on:click=move |_| remove(local)>"×"</button>
-                            </li>
-                        }
-                    }
-                </For>
-            </ul>
-            <label class="rw-add-photos">
-                <span>{move || env.t().add_photos}</span>
-                <input type="file" node_ref=add_input accept=model::IMAGE_TYPES.join(",") multiple on:change=on_pick />
-            </label>
-            <small class="rw-muted">{move || env.t().photos_hint}</small>
-            <Show when=move || problem.get().is_some()>
-                <p class="rw-error" role="alert">{move || match problem.get() {
-                    Some(FileProblem::NotAnImage) => env.t().not_an_image,
-                    Some(FileProblem::TooLarge) => env.t().too_large,
-                    Some(FileProblem::TooMany) => env.t().too_many,
-                    None => "",
-                }}</p>
-            </Show>
-        </div>
-    }
-}
-
-fn set_state(uploads: RwSignal<Vec<Upload>>, local: u32, state: UploadState) {
-    uploads.update(|u| {
-        if let Some(upload) = u.iter_mut().find(|x| x.local == local) {
-            upload.state = state;
-        }
-    });
 }

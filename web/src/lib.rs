@@ -1,8 +1,9 @@
 //! The refund widget: a Leptos (client-side rendered) app that runs `refund-core` in the browser,
 //! so the shopper sees the same eligibility and amounts the server will record.
 //!
-//! [`model`] holds the logic (plain Rust, unit-tested natively); [`app`], [`form`] and the status
-//! screen are thin components over it; [`api`] talks to the shopper API. `main.rs` exports the
+//! [`model`] holds the logic (plain Rust, unit-tested natively); [`app`], [`form`], [`status`]
+//! (with its thread with the merchant) and [`photos`] are thin components over it; [`api`]
+//! talks to the shopper API. `main.rs` exports the
 //! entry points the loader script (`web/loader.js`) calls.
 
 pub mod api;
@@ -10,8 +11,10 @@ pub mod app;
 mod dom;
 pub mod form;
 pub mod model;
-mod status;
+pub mod photos;
+pub mod status;
 pub mod texts;
+mod thread;
 
 use refund_core::wire::QuoteInput;
 use refund_core::{Context, Ledger, Order, Policy, RefundRequest, quote};

@@ -18,6 +18,9 @@ use refund_core::{
 use serde::de::IgnoredAny;
 use serde::{Deserialize, Serialize};
 
+mod recorded;
+pub use recorded::*;
+
 /// Evidence images: what the server accepts, checked before uploading.
 pub const IMAGE_TYPES: [&str; 3] = ["image/jpeg", "image/png", "image/webp"];
 pub const MAX_IMAGE_BYTES: f64 = 5.0 * 1024.0 * 1024.0;
@@ -533,8 +536,36 @@ pub enum FileProblem {
     TooMany,
 }
 
+/// What photos are for, which sets how many go together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhotoUse {
+    /// Evidence for a new request: at most [`MAX_IMAGES`].
+    Request,
+    /// Photos in a message to the merchant: at most [`refund_api::MAX_MESSAGE_PHOTOS`].
+    Message,
+}
+
+impl PhotoUse {
+    pub fn max(self) -> usize {
+        match self {
+            PhotoUse::Request => MAX_IMAGES,
+            PhotoUse::Message => refund_api::MAX_MESSAGE_PHOTOS,
+        }
+    }
+}
+
 pub fn check_file(mime: &str, bytes: f64, already: usize) -> Result<(), FileProblem> {
-    if already >= MAX_IMAGES {
+    check_photo(PhotoUse::Request, mime, bytes, already)
+}
+
+/// A chosen file checked for `purpose`, with `already` photos chosen before it.
+pub fn check_photo(
+    purpose: PhotoUse,
+    mime: &str,
+    bytes: f64,
+    already: usize,
+) -> Result<(), FileProblem> {
+    if already >= purpose.max() {
         Err(FileProblem::TooMany)
     } else if !IMAGE_TYPES.contains(&mime) {
         Err(FileProblem::NotAnImage)

@@ -1,5 +1,7 @@
-//! A recorded request: its number, state, timeline, the running deadline counting down, and what
-//! the shopper can do next (cancel before a decision, enter the return shipment after approval).
+//! A recorded request: its number, state, items, timeline, the running deadline counting down,
+//! and what the shopper can do next (cancel before a decision, send the goods to the return
+//! address and enter the shipment after approval), what was paid out, and the thread with the
+//! merchant.
 
 use std::sync::Arc;
 
@@ -11,7 +13,8 @@ use refund_core::messages;
 use crate::app::{Env, RequiredField};
 use crate::dom;
 use crate::form::breakdown_view;
-use crate::model::{self, Loaded, RequestView};
+use crate::model::{self, Carrier, Loaded, RequestView};
+use crate::thread::ThreadCard;
 
 /// How often an open request is re-read while the shopper watches it.
 const POLL_SECONDS: u32 = 15;
@@ -33,8 +36,13 @@ pub fn RequestScreen(
     // Why the last re-read failed, while it has not succeeded since.
     let unread = RwSignal::new(None::<String>);
     let confirming = RwSignal::new(false);
-    let carrier = RwSignal::new(String::new());
+    let carrier = RwSignal::new(None::<Carrier>);
+    let other_carrier = RwSignal::new(String::new());
     let tracking = RwSignal::new(String::new());
+    // Whether the return address went onto the clipboard (`None` before any try).
+    let copied = RwSignal::new(None::<bool>);
+    // Counts successful re-reads, so the thread is read again with the request.
+    let polled = RwSignal::new(0u32);
     let lang = env.lang;
     let heading = NodeRef::<leptos::html::H3>::new();
 
@@ -69,6 +77,7 @@ pub fn RequestScreen(
                 }
             };
             unread.try_set(None);
+            polled.try_update(|n| *n = n.wrapping_add(1));
             let changed = request.try_with_untracked(|r| *r != view);
             if changed == Some(true) {
                 if request.try_with_untracked(|r| r.state != view.state) == Some(true) {
@@ -96,7 +105,7 @@ pub fn RequestScreen(
         let due = request.with_untracked(|r| {
             r.deadline
                 .as_ref()
-                .is_some_and(|d| d.at <= now.get_untracked())
+                .is_some_and(|d| model::deadline_moves(d, now.get_untracked()))
         });
         let tick = ticks.get_value().wrapping_add(1);
         ticks.set_value(tick);
@@ -115,24 +124,29 @@ pub fn RequestScreen(
             return;
         }
         let id = request.with_untracked(|r| r.id.clone());
-        let (c, t) = (carrier.get_untracked(), tracking.get_untracked());
+        let shipment = model::shipment(
+            carrier.get_untracked(),
+            &other_carrier.get_untracked(),
+            &tracking.get_untracked(),
+        );
         // The shipment form shows its own errors, next to its fields.
         let said = if action == Action::Ship {
             ship_error
         } else {
             error
         };
-        if action == Action::Ship && (c.trim().is_empty() || t.trim().is_empty()) {
+        if action == Action::Ship && shipment.is_none() {
             said.set(Some(env.t().ship_missing.to_owned()));
             return;
         }
+        let (c, t) = shipment.unwrap_or_default();
         busy.set(true);
         error.set(None);
         ship_error.set(None);
         spawn_local(async move {
             let answer = match action {
                 Action::Cancel => env.api.cancel(&id).await,
-                Action::Ship => env.api.ship(&id, c.trim(), t.trim()).await,
+                Action::Ship => env.api.ship(&id, &c, &t).await,
             };
             match answer {
                 Ok(view) => {
@@ -152,6 +166,17 @@ pub fn RequestScreen(
 
     crate::app::clear_on_language_change(env, error);
     crate::app::clear_on_language_change(env, ship_error);
+    crate::app::clear_on_language_change(env, copied);
+    let copy = move |text: String| {
+        let Some(done) = dom::copy_text(&text) else {
+            copied.set(Some(false));
+            return;
+        };
+        spawn_local(async move {
+            let ok = wasm_bindgen_futures::JsFuture::from(done).await.is_ok();
+            copied.try_set(Some(ok));
+        });
+    };
     // A failed re-read is asked again after a switch, so its message comes in the new language.
     crate::app::on_language_change(env, move || {
         if unread.get_untracked().is_some() {
@@ -193,19 +218,106 @@ pub fn RequestScreen(
                     messages::kind_label(r.kind, lang.get()),
                     data.with_value(|l| l.reason_label(r.reason, lang.get()))))}
             </p>
+            {move || Some(request.with(|r| model::requested_items(r, lang.get()))).filter(|items| !items.is_empty()).map(|items| view! {
+                <p class="rw-items"><span class="rw-muted">{env.d().items}{env.t().colon}</span>{items}</p>
+            })}
             {move || request.with(|r| r.deadline.clone()).filter(|_| request.with(|r| !r.state.is_final())).map(|d| view! {
                 <div class="rw-deadline" role="timer" aria-live="off">
                     <span>{move || messages::deadline_label(d.kind, lang.get())}</span>
-                    <strong class="rw-countdown">{move || model::format_remaining((d.at - now.get()).num_seconds(), lang.get())}</strong>
+                    {move || if model::payout_overdue(&d, now.get()) {
+                        view! { <strong class="rw-overdue">{env.d().payout_overdue}</strong> }.into_any()
+                    } else {
+                        view! { <strong class="rw-countdown">{model::format_remaining((d.at - now.get()).num_seconds(), lang.get())}</strong> }.into_any()
+                    }}
                 </div>
             })}
-            {move || request.with(|r| r.reject_reason.clone()).map(|reason| view! {
+            {move || request.with(|r| model::rejection(r, lang.get())).map(|reason| view! {
                 <p class="rw-rejected"><strong>{move || env.t().rejected_because} {move || env.t().colon}</strong>{reason}</p>
             })}
             {move || request.with(|r| r.carrier.clone().zip(r.tracking_number.clone())).map(|(c, t)| view! {
-                <p class="rw-shipment"><span class="rw-muted">{move || env.t().shipped_with} {move || env.t().colon}</span>{c} " " {t}</p>
+                <p class="rw-shipment"><span class="rw-muted">{move || env.t().shipped_with} {move || env.t().colon}</span>{model::carrier_shown(&c, lang.get())} " " {t}</p>
             })}
         </section>
+
+        // Plain text inside: the card is built again when the language, the request or the
+        // copy's outcome changes (in place, so the button keeps the focus).
+        {move || request.with(|r| model::return_address(r).cloned()).map(|to| {
+            let (d, t) = (env.d(), env.t());
+            let line = model::address_to_copy(&to);
+            let copied = copied.get();
+            view! {
+                <section class="rw-card rw-return">
+                    <h3>{d.return_title}</h3>
+                    <p class="rw-address rw-copyable"><strong>{to.recipient}</strong> " " {to.phone}<br />{to.address}</p>
+                    {to.instructions.filter(|i| !i.trim().is_empty()).map(|i| view! {
+                        <p class="rw-instructions"><strong>{d.instructions}{t.colon}</strong>{i}</p>
+                    })}
+                    <button type="button" class="rw-secondary rw-copy" on:click=move |_| copy(line.clone())>
+                        {if copied == Some(true) { d.copied } else { d.copy }}
+                    </button>
+                    <p class="rw-muted" role="status" hidden=copied != Some(false)>{d.copy_failed}</p>
+                </section>
+            }
+        })}
+
+        <Show when=move || request.with(RequestView::awaits_shipment)>
+            <form class="rw-card rw-ship" on:submit=move |ev| { ev.prevent_default(); act(Action::Ship); } novalidate>
+                <h3>{move || env.t().ship_title}</h3>
+                <label class="rw-field">
+                    <span>{move || env.t().carrier}</span>
+                    <select name="carrier" required
+                        aria-invalid=move || (ship_error.with(Option::is_some) && carrier.with(Option::is_none)).to_string()
+                        aria-describedby=move || ship_error.with(Option::is_some).then_some("rw-ship-error")
+                        on:change=move |ev| carrier.set(Carrier::from_code(&event_target_value(&ev)))>
+                        <option value="" selected=move || carrier.with(Option::is_none)>{move || env.d().choose_carrier}</option>
+                        {Carrier::ALL.into_iter().map(|c| view! {
+                            <option value=c.code() selected=move || carrier.get() == Some(c)>{move || c.label(lang.get())}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <Show when=move || carrier.get() == Some(Carrier::Other)>
+                    <RequiredField label=move || env.d().other_carrier name="carrier_other" value=other_carrier
+                        error=ship_error error_id="rw-ship-error" />
+                </Show>
+                <RequiredField label=move || env.t().tracking name="tracking_number" value=tracking
+                    error=ship_error error_id="rw-ship-error" />
+                <Show when=move || ship_error.get().is_some()>
+                    <p class="rw-error" id="rw-ship-error" role="alert">{move || ship_error.get()}</p>
+                </Show>
+                <button type="submit" class="rw-primary" disabled=move || busy.get()>{move || env.t().ship_submit}</button>
+            </form>
+        </Show>
+
+        {move || request.with(|r| r.payout.clone()).map(|record| {
+            let paid = data.with_value(|l| l.payout(&record, lang.get()));
+            view! {
+                <section class="rw-card rw-payout">
+                    <h3>{env.d().paid_title}</h3>
+                    <ul class="rw-split rw-payouts">
+                        {paid.rows.into_iter().map(|(method, amount)| view! {
+                            <li><span>{method}</span><span class="rw-split-amount">{amount}</span></li>
+                        }).collect_view()}
+                    </ul>
+                    {paid.deduction.map(|(amount, reason)| view! {
+                        <dl class="rw-components">
+                            <div class="rw-component rw-deduction">
+                                <dt>{env.d().deduction}<small>{reason}</small></dt>
+                                <dd class="rw-negative">{amount}</dd>
+                            </div>
+                        </dl>
+                    })}
+                    <p class="rw-total-line">
+                        <span>{env.d().paid_total}</span>
+                        <strong class="rw-total rw-paid-total">{paid.total}</strong>
+                    </p>
+                    {paid.reference.map(|reference| view! {
+                        <p class="rw-muted rw-reference">{env.d().reference} {env.t().colon}<span class="rw-copyable">{reference}</span></p>
+                    })}
+                </section>
+            }
+        })}
+
+        <ThreadCard env request polled />
 
         <section class="rw-card">
             <h3>{move || env.t().summary}</h3>
@@ -234,7 +346,7 @@ pub fn RequestScreen(
                 None => ().into_any(),
             }}
             <ol class="rw-timeline">
-                {move || request.with(|r| r.history.clone()).into_iter().map(|e| view! {
+                {move || request.with(|r| model::timeline_steps(&r.history).cloned().collect::<Vec<_>>()).into_iter().map(|e| view! {
                     <li>
                         // The submission itself reads as such, not as the state it leads to.
                         <strong>{if e.action == "submit" { env.t().sent.to_owned() } else { messages::state_label(e.after, lang.get()).to_owned() }}</strong>
@@ -243,20 +355,6 @@ pub fn RequestScreen(
                 }).collect_view()}
             </ol>
         </section>
-
-        <Show when=move || request.with(RequestView::awaits_shipment)>
-            <form class="rw-card rw-ship" on:submit=move |ev| { ev.prevent_default(); act(Action::Ship); } novalidate>
-                <h3>{move || env.t().ship_title}</h3>
-                <RequiredField label=move || env.t().carrier name="carrier" value=carrier
-                    error=ship_error error_id="rw-ship-error" />
-                <RequiredField label=move || env.t().tracking name="tracking_number" value=tracking
-                    error=ship_error error_id="rw-ship-error" />
-                <Show when=move || ship_error.get().is_some()>
-                    <p class="rw-error" id="rw-ship-error" role="alert">{move || ship_error.get()}</p>
-                </Show>
-                <button type="submit" class="rw-primary" disabled=move || busy.get()>{move || env.t().ship_submit}</button>
-            </form>
-        </Show>
 
         <Show when=move || error.get().is_some()>
             <p class="rw-error" role="alert">{move || error.get()}</p>

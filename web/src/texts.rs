@@ -305,3 +305,147 @@ pub fn component_title(code: &str, lang: Lang) -> &'static str {
         Lang::En => en,
     }
 }
+
+/// The status view's words for what the refund desk added: the thread with the merchant (协商),
+/// the return address, the carrier list, the payout. Kept apart from [`Texts`] so each struct
+/// stays one screen's worth; the same rule holds: every field in both languages.
+pub struct DeskTexts {
+    pub thread: &'static str,
+    pub thread_empty: &'static str,
+    pub me: &'static str,
+    pub merchant: &'static str,
+    pub asks_photos: &'static str,
+    pub reply: &'static str,
+    pub reply_placeholder: &'static str,
+    pub send: &'static str,
+    pub sending: &'static str,
+    pub reply_empty: &'static str,
+    pub reply_too_long: &'static str,
+    pub message_photos_hint: &'static str,
+    pub message_too_many: &'static str,
+    pub photo: &'static str,
+    pub items: &'static str,
+    /// Between the items of a list in running text.
+    pub list_sep: &'static str,
+    pub return_title: &'static str,
+    pub recipient: &'static str,
+    pub phone: &'static str,
+    pub address: &'static str,
+    pub instructions: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub copy_failed: &'static str,
+    pub choose_carrier: &'static str,
+    pub other_carrier: &'static str,
+    pub paid_title: &'static str,
+    pub deduction: &'static str,
+    pub paid_total: &'static str,
+    pub reference: &'static str,
+    pub payment: &'static str,
+    pub payout_overdue: &'static str,
+}
+
+pub const DESK_ZH: DeskTexts = DeskTexts {
+    thread: "与商家协商",
+    thread_empty: "还没有消息。对这个申请有疑问，可以在这里联系商家。",
+    me: "我",
+    merchant: "商家",
+    asks_photos: "商家请您补充图片",
+    reply: "回复商家",
+    reply_placeholder: "输入消息…",
+    send: "发送",
+    sending: "发送中…",
+    reply_empty: "请输入消息或添加图片。",
+    reply_too_long: "消息最多 2000 字。",
+    message_photos_hint: "JPEG、PNG 或 WebP，每张不超过 5 MB，每条消息最多 5 张",
+    message_too_many: "每条消息最多 5 张图片。",
+    photo: "图片",
+    items: "商品",
+    list_sep: "、",
+    return_title: "退货地址",
+    recipient: "收件人",
+    phone: "电话",
+    address: "地址",
+    instructions: "商家说明",
+    copy: "复制地址",
+    copied: "已复制",
+    copy_failed: "无法自动复制，请长按地址手动复制。",
+    choose_carrier: "请选择快递公司",
+    other_carrier: "快递公司名称",
+    paid_title: "退款已支付",
+    deduction: "扣除",
+    paid_total: "实际退款",
+    reference: "交易参考号",
+    payment: "付款",
+    payout_overdue: "商家已超过退款期限，请联系商家。",
+};
+
+pub const DESK_EN: DeskTexts = DeskTexts {
+    thread: "Messages with the store",
+    thread_empty: "No messages yet. Write to the store here about this request.",
+    me: "You",
+    merchant: "The store",
+    asks_photos: "The store asks you for more photos",
+    reply: "Reply to the store",
+    reply_placeholder: "Write a message…",
+    send: "Send",
+    sending: "Sending…",
+    reply_empty: "Write a message or add a photo.",
+    reply_too_long: "A message can be at most 2,000 characters.",
+    message_photos_hint: "JPEG, PNG or WebP, up to 5 MB each, at most 5 per message",
+    message_too_many: "At most 5 photos per message.",
+    photo: "Photo",
+    items: "Items",
+    list_sep: ", ",
+    return_title: "Send the goods to",
+    recipient: "Recipient",
+    phone: "Phone",
+    address: "Address",
+    instructions: "From the store",
+    copy: "Copy address",
+    copied: "Copied",
+    copy_failed: "Couldn't copy it: press and hold the address to copy it yourself.",
+    choose_carrier: "Choose a carrier",
+    other_carrier: "Carrier name",
+    paid_title: "Refund paid",
+    deduction: "Deducted",
+    paid_total: "Paid back",
+    reference: "Payment reference",
+    payment: "Payment",
+    payout_overdue: "The store is late paying this refund. Please contact the store.",
+};
+
+pub fn desk_texts(lang: Lang) -> &'static DeskTexts {
+    match lang {
+        Lang::ZhCn => &DESK_ZH,
+        Lang::En => &DESK_EN,
+    }
+}
+
+/// `3 条新消息` / `3 new messages`, for the unread badge's label.
+pub fn unread_label(count: &str, lang: Lang) -> String {
+    match lang {
+        Lang::ZhCn => format!("{count} 条新消息"),
+        Lang::En if count == "1" => "1 new message".to_owned(),
+        Lang::En => format!("{count} new messages"),
+    }
+}
+
+/// A carrier's name, by its code in the ship-back form's select.
+pub fn carrier_label(code: &str, lang: Lang) -> &'static str {
+    let (zh, en) = match code {
+        "sf" => ("顺丰速运", "SF Express"),
+        "zto" => ("中通快递", "ZTO Express"),
+        "yto" => ("圆通速递", "YTO Express"),
+        "yunda" => ("韵达快递", "Yunda Express"),
+        "sto" => ("申通快递", "STO Express"),
+        "jd" => ("京东物流", "JD Logistics"),
+        "china_post" => ("中国邮政", "China Post / EMS"),
+        "jt" => ("极兔速递", "J&T Express"),
+        _ => ("其他", "Other"),
+    };
+    match lang {
+        Lang::ZhCn => zh,
+        Lang::En => en,
+    }
+}

@@ -1,7 +1,8 @@
 //! The widget's decisions, checked natively against a realistic order: what is offered, what each
 //! line says, what the live quote is, and what a submission carries.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use refund_api::{DeadlineView, PayoutRecord, ReturnTo, Thread};
 use refund_core::messages::Lang;
 use refund_core::{Code, Currency, Outcome, Reason, RequestKind, messages};
 use serde_json::json;
@@ -503,5 +504,445 @@ fn a_recorded_quote_reads_back_into_the_same_breakdown_the_shopper_saw() {
         assert!(live.rows.len() >= 3, "several components: {:?}", live.rows);
         assert_eq!(read_back.rows, live.rows);
         assert_eq!((read_back.total, read_back.split), (live.total, live.split));
+    }
+}
+
+/// A recorded return of two T-shirts, with `fields` over the defaults.
+fn recorded(fields: serde_json::Value) -> RequestView {
+    let mut view = json!({
+        "id": "r1", "number": "RF1", "order_number": "T-1", "kind": "return_and_refund",
+        "reason": "quality_issue", "state": "approved", "submitted_at": now(), "deadline": null,
+        "quote": {"currency": "CNY", "total": "147.63", "split": [],
+                  "components": [{"code": "item", "line_id": "L1", "quantity": 2, "amount": "147.63"}]}
+    });
+    for (key, value) in fields.as_object().unwrap() {
+        view[key] = value.clone();
+    }
+    serde_json::from_value(view).unwrap()
+}
+
+fn thread(messages: serde_json::Value) -> Thread {
+    serde_json::from_value(json!({"messages": messages, "unread": 0})).unwrap()
+}
+
+#[test]
+fn a_request_lists_its_items_by_title() {
+    let lines = json!([
+        {"line_id": "L1", "sku": "TEE", "title": "T恤", "quantity": 2},
+        {"line_id": "L3", "sku": "SOCKS", "title": "袜子", "quantity": 1}
+    ]);
+    let cases = [
+        (json!({"lines": lines}), Lang::ZhCn, "T恤 × 2、袜子 × 1"),
+        (json!({"lines": lines}), Lang::En, "T恤 × 2, 袜子 × 1"),
+        // An older server sends no lines: nothing to list (the breakdown still names them).
+        (json!({}), Lang::En, ""),
+    ];
+    for (fields, lang, expected) in cases {
+        let view = recorded(fields.clone());
+        assert_eq!(requested_items(&view, lang), expected, "{fields} {lang:?}");
+    }
+}
+
+#[test]
+fn a_rejection_from_a_template_reads_in_the_shoppers_language_else_as_the_merchant_wrote_it() {
+    let template = json!({"zh-CN": "超过退货期限", "en": "Past the return window"});
+    let cases = [
+        (
+            json!({"reject_reason": "超过退货期限", "reject_reason_text": template}),
+            Lang::En,
+            Some("Past the return window"),
+        ),
+        (
+            json!({"reject_reason": "超过退货期限", "reject_reason_text": template}),
+            Lang::ZhCn,
+            Some("超过退货期限"),
+        ),
+        // A template with only one language falls back to the other.
+        (
+            json!({"reject_reason_text": {"zh-CN": "图片不清晰", "en": ""}}),
+            Lang::En,
+            Some("图片不清晰"),
+        ),
+        (json!({"reject_reason": "Worn"}), Lang::ZhCn, Some("Worn")),
+        (json!({"reject_reason": "  "}), Lang::En, None),
+        (json!({}), Lang::En, None),
+    ];
+    for (fields, lang, expected) in cases {
+        let view = recorded(fields.clone());
+        assert_eq!(
+            rejection(&view, lang).as_deref(),
+            expected,
+            "{fields} {lang:?}"
+        );
+    }
+}
+
+#[test]
+fn the_return_address_shows_while_the_goods_are_to_go_back_or_on_their_way() {
+    let to = json!({"recipient": "王仓管", "phone": "0571-8888 0000", "address": "杭州市余杭区仓前街道 1 号", "instructions": "请勿到付"});
+    let cases = [
+        ("return_and_refund", "approved", true),
+        ("exchange", "approved", true),
+        ("return_and_refund", "return_shipped", true),
+        ("return_and_refund", "received", false),
+        ("return_and_refund", "refunded", false),
+        ("refund_only", "approved", false),
+    ];
+    for (kind, state, shown) in cases {
+        let view = recorded(json!({"kind": kind, "state": state, "return_to": to}));
+        assert_eq!(return_address(&view).is_some(), shown, "{kind} {state}");
+    }
+    let view = recorded(json!({}));
+    assert_eq!(return_address(&view), None, "no address given");
+}
+
+#[test]
+fn the_address_copies_as_one_line_that_courier_apps_take() {
+    let to: ReturnTo = serde_json::from_value(json!({
+        "recipient": " 王仓管 ", "phone": "13800000000", "address": "杭州市余杭区仓前街道 1 号"
+    }))
+    .unwrap();
+    assert_eq!(
+        address_to_copy(&to),
+        "王仓管 13800000000 杭州市余杭区仓前街道 1 号"
+    );
+}
+
+#[test]
+fn a_listed_carrier_is_sent_in_both_languages_and_other_sends_what_was_typed() {
+    let cases = [
+        (
+            Some(Carrier::Sf),
+            "",
+            " SF123 ",
+            Some(("顺丰速运 SF Express", "SF123")),
+        ),
+        (
+            Some(Carrier::ChinaPost),
+            "",
+            "EA1",
+            Some(("中国邮政 China Post / EMS", "EA1")),
+        ),
+        (
+            Some(Carrier::Jt),
+            "ignored",
+            "JT9",
+            Some(("极兔速递 J&T Express", "JT9")),
+        ),
+        (
+            Some(Carrier::Other),
+            " 德邦快递 ",
+            "DPK1",
+            Some(("德邦快递", "DPK1")),
+        ),
+        (Some(Carrier::Other), "  ", "DPK1", None),
+        (None, "", "SF123", None),
+        (Some(Carrier::Zto), "", "  ", None),
+    ];
+    for (carrier, other, tracking, expected) in cases {
+        let sent = shipment(carrier, other, tracking);
+        assert_eq!(
+            sent.as_ref().map(|(c, t)| (c.as_str(), t.as_str())),
+            expected,
+            "{carrier:?} {other:?} {tracking:?}"
+        );
+    }
+    for carrier in Carrier::ALL {
+        assert_eq!(Carrier::from_code(carrier.code()), Some(carrier));
+        for lang in Lang::ALL {
+            assert!(!carrier.label(lang).is_empty(), "{carrier:?} {lang:?}");
+        }
+    }
+    assert_eq!(
+        Carrier::from_code(""),
+        None,
+        "the placeholder chooses nothing"
+    );
+}
+
+#[test]
+fn a_recorded_carrier_reads_in_the_shoppers_language_when_it_is_one_of_the_list() {
+    let cases = [
+        ("顺丰速运 SF Express", Lang::En, "SF Express"),
+        ("顺丰速运 SF Express", Lang::ZhCn, "顺丰速运"),
+        ("京东物流 JD Logistics", Lang::ZhCn, "京东物流"),
+        ("德邦快递", Lang::En, "德邦快递"),
+        ("SF Express", Lang::ZhCn, "SF Express"),
+    ];
+    for (recorded, lang, expected) in cases {
+        assert_eq!(
+            carrier_shown(recorded, lang),
+            expected,
+            "{recorded} {lang:?}"
+        );
+    }
+}
+
+#[test]
+fn a_payout_shows_each_payment_the_deduction_and_the_reference() {
+    let mut order = order_json(true);
+    order["payments"] =
+        json!([{"method": "alipay", "amount": "200.00"}, {"method": "points", "amount": "84.90"}]);
+    let l = loaded_with(order, policy(), json!({}));
+    let record: PayoutRecord = serde_json::from_value(json!({
+        "payouts": [{"payment": 0, "amount": "120.00"}, {"payment": 1, "amount": "7.63"}, {"payment": 7, "amount": "0.00"}],
+        "total": "127.63",
+        "deduction": {"amount": "20.00", "reason": "吊牌已剪"},
+        "reference": " 2026112022001 "
+    }))
+    .unwrap();
+    let zh = l.payout(&record, Lang::ZhCn);
+    assert_eq!(
+        zh.rows,
+        [
+            ("支付宝".to_owned(), "¥120.00".to_owned()),
+            ("积分".to_owned(), "¥7.63".to_owned()),
+            ("付款 8".to_owned(), "¥0.00".to_owned()),
+        ]
+    );
+    assert_eq!(
+        zh.deduction,
+        Some(("-¥20.00".to_owned(), "吊牌已剪".to_owned()))
+    );
+    assert_eq!(zh.total, "¥127.63");
+    assert_eq!(zh.reference.as_deref(), Some("2026112022001"));
+    let en = l.payout(&record, Lang::En);
+    assert_eq!(en.rows[0], ("Alipay".to_owned(), "CN¥120.00".to_owned()));
+    assert_eq!(en.rows[2].0, "Payment 8");
+    assert_eq!(en.total, "CN¥127.63");
+
+    let plain: PayoutRecord = serde_json::from_value(json!({
+        "payouts": [{"payment": 0, "amount": "147.63"}], "total": "147.63", "reference": ""
+    }))
+    .unwrap();
+    let shown = l.payout(&plain, Lang::En);
+    assert_eq!((shown.deduction, shown.reference), (None, None));
+}
+
+#[test]
+fn a_passed_payout_deadline_says_the_merchant_is_late_and_is_not_polled_for() {
+    let deadline = |kind: &str, at: DateTime<Utc>| -> DeadlineView {
+        serde_json::from_value(json!({"kind": kind, "at": at})).unwrap()
+    };
+    let past = now() - TimeDelta::minutes(1);
+    let future = now() + TimeDelta::minutes(1);
+    // (kind, at, overdue payout, moves the request on)
+    let cases = [
+        ("payout", past, true, false),
+        ("payout", future, false, false),
+        ("review", past, false, true),
+        ("ship_back", future, false, false),
+        ("receipt", past, false, true),
+    ];
+    for (kind, at, overdue, moves) in cases {
+        let d = deadline(kind, at);
+        assert_eq!(
+            (payout_overdue(&d, now()), deadline_moves(&d, now())),
+            (overdue, moves),
+            "{kind} {at}"
+        );
+    }
+}
+
+#[test]
+fn the_timeline_leaves_messages_to_the_thread() {
+    let view = recorded(json!({"history": [
+        {"actor": "shopper", "action": "submit", "after": "submitted", "at": now()},
+        {"actor": "merchant", "action": "message", "before": "submitted", "after": "submitted", "at": now()},
+        {"actor": "merchant", "action": "approve", "before": "submitted", "after": "approved", "at": now()},
+        {"actor": "shopper", "action": "message", "before": "approved", "after": "approved", "at": now()}
+    ]}));
+    let actions: Vec<&str> = timeline_steps(&view.history)
+        .map(|e| e.action.as_str())
+        .collect();
+    assert_eq!(actions, ["submit", "approve"]);
+}
+
+#[test]
+fn the_thread_reads_oldest_first_with_the_shoppers_own_messages_told_apart() {
+    let t = thread(json!([
+        {"id": "m2", "author": "shopper", "body": "<b>已寄出</b>", "photos": ["ev_2"], "at": "2026-11-20T03:00:00Z"},
+        {"id": "m1", "author": "merchant", "body": "请补充照片", "asks_for_photos": true, "at": "2026-11-20T02:00:00Z"},
+        {"id": "m3", "author": "merchant", "body": "收到", "at": "2026-11-20T05:00:00Z"}
+    ]));
+    let rows = message_rows(&t);
+    let shown: Vec<(&str, bool, bool)> = rows
+        .iter()
+        .map(|r| (r.id.as_str(), r.mine, r.asks_for_photos))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("m1", false, true),
+            ("m2", true, false),
+            ("m3", false, false)
+        ]
+    );
+    assert_eq!(rows[1].body, "<b>已寄出</b>", "the body is kept as text");
+    assert_eq!(rows[1].photos, ["ev_2"]);
+    let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+    assert_eq!(
+        message_meta(&rows[0], beijing, Lang::ZhCn),
+        "商家 · 2026年11月20日 10:00 (UTC+08:00)"
+    );
+    assert_eq!(
+        message_meta(&rows[1], beijing, Lang::En),
+        "You · 20 Nov 2026, 11:00 (UTC+08:00)"
+    );
+}
+
+#[test]
+fn photos_are_asked_for_until_the_shopper_answers_with_some() {
+    let ask = json!({"id": "m1", "author": "merchant", "body": "请补充照片", "asks_for_photos": true, "at": "2026-11-20T02:00:00Z"});
+    let cases = [
+        (json!([]), false),
+        (json!([ask]), true),
+        // Words alone do not answer it.
+        (
+            json!([ask, {"id": "m2", "author": "shopper", "body": "好的", "at": "2026-11-20T03:00:00Z"}]),
+            true,
+        ),
+        (
+            json!([ask, {"id": "m2", "author": "shopper", "body": "", "photos": ["ev_1"], "at": "2026-11-20T03:00:00Z"}]),
+            false,
+        ),
+        // Only the merchant's latest message counts.
+        (
+            json!([ask, {"id": "m2", "author": "merchant", "body": "已收到", "at": "2026-11-20T03:00:00Z"}]),
+            false,
+        ),
+        // The shopper cannot ask for photos.
+        (
+            json!([{"id": "m0", "author": "shopper", "body": "x", "asks_for_photos": true, "at": "2026-11-20T01:00:00Z"}]),
+            false,
+        ),
+    ];
+    for (messages, asked) in cases {
+        assert_eq!(photos_asked(&thread(messages.clone())), asked, "{messages}");
+    }
+}
+
+#[test]
+fn the_thread_section_shows_what_is_known_of_the_thread() {
+    let empty = thread(json!([]));
+    let one = thread(json!([{"id": "m1", "author": "merchant", "body": "你好", "at": now()}]));
+    let cases = [
+        (false, Some(&one), false, ThreadShown::Closed),
+        (true, None, false, ThreadShown::Loading),
+        (true, None, true, ThreadShown::Failed),
+        (true, Some(&empty), false, ThreadShown::Empty),
+        (true, Some(&one), false, ThreadShown::Messages),
+        // A failed re-read keeps what was read before on screen.
+        (true, Some(&one), true, ThreadShown::Messages),
+    ];
+    for (open, thread, failed, expected) in cases {
+        assert_eq!(
+            thread_shown(open, thread, failed),
+            expected,
+            "{open} {failed}"
+        );
+    }
+}
+
+#[test]
+fn the_unread_badge_shows_until_the_thread_is_open() {
+    let cases = [
+        (0, false, None),
+        (2, false, Some("2")),
+        (2, true, None),
+        (99, false, Some("99")),
+        (150, false, Some("99+")),
+    ];
+    for (unread, open, expected) in cases {
+        assert_eq!(
+            unread_badge(unread, open).as_deref(),
+            expected,
+            "{unread} {open}"
+        );
+    }
+    assert_eq!(crate::texts::unread_label("1", Lang::En), "1 new message");
+    assert_eq!(crate::texts::unread_label("3", Lang::En), "3 new messages");
+    assert_eq!(crate::texts::unread_label("3", Lang::ZhCn), "3 条新消息");
+}
+
+#[test]
+fn a_reply_is_checked_as_the_server_checks_it_before_it_is_sent() {
+    let photos = |n: usize| (0..n).map(|i| format!("ev_{i}")).collect::<Vec<_>>();
+    let long = "好".repeat(2001);
+    let longest = "好".repeat(2000);
+    let cases = [
+        ("  好的  ", 0, false, Ok("好的")),
+        ("", 1, false, Ok("")),
+        ("   ", 0, false, Err(ReplyProblem::Empty)),
+        ("好的", 1, true, Err(ReplyProblem::Uploading)),
+        (long.as_str(), 0, false, Err(ReplyProblem::TooLong)),
+        (longest.as_str(), 0, false, Ok(longest.as_str())),
+        ("看图", 5, false, Ok("看图")),
+        ("看图", 6, false, Err(ReplyProblem::TooManyPhotos)),
+    ];
+    for (body, count, uploading, expected) in cases {
+        let answer = reply(body, photos(count), uploading);
+        assert_eq!(
+            answer.as_ref().map(|m| m.body.as_str()).map_err(|p| *p),
+            expected,
+            "{count} {uploading}"
+        );
+        if let Ok(message) = answer {
+            assert_eq!(message.photos, photos(count));
+            assert!(
+                !message.asks_for_photos,
+                "only the merchant asks for photos"
+            );
+        }
+    }
+    for problem in [
+        ReplyProblem::Uploading,
+        ReplyProblem::Empty,
+        ReplyProblem::TooLong,
+        ReplyProblem::TooManyPhotos,
+    ] {
+        assert_ne!(
+            reply_problem_text(problem, Lang::ZhCn),
+            reply_problem_text(problem, Lang::En),
+            "{problem:?} is said in each language"
+        );
+    }
+}
+
+#[test]
+fn a_message_whose_answer_was_lost_is_found_in_the_thread_and_not_sent_again() {
+    let sent = reply(" 已寄出 ", vec!["ev_1".to_owned()], false).unwrap();
+    let before = json!({"id": "m1", "author": "shopper", "body": "已寄出", "photos": ["ev_1"], "at": "2026-11-20T01:00:00Z"});
+    let after = json!({"id": "m2", "author": "shopper", "body": "已寄出", "photos": ["ev_1"], "at": "2026-11-20T02:00:00Z"});
+    let by_merchant = json!({"id": "m2", "author": "merchant", "body": "已寄出", "photos": ["ev_1"], "at": "2026-11-20T02:00:00Z"});
+    let cases = [
+        (json!([before]), 1, false),
+        (json!([before, after]), 1, true),
+        (json!([before, by_merchant]), 1, false),
+        (json!([after]), 0, true),
+    ];
+    for (messages, known, expected) in cases {
+        assert_eq!(
+            delivered(&thread(messages.clone()), &sent, known),
+            expected,
+            "{messages} {known}"
+        );
+    }
+}
+
+#[test]
+fn a_message_takes_fewer_photos_than_a_request() {
+    let cases = [
+        (PhotoUse::Request, 8, Ok(())),
+        (PhotoUse::Request, 9, Err(FileProblem::TooMany)),
+        (PhotoUse::Message, 4, Ok(())),
+        (PhotoUse::Message, 5, Err(FileProblem::TooMany)),
+    ];
+    for (purpose, already, expected) in cases {
+        assert_eq!(
+            check_photo(purpose, "image/png", 1.0, already),
+            expected,
+            "{purpose:?} {already}"
+        );
     }
 }
