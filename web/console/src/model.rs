@@ -5,7 +5,7 @@
 use refund_api::{
     ActedBy, DeadlineView, Deduction, Payout, Permission, QueueTab, RefundPaid, RequestView, Role,
 };
-use refund_core::messages::{Lang, actor_label};
+use refund_core::messages::Lang;
 use refund_core::wire::DecimalStr;
 use refund_core::{Actor, Currency, Quote, Reason, RequestKind, State, parse_decimal};
 use rust_decimal::Decimal;
@@ -271,16 +271,49 @@ pub fn steps(role: Role, state: State, kind: RequestKind) -> Vec<Step> {
     }
 }
 
-/// Who took a step, as the timeline says it.
+/// Who took a step, as the desk's timeline says it (the engine's own labels speak to the
+/// shopper: "you").
 pub fn who(actor: Actor, by: Option<&ActedBy>, lang: Lang) -> String {
-    match by {
-        Some(ActedBy::Staff { name, .. }) => name.clone(),
-        Some(ActedBy::ApiKey) => match lang {
-            Lang::ZhCn => "API 密钥".to_owned(),
-            Lang::En => "API key".to_owned(),
-        },
-        None => actor_label(actor, lang).to_owned(),
-    }
+    let zh = lang == Lang::ZhCn;
+    let text = match (by, actor) {
+        (Some(ActedBy::Staff { name, .. }), _) => return name.clone(),
+        (Some(ActedBy::ApiKey), _) => {
+            if zh {
+                "API 密钥"
+            } else {
+                "API key"
+            }
+        }
+        (None, Actor::Shopper) => {
+            if zh {
+                "顾客"
+            } else {
+                "Shopper"
+            }
+        }
+        (None, Actor::Merchant) => {
+            if zh {
+                "商家"
+            } else {
+                "Merchant"
+            }
+        }
+        (None, Actor::Rule) => {
+            if zh {
+                "自动规则"
+            } else {
+                "Policy rule"
+            }
+        }
+        (None, Actor::Deadline) => {
+            if zh {
+                "超时自动处理"
+            } else {
+                "Deadline"
+            }
+        }
+    };
+    text.to_owned()
 }
 
 /// One payment's line of the payout form.

@@ -54,6 +54,11 @@ pub fn RequestPage(id: String) -> impl IntoView {
     let notice = RwSignal::new(None::<String>);
     let read_at = RwSignal::new(js_sys::Date::now());
     let now = RwSignal::new(js_sys::Date::now());
+    // The message being written outlives the page's redraws when the request changes.
+    let draft = Draft {
+        body: RwSignal::new(String::new()),
+        ask: RwSignal::new(false),
+    };
 
     let reload = move || {
         let rid = id.get_value();
@@ -107,8 +112,17 @@ pub fn RequestPage(id: String) -> impl IntoView {
             addresses.set(list);
         }
     });
+    // The countdowns tick each second; the request and its thread are read again every
+    // REFRESH_SECONDS, so a shopper's answer or another agent's step shows without a reload.
+    let seconds = StoredValue::new(0u32);
     let tick = set_interval_with_handle(
-        move || now.set(js_sys::Date::now()),
+        move || {
+            now.set(js_sys::Date::now());
+            seconds.update_value(|s| *s = s.wrapping_add(1));
+            if seconds.get_value().is_multiple_of(REFRESH_SECONDS) && !busy.get_untracked() {
+                refresh(env, id.get_value(), request, thread, read_at);
+            }
+        },
         std::time::Duration::from_secs(1),
     )
     .ok();
@@ -147,9 +161,14 @@ pub fn RequestPage(id: String) -> impl IntoView {
             let t = texts(lang);
             let currency = r.quote.currency;
             let deadline = r.deadline.clone();
-            let photos: Vec<String> = r.evidence.iter().cloned()
-                .chain(thread.with(|t| t.messages.iter().flat_map(|m| m.photos.clone()).collect::<Vec<_>>()))
-                .collect();
+            // The gallery alone follows the thread, so a new message leaves the rest as it is.
+            let evidence = r.evidence.clone();
+            let gallery = move || {
+                let photos: Vec<String> = evidence.iter().cloned()
+                    .chain(thread.with(|t| t.messages.iter().flat_map(|m| m.photos.clone()).collect::<Vec<_>>()))
+                    .collect();
+                view! { <Photos photos /> }
+            };
             view! {
                 <div class="rd-request">
                     <section class="rd-card rd-head">
@@ -183,13 +202,13 @@ pub fn RequestPage(id: String) -> impl IntoView {
                             <Requested request=r.clone() order />
                             <Amounts quote=r.quote.clone() />
                             <Said request=r.clone() />
-                            <Photos photos />
+                            {gallery}
                             <OrderCard order />
                             <Earlier earlier />
                         </div>
                         <div class="rd-right">
                             <Decide request=r.clone() templates addresses busy error settle />
-                            <Conversation request_id=r.id.clone() thread />
+                            <Conversation request_id=r.id.clone() thread draft />
                             <Timeline request=r.clone() />
                         </div>
                     </div>
@@ -197,6 +216,53 @@ pub fn RequestPage(id: String) -> impl IntoView {
             }
         })}
     }
+}
+
+/// A message to the shopper, being written.
+#[derive(Clone, Copy)]
+struct Draft {
+    body: RwSignal<String>,
+    ask: RwSignal<bool>,
+}
+
+/// How often an open request is read again.
+const REFRESH_SECONDS: u32 = 10;
+
+/// Reads the request and its thread again, quietly: a failure leaves the page as it was, and
+/// the shopper's new messages are marked read as they show.
+fn refresh(
+    env: Env,
+    id: String,
+    request: RwSignal<Option<Request>>,
+    thread: RwSignal<Thread>,
+    read_at: RwSignal<f64>,
+) {
+    spawn_local(async move {
+        let (Ok(r), Ok(t)) = (env.api.request(&id).await, env.api.thread(&id).await) else {
+            return;
+        };
+        let unread = r.unread;
+        // The unread count is not shown here (the messages are read as they show), so it
+        // alone is no reason to draw the page again.
+        let changed = request.try_with_untracked(|old| {
+            old.as_ref().is_none_or(|old| {
+                *old != Request {
+                    unread: old.unread,
+                    ..r.clone()
+                }
+            })
+        });
+        if changed == Some(true) {
+            request.try_set(Some(r));
+        }
+        if thread.try_with_untracked(|old| *old != t) == Some(true) {
+            thread.try_set(t);
+        }
+        read_at.try_set(js_sys::Date::now());
+        if unread > 0 {
+            let _ = env.api.mark_read(&id).await;
+        }
+    });
 }
 
 fn reload_request(
@@ -265,7 +331,7 @@ fn Requested(request: Request, order: RwSignal<Option<MerchantOrderView>>) -> im
             <h2>{move || env.t().requested}</h2>
             <table class="rd-table">
                 <thead><tr>
-                    <th scope="col">{move || env.t().requested}</th>
+                    <th scope="col">{move || env.t().item}</th>
                     <th scope="col">{move || env.t().sku}</th>
                     <th scope="col" class="rd-num">{move || env.t().quantity}</th>
                     <th scope="col" class="rd-num">{move || env.t().col_amount}</th>
@@ -296,6 +362,7 @@ fn Amounts(quote: Quote) -> impl IntoView {
     view! {
         <section class="rd-card">
             <h2>{move || env.t().amounts}</h2>
+            <p class="rd-muted">{move || env.t().as_told}</p>
             {move || {
                 let lang = env.lang.get();
                 let q = quote.get_value();
@@ -499,11 +566,10 @@ fn Timeline(request: Request) -> impl IntoView {
 }
 
 #[component]
-fn Conversation(request_id: String, thread: RwSignal<Thread>) -> impl IntoView {
+fn Conversation(request_id: String, thread: RwSignal<Thread>, draft: Draft) -> impl IntoView {
     let env = expect_context::<Env>();
     let id = StoredValue::new(request_id);
-    let body = RwSignal::new(String::new());
-    let ask = RwSignal::new(false);
+    let Draft { body, ask } = draft;
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let send = move |ev: leptos::ev::SubmitEvent| {
