@@ -7,6 +7,7 @@
 pub mod auth;
 pub mod cache;
 pub mod clock;
+pub mod deliver;
 pub mod error;
 pub mod http;
 pub mod routes;
@@ -32,6 +33,8 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Who may read `/metrics`.
     pub metrics: MetricsAccess,
+    /// Whether webhook endpoints may be on loopback or private networks.
+    pub allow_private_webhooks: bool,
 }
 
 /// Who may read `/metrics`: by default nobody (it answers 404), so a server reachable from the
@@ -52,6 +55,7 @@ impl Settings {
             public_url: public_url.into(),
             trust_forwarded_for: false,
             metrics: MetricsAccess::Off,
+            allow_private_webhooks: false,
         }
     }
 }
@@ -60,7 +64,9 @@ impl Settings {
 pub fn app(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> (Router, AppState) {
     metrics_handle();
     let state = AppState {
-        service: Service::new(store, clock),
+        service: Service::new(store, clock)
+            .with_public_url(&settings.public_url)
+            .allowing_private_endpoints(settings.allow_private_webhooks),
         settings: Arc::new(settings),
         lookups: Arc::default(),
         sign_ins: Arc::default(),

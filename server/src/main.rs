@@ -72,6 +72,21 @@ enum Command {
         /// Connections held at once from one address (raise it behind a reverse proxy).
         #[arg(long, env = "REFUND_MAX_CONNECTIONS_PER_CLIENT", default_value_t = Limits::default().per_client)]
         max_connections_per_client: usize,
+        /// The SMTP relay shoppers' e-mails go through (`smtp://host:25`, `smtps://user:pass@host`,
+        /// `smtp://host:587?tls=required`). Without one, e-mails are written to the log.
+        #[arg(long, env = "REFUND_SMTP_URL", hide_env_values = true)]
+        smtp_url: Option<String>,
+        /// Who the e-mails come from.
+        #[arg(
+            long,
+            env = "REFUND_MAIL_FROM",
+            default_value = "Refunds <no-reply@localhost>"
+        )]
+        mail_from: String,
+        /// Let webhook endpoints be on loopback and private networks (development and tests;
+        /// never where merchants configure endpoints from the internet).
+        #[arg(long, env = "REFUND_ALLOW_PRIVATE_WEBHOOKS")]
+        allow_private_webhooks: bool,
     },
     /// Create the demo merchant and orders where missing, and print the merchant's keys.
     SeedDemo {
@@ -230,7 +245,15 @@ async fn run(cli: Cli) -> Result<(), String> {
             metrics_token,
             max_connections,
             max_connections_per_client,
+            smtp_url,
+            mail_from,
+            allow_private_webhooks,
         } => {
+            let mailer = refund_server::deliver::mail::Mailer::from_settings(
+                smtp_url.as_deref(),
+                &mail_from,
+            )
+            .map_err(|e| format!("cannot send e-mail: {e}"))?;
             let public_url = public_url.unwrap_or_else(|| format!("http://{bind}"));
             if demo {
                 let merchant =
@@ -245,6 +268,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 refund_server::Settings {
                     public_url: public_url.clone(),
                     trust_forwarded_for,
+                    allow_private_webhooks,
                     metrics: match (metrics_token, metrics_public) {
                         (Some(token), _) => MetricsAccess::Token(token),
                         (None, true) => MetricsAccess::Public,
@@ -256,10 +280,19 @@ async fn run(cli: Cli) -> Result<(), String> {
                 &widget_dir,
                 &console_dir,
             ));
+            let service = state.service.clone();
             let sweeper = tokio::spawn(refund_server::routes::run_background(
                 state,
                 Duration::from_secs(deadline_interval.max(1)),
             ));
+            let dispatcher = tokio::spawn(
+                refund_server::service::dispatch::Dispatcher::new(
+                    service,
+                    refund_server::deliver::http::Sender::new(allow_private_webhooks),
+                    Arc::new(mailer),
+                )
+                .run(),
+            );
             let listener = tokio::net::TcpListener::bind(bind)
                 .await
                 .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
@@ -273,6 +306,7 @@ async fn run(cli: Cli) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             sweeper.abort();
+            dispatcher.abort();
             tracing::info!("stopped");
             Ok(())
         }

@@ -94,6 +94,16 @@ fn start_server(data: &Path) -> Result<(Server, u16), String> {
     Ok((server, port))
 }
 
+/// Python 3: schemathesis runs on it, and the server's tests check webhook signatures with its
+/// `hmac`, an implementation independent of ours.
+pub fn ensure_python() -> Result<PathBuf, String> {
+    if find_on_path("python3").is_none() {
+        step("installing Python 3 with apt-get");
+        apt_install(&["python3", "python3-venv"])?;
+    }
+    find_on_path("python3").ok_or_else(|| "python3 did not install".to_owned())
+}
+
 /// schemathesis in a virtual environment under the target directory.
 fn ensure_schemathesis() -> Result<PathBuf, String> {
     let venv = target_dir().join("api-clients").join("venv");
@@ -104,11 +114,7 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
         return Ok(bin);
     }
     step(&format!("installing schemathesis {SCHEMATHESIS} from PyPI"));
-    if find_on_path("python3").is_none() {
-        step("installing Python 3 with apt-get");
-        apt_install(&["python3", "python3-venv"])?;
-    }
-    let python = find_on_path("python3").ok_or("python3 did not install")?;
+    let python = ensure_python()?;
     if run(Command::new(&python).arg("-m").arg("venv").arg(&venv)).is_err() {
         // Debian splits venv out of its python3.
         apt_install(&["python3-venv"])?;

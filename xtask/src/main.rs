@@ -101,7 +101,8 @@ fn test(steps: &mut Steps) -> Result<(), String> {
         ensure_trunk()?;
         ensure_wasm_bindgen()?;
         ensure_binaryen()?;
-        ensure_chromium()
+        ensure_chromium()?;
+        clients::ensure_python().map(drop)
     })?;
 
     let mut cluster = None;

@@ -140,6 +140,10 @@ catalog! {
     InvalidBatch { max: usize } = "invalid_batch" => 422,
     /// Photos in a message are the shopper's to add; asking for photos is the merchant's.
     NotYourSide { field: &'static str } = "not_your_side" => 422,
+    /// A webhook endpoint's URL is not an http(s) URL of a public host, without credentials.
+    InvalidWebhookUrl = "invalid_webhook_url" => 422,
+    /// A merchant keeps at most `max` webhook endpoints.
+    TooManyEndpoints { max: usize } = "too_many_endpoints" => 422,
     /// Creating a merchant (from the command line) without a name.
     NameRequired = "name_required" => 422,
     /// Slow down: `Retry-After` says when to try again.
@@ -212,6 +216,7 @@ impl Problem {
             Problem::OneRejectionReason => Some("reason"),
             Problem::InvalidDeduction => Some("deduction"),
             Problem::InvalidBatch { .. } => Some("ids"),
+            Problem::InvalidWebhookUrl => Some("url"),
             Problem::LastOwner => Some("role"),
             Problem::IdempotencyKeyRequired | Problem::IdempotencyKeyReused => {
                 Some("Idempotency-Key")
@@ -419,6 +424,15 @@ impl Problem {
             Problem::InvalidDeduction => text(
                 "扣款金额须大于 0 且小于退款总额，并写明原因。",
                 "A deduction must be more than zero and less than the total, with a reason.",
+            ),
+            Problem::InvalidWebhookUrl => text(
+                "Webhook 地址须以 https:// 或 http:// 开头、指向公网主机、不含用户名或密码，且不超过 2000 个字符。",
+                "The webhook URL must start with https:// or http://, name a public host, carry no user name or password, and be at most 2,000 characters.",
+            ),
+            Problem::TooManyEndpoints { max } => pick(
+                lang,
+                format!("每个店铺最多可设置 {max} 个 Webhook 地址。"),
+                format!("A store can have at most {max} webhook endpoints."),
             ),
             Problem::InvalidBatch { max } => pick(
                 lang,

@@ -13,12 +13,14 @@
 
 mod desk;
 pub mod error;
+mod events;
 mod merchant;
 mod shopper;
 mod views;
 
 pub use desk::*;
 pub use error::{ErrorBody, ErrorCode, ErrorDetail, ErrorHead, Problem};
+pub use events::*;
 pub use merchant::*;
 pub use shopper::*;
 pub use views::*;

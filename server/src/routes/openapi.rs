@@ -66,6 +66,7 @@ impl Modify for Security {
         (name = "merchant", description = "The merchant's systems: orders, policy, links, requests, statistics. `Authorization: Bearer sk_…`."),
         (name = "shopper", description = "The shopper's widget: a session for one order, its quote, its requests and evidence."),
         (name = "desk", description = "The refund desk: staff sign-in, staff, assignment, the thread with the shopper, reply templates, return addresses. Staff call the merchant API with their session cookie, as their role allows (owner: everything; agent: work requests; viewer: read)."),
+        (name = "events", description = "Events out: webhook endpoints (signed as the Standard Webhooks specification says: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>` with the endpoint's `whsec_` secret), their delivery logs and redelivery, and the events feed. Owners manage endpoints; anyone who may read requests may read the feed."),
         (name = "operations", description = "Health and metrics."),
     ),
     modifiers(&Security),

@@ -16,6 +16,7 @@ use refund_core::wire::DecimalStr;
 use refund_core::{Actor, Event, Lang, MAX_REJECT_REASON_CHARS};
 use rust_decimal::Decimal;
 
+use super::events::Happened;
 use super::lifecycle::Step;
 use super::staff::{Caller, text};
 use super::{Service, Stop, retrying};
@@ -396,7 +397,15 @@ impl Service {
                 detail: EventDetail::default(),
             };
             tx.insert_message(&current, &row, &event).await?;
-            tx.commit().await?;
+            self.raise(
+                &mut tx,
+                Happened::Wrote {
+                    request: &current,
+                    message: &row,
+                },
+            )
+            .await?;
+            self.commit(tx).await?;
             Ok(row.clone())
         })
         .await

@@ -2,11 +2,12 @@
 
 use chrono::{DateTime, Utc};
 use refund_api::{ActedBy, Bilingual, EventDetail, HistoryEvent, PayoutRecord, Problem, ReturnTo};
-use refund_core::{Actor, Event, Lifecycle, Policy};
+use refund_core::{Actor, Event, Lifecycle, Policy, State};
 
+use super::events::Happened;
 use super::{Service, Stop, retrying};
 use crate::error::ApiError;
-use crate::store::{Progress, StoredRequest};
+use crate::store::{Progress, StoreError, StoredRequest, Tx};
 
 /// The audit row of a step from `before` to `after`.
 pub(super) fn audit(
@@ -149,6 +150,31 @@ fn transition(
     Ok((progress, row))
 }
 
+impl Service {
+    /// The event of a transition, when it changed the request's state.
+    async fn raise_move(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        before: State,
+        after: &StoredRequest,
+        by: Option<&ActedBy>,
+    ) -> Result<(), StoreError> {
+        if before == after.progress.state {
+            return Ok(());
+        }
+        self.raise(
+            tx,
+            Happened::Moved {
+                request: after,
+                state: after.progress.state,
+                by,
+                mail: true,
+            },
+        )
+        .await
+    }
+}
+
 /// Deadlines applied per transaction by the sweep.
 const SWEEP_BATCH: u32 = 100;
 
@@ -174,11 +200,15 @@ impl Service {
                 .await?;
             let (progress, row) = transition(&current, &policy, &step, self.now())?;
             tx.record_transition(&current, &progress, &row).await?;
-            tx.commit().await?;
-            Ok(StoredRequest {
+            let before = current.progress.state;
+            let moved = StoredRequest {
                 progress,
                 ..current
-            })
+            };
+            self.raise_move(&mut tx, before, &moved, step.by.as_ref())
+                .await?;
+            self.commit(tx).await?;
+            Ok(moved)
         })
         .await
     }
@@ -229,13 +259,19 @@ impl Service {
             match step.await {
                 Ok(Some((progress, row))) => {
                     tx.record_transition(request, &progress, &row).await?;
+                    let moved = StoredRequest {
+                        progress,
+                        ..request.clone()
+                    };
+                    self.raise_move(&mut tx, request.progress.state, &moved, None)
+                        .await?;
                     applied += 1;
                 }
                 Ok(None) => {}
                 Err(e) => tracing::error!(request = %request.id, error = %e, "deadline failed"),
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok((due.len(), applied))
     }
 }

@@ -10,6 +10,9 @@
 //! rest of the pool and wait for this one's locks.
 
 pub mod desk;
+pub mod dispatch;
+pub mod emails;
+pub mod events;
 mod lifecycle;
 mod merchants;
 pub mod staff;
@@ -26,6 +29,7 @@ use refund_core::{
 
 pub use lifecycle::Step;
 pub use merchants::{CreatedMerchant, check_order_update, create_merchant, put_order, put_policy};
+pub use submit::Sent;
 
 use crate::cache::Caches;
 use crate::clock::Clock;
@@ -38,6 +42,12 @@ pub struct Service {
     store: Arc<dyn Store>,
     clock: Arc<dyn Clock>,
     caches: Arc<Caches>,
+    /// Where shoppers reach this server: the links in their e-mails.
+    public_url: Arc<str>,
+    /// Whether webhook endpoints may be on loopback or private networks (tests, development).
+    allow_private: bool,
+    /// Wakes the dispatcher when a change with events has committed.
+    outbox: Arc<tokio::sync::Notify>,
 }
 
 /// The states whose requests hold units or money of their order (the ledger's requests).
@@ -173,7 +183,30 @@ impl Service {
             store,
             clock,
             caches: Arc::default(),
+            public_url: Arc::from("http://127.0.0.1:8080"),
+            allow_private: false,
+            outbox: Arc::default(),
         }
+    }
+
+    /// The server's public URL, for links sent out.
+    pub fn with_public_url(mut self, url: &str) -> Service {
+        self.public_url = Arc::from(url.trim_end_matches('/'));
+        self
+    }
+
+    /// Lets webhook endpoints be on loopback and private networks: for tests and development,
+    /// never for a server merchants configure from the internet.
+    pub fn allowing_private_endpoints(mut self, allow: bool) -> Service {
+        self.allow_private = allow;
+        self
+    }
+
+    /// Commits a transaction that raised events, and wakes the dispatcher.
+    async fn commit(&self, tx: Box<dyn Tx>) -> Result<(), StoreError> {
+        tx.commit().await?;
+        self.outbox.notify_waiters();
+        Ok(())
     }
 
     /// The store, for reading single rows; anything that decides or writes is a method here.

@@ -4,9 +4,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use refund_api::{EventDetail, HistoryEvent, Problem, ShopperRequest};
+use refund_core::messages::Lang;
 use refund_core::wire::DecimalStr;
 use refund_core::{Actor, Code, Context, Event, Ledger, Lifecycle, Outcome, Quote};
 
+use super::events::Happened;
 use super::lifecycle::{audit, progress};
 use super::{Quoting, Service, Stop, order_of, recent_since, retrying};
 use crate::error::ApiError;
@@ -135,6 +137,15 @@ fn request_number(at: DateTime<Utc>, seq: u64) -> String {
     format!("RF{}{seq:06}", at.format("%Y%m%d"))
 }
 
+/// A submission as the shopper sent it.
+pub struct Sent<'a> {
+    pub order_number: &'a str,
+    pub key: &'a str,
+    pub body: &'a ShopperRequest,
+    /// The language the shopper used (their e-mails speak it).
+    pub lang: Lang,
+}
+
 impl Service {
     /// Submits a shopper's request under an idempotency key, in one transaction and one
     /// commit: the key, the decision against the order's live requests, the request, its
@@ -145,26 +156,28 @@ impl Service {
     pub async fn submit(
         &self,
         merchant: &Merchant,
-        order_number: &str,
-        key: &str,
-        body: &ShopperRequest,
+        sent: Sent<'_>,
         render: impl Fn(&StoredRequest) -> String,
     ) -> Result<Answer, ApiError> {
         let hash = crate::auth::sha256_hex(
-            &serde_json::to_vec(&(order_number, body)).map_err(ApiError::internal)?,
+            &serde_json::to_vec(&(sent.order_number, sent.body)).map_err(ApiError::internal)?,
         );
-        retrying(|| self.submit_once(merchant, order_number, key, &hash, body, &render)).await
+        retrying(|| self.submit_once(merchant, &sent, &hash, &render)).await
     }
 
     async fn submit_once(
         &self,
         merchant: &Merchant,
-        order_number: &str,
-        key: &str,
+        sent: &Sent<'_>,
         hash: &str,
-        body: &ShopperRequest,
         render: &impl Fn(&StoredRequest) -> String,
     ) -> Result<Answer, Stop> {
+        let &Sent {
+            order_number,
+            key,
+            body,
+            lang,
+        } = sent;
         let mut tx = self.store.begin().await?;
         if let Some(earlier) = tx.claim_key(&merchant.id, key).await? {
             return if earlier.body_hash == hash {
@@ -229,6 +242,7 @@ impl Service {
             assignee,
             unread: Unread::default(),
             progress: decision.progress,
+            lang,
         };
         let answer = Answer {
             status: 201,
@@ -245,7 +259,22 @@ impl Service {
                 at: now,
             })
             .await?;
-        tx.commit().await?;
+        // A submission a rule approved at once raises both events; the shopper hears of the
+        // approval only.
+        let last = decision.events.len().saturating_sub(1);
+        for (i, event) in decision.events.iter().enumerate() {
+            self.raise(
+                &mut tx,
+                Happened::Moved {
+                    request: &request,
+                    state: event.after,
+                    by: None,
+                    mail: i == last,
+                },
+            )
+            .await?;
+        }
+        self.commit(tx).await?;
         self.caches
             .keep_ledger(&request.order_id, version, Arc::new(decision.ledger));
         metrics::counter!("refund_requests_submitted_total").increment(1);

@@ -22,6 +22,7 @@
 //! Money is stored as decimal strings inside JSON (quotes, orders, policies) and as integer
 //! minor units where SQL sums it, never as floats.
 
+mod outbox;
 pub mod postgres;
 mod rows;
 pub mod sqlite;
@@ -31,8 +32,14 @@ use chrono::{DateTime, Utc};
 use refund_api::{
     ActedBy, Author, Bilingual, PayoutRecord, RequestedLine, ReturnTo, Role, StaffBrief,
 };
+use refund_core::messages::Lang;
 use refund_core::wire::{OrderWire, PolicyWire};
 use refund_core::{DeadlineKind, Quote, Reason, RequestKind, State};
+
+pub use outbox::{
+    AttemptRow, DeliveryNext, DeliveryRow, DueDelivery, DueEmail, EmailNext, EndpointRow, NewEmail,
+    NewEvent,
+};
 
 /// Which database a server uses.
 #[derive(Clone, Debug)]
@@ -159,6 +166,8 @@ pub struct StoredRequest {
     /// Messages each side has not read yet.
     pub unread: Unread,
     pub progress: Progress,
+    /// The shopper's language when they sent it: their e-mails speak it.
+    pub lang: Lang,
 }
 
 /// A quote's lines with the SKU and title `name` gives each line id (empty when it has none).
@@ -507,6 +516,19 @@ pub trait Store: Send + Sync + 'static {
 
     /// Liveness of the database, for `/healthz`.
     async fn ping(&self) -> StoreResult<()>;
+
+    /// The merchant's events after `after` (a feed cursor), oldest first: `(seq, body)`. On
+    /// PostgreSQL only events no running transaction can still precede.
+    async fn events_after(
+        &self,
+        merchant_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, String)>>;
+    async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<EndpointRow>>;
+    async fn endpoint(&self, merchant_id: &str, id: &str) -> StoreResult<Option<EndpointRow>>;
+    /// An endpoint's latest deliveries, newest first, with their attempts.
+    async fn deliveries(&self, endpoint_id: &str, limit: u32) -> StoreResult<Vec<DeliveryRow>>;
 }
 
 /// A write transaction. Nothing it wrote is visible to others, or durable, until `commit`.
@@ -623,6 +645,56 @@ pub trait Tx: Send {
     /// Sets the password and uses up the set-up link.
     async fn set_password(&mut self, staff_id: &str, password_hash: &str) -> StoreResult<()>;
     async fn delete_sessions_of(&mut self, staff_id: &str) -> StoreResult<()>;
+
+    async fn tx_merchant(&mut self, id: &str) -> StoreResult<Option<Merchant>>;
+    /// The merchant's webhook endpoints, read in this transaction.
+    async fn tx_endpoints(&mut self, merchant_id: &str) -> StoreResult<Vec<EndpointRow>>;
+    /// Records an event and a pending delivery of it to each of `event.endpoints`; returns
+    /// the event's seq.
+    async fn insert_event(&mut self, event: &NewEvent<'_>) -> StoreResult<i64>;
+    async fn insert_email(&mut self, email: &NewEmail<'_>) -> StoreResult<()>;
+    /// Claims up to `limit` due deliveries of enabled endpoints until `lease_until`: each the
+    /// earliest pending one of its (endpoint, request), none another dispatcher holds.
+    async fn claim_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>>;
+    /// Records an attempt and what becomes of its delivery, and lets the delivery go.
+    async fn finish_delivery(
+        &mut self,
+        seq: i64,
+        attempt: &AttemptRow,
+        next: DeliveryNext,
+    ) -> StoreResult<()>;
+    /// Inserts or updates an endpoint.
+    async fn save_endpoint(&mut self, endpoint: &EndpointRow) -> StoreResult<()>;
+    /// Reads an endpoint and holds it until the transaction ends.
+    async fn lock_endpoint(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<EndpointRow>>;
+    /// Deletes an endpoint with its deliveries and their attempts.
+    async fn delete_endpoint(&mut self, merchant_id: &str, id: &str) -> StoreResult<bool>;
+    /// Makes the delivery of the merchant's event `event_id` to `endpoint_id` due at `now`,
+    /// creating it when the event was never sent there; false when there is no such event.
+    async fn redeliver(
+        &mut self,
+        merchant_id: &str,
+        endpoint_id: &str,
+        event_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Claims up to `limit` due e-mails until `lease_until`.
+    async fn claim_emails(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueEmail>>;
+    async fn finish_email(&mut self, seq: i64, next: &EmailNext) -> StoreResult<()>;
 
     async fn commit(self: Box<Self>) -> StoreResult<()>;
 }

@@ -20,6 +20,7 @@ use refund_core::wire::{OrderWire, PolicyWire};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
 
+use super::outbox;
 use super::rows::{
     self, Columns, Dialect, MERCHANT_COLUMNS, REQUEST_COLUMNS, REQUEST_FROM, STAFF_COLUMNS, code,
     to_json,
@@ -85,6 +86,13 @@ impl PgStore {
     }
 }
 
+static SELECT_ENDPOINTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM webhook_endpoints e WHERE e.merchant_id = $1",
+        outbox::ENDPOINT_COLUMNS.replace("{json}", "::text")
+    )
+});
+
 /// `SELECT` of every request column, `FROM` the request with its order and assignee.
 static SELECT_REQUESTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
@@ -100,12 +108,16 @@ const SNAPSHOT_COLUMNS: &str = "SELECT o.id, o.merchant_id, o.body::text AS body
           AND r.customer_email = o.customer_email AND r.submitted_at >= $1) AS recent";
 const SNAPSHOT_FROM: &str = "FROM orders o WHERE o.merchant_id = $2 AND o.number = $3";
 
-async fn merchant_where(pool: &PgPool, column: &str, value: &str) -> StoreResult<Option<Merchant>> {
+async fn merchant_where<'e>(
+    on: impl sqlx::Executor<'e, Database = Postgres>,
+    column: &str,
+    value: &str,
+) -> StoreResult<Option<Merchant>> {
     let sql = format!(
         "SELECT {}, allowed_origins::text AS allowed_origins FROM merchants WHERE {column} = $1",
         MERCHANT_COLUMNS.replace(", allowed_origins", "")
     );
-    let row = sqlx::query(&sql).bind(value).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql).bind(value).fetch_optional(on).await?;
     row.as_ref().map(rows::merchant).transpose()
 }
 
@@ -716,6 +728,62 @@ impl Store for PgStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn events_after(
+        &self,
+        merchant_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, String)>> {
+        // Sequence values are taken before commit: an event is only read once every
+        // transaction that could still commit a smaller seq has ended.
+        let found = sqlx::query(
+            "SELECT seq, body::text AS body FROM events \
+             WHERE merchant_id = $1 AND seq > $2 AND txid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY seq LIMIT $3",
+        )
+        .bind(merchant_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|row| Ok((row.int("seq")?, row.text("body")?)))
+            .collect()
+    }
+
+    async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<EndpointRow>> {
+        let found = sqlx::query(&format!(
+            "{} ORDER BY e.created_at, e.id",
+            *SELECT_ENDPOINTS
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(outbox::endpoint).collect()
+    }
+
+    async fn endpoint(&self, merchant_id: &str, id: &str) -> StoreResult<Option<EndpointRow>> {
+        let found = sqlx::query(&format!("{} AND e.id = $2", *SELECT_ENDPOINTS))
+            .bind(merchant_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        found.as_ref().map(outbox::endpoint).transpose()
+    }
+
+    async fn deliveries(&self, endpoint_id: &str, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
+        let sql = outbox::DELIVERY_LOG
+            .replace("{endpoint}", "$1")
+            .replace("{limit}", "$2");
+        let found = sqlx::query(&sql)
+            .bind(endpoint_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        outbox::delivery_log(&found)
+    }
 }
 
 async fn insert_event(
@@ -951,9 +1019,9 @@ impl Tx for PgTx {
             "WITH request AS ( \
                INSERT INTO requests (id, merchant_id, order_id, number, customer_email, kind, reason, body, \
                  quote, total_minor, currency, policy_version, evidence, state, submitted_at, last_event_at, \
-                 approved_at, shipped_back_at, deadline_kind, deadline_at, assignee) \
+                 approved_at, shipped_back_at, deadline_kind, deadline_at, assignee, lang) \
                VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::jsonb, $10, $11, $12, $13::jsonb, $14, $15, \
-                 $16, $17, $18, $19, $20, $33)), \
+                 $16, $17, $18, $19, $20, $33, $35)), \
              events AS ( \
                INSERT INTO audit (request_id, actor, action, before_state, after_state, detail, at, by_who) \
                SELECT $1, * FROM UNNEST($21::text[], $22::text[], $23::text[], $24::text[], \
@@ -1001,6 +1069,7 @@ impl Tx for PgTx {
         .bind(key)
         .bind(assignee)
         .bind(audit.bys)
+        .bind(request.lang.tag())
         .fetch_optional(&mut *self.tx)
         .await?
         .ok_or(StoreError::NotFound("order"))?;
@@ -1251,6 +1320,237 @@ impl Tx for PgTx {
             .bind(staff_id)
             .execute(&mut *self.tx)
             .await?;
+        Ok(())
+    }
+
+    async fn tx_merchant(&mut self, id: &str) -> StoreResult<Option<Merchant>> {
+        merchant_where(&mut *self.tx, "id", id).await
+    }
+
+    async fn tx_endpoints(&mut self, merchant_id: &str) -> StoreResult<Vec<EndpointRow>> {
+        let found = sqlx::query(&SELECT_ENDPOINTS)
+            .bind(merchant_id)
+            .fetch_all(&mut *self.tx)
+            .await?;
+        found.iter().map(outbox::endpoint).collect()
+    }
+
+    async fn insert_event(&mut self, event: &NewEvent<'_>) -> StoreResult<i64> {
+        let seq: i64 = sqlx::query_scalar(
+            "WITH event AS ( \
+               INSERT INTO events (id, merchant_id, request_id, type, body, created_at) \
+               VALUES ($1, $2, $3, $4, $5::jsonb, $6) RETURNING seq), \
+             delivery AS ( \
+               INSERT INTO deliveries (endpoint_id, event_seq, request_id, state, attempts, next_at) \
+               SELECT endpoint, (SELECT seq FROM event), $3, 'pending', 0, $6 FROM UNNEST($7::text[]) AS endpoint) \
+             SELECT seq FROM event",
+        )
+        .bind(event.id)
+        .bind(event.merchant_id)
+        .bind(event.request_id)
+        .bind(event.kind.code())
+        .bind(event.body)
+        .bind(event.at)
+        .bind(event.endpoints)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(seq)
+    }
+
+    async fn insert_email(&mut self, email: &NewEmail<'_>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO emails (merchant_id, event_seq, to_addr, subject, text_body, html_body, \
+             state, attempts, next_at) VALUES ($1, $2, $3, $4, $5, $6, 'pending', 0, $7)",
+        )
+        .bind(email.merchant_id)
+        .bind(email.event_seq)
+        .bind(email.to)
+        .bind(email.subject)
+        .bind(email.text)
+        .bind(email.html)
+        .bind(email.at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        // A delivery another dispatcher holds is skipped, not waited for; one whose earlier
+        // sibling (same endpoint and request) is still pending waits its turn.
+        let found = sqlx::query(&format!(
+            "WITH due AS ( \
+               SELECT d.seq FROM deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+               WHERE d.state = 'pending' AND d.next_at <= $1 \
+                 AND (d.lease_until IS NULL OR d.lease_until <= $1) AND e.enabled \
+                 AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
+                   AND p.request_id = d.request_id AND p.state = 'pending' AND p.event_seq < d.event_seq) \
+               ORDER BY d.event_seq LIMIT $3 FOR UPDATE OF d SKIP LOCKED), \
+             claimed AS ( \
+               UPDATE deliveries d SET lease_until = $2 FROM due WHERE d.seq = due.seq \
+               RETURNING d.seq, d.attempts, d.event_seq, d.endpoint_id) \
+             SELECT c.seq AS delivery_seq, c.attempts, ev.id AS event_id, ev.body::text AS event_body, {} \
+             FROM claimed c JOIN events ev ON ev.seq = c.event_seq \
+             JOIN webhook_endpoints e ON e.id = c.endpoint_id ORDER BY c.event_seq",
+            outbox::ENDPOINT_COLUMNS.replace("{json}", "::text")
+        ))
+        .bind(now)
+        .bind(lease_until)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        found.iter().map(outbox::due_delivery).collect()
+    }
+
+    async fn finish_delivery(
+        &mut self,
+        seq: i64,
+        attempt: &AttemptRow,
+        next: DeliveryNext,
+    ) -> StoreResult<()> {
+        let next_at = match next {
+            DeliveryNext::Retry(at) => at,
+            DeliveryNext::Delivered | DeliveryNext::Failed => attempt.at,
+        };
+        sqlx::query(
+            "WITH attempt AS ( \
+               INSERT INTO delivery_attempts (delivery_seq, at, status, latency_ms, excerpt, error) \
+               VALUES ($1, $2, $3, $4, $5, $6)) \
+             UPDATE deliveries SET attempts = attempts + 1, state = $7, next_at = $8, \
+               lease_until = NULL WHERE seq = $1",
+        )
+        .bind(seq)
+        .bind(attempt.at)
+        .bind(attempt.status.map(i64::from))
+        .bind(i64::try_from(attempt.latency_ms).unwrap_or(i64::MAX))
+        .bind(&attempt.excerpt)
+        .bind(&attempt.error)
+        .bind(outbox::delivery_state(next))
+        .bind(next_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn save_endpoint(&mut self, endpoint: &EndpointRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, merchant_id, url, types, enabled, disabled_reason, \
+               secret, old_secret, old_secret_until, failing_since, created_at) \
+             VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (id) DO UPDATE SET url = excluded.url, types = excluded.types, \
+               enabled = excluded.enabled, disabled_reason = excluded.disabled_reason, \
+               secret = excluded.secret, old_secret = excluded.old_secret, \
+               old_secret_until = excluded.old_secret_until, failing_since = excluded.failing_since",
+        )
+        .bind(&endpoint.id)
+        .bind(&endpoint.merchant_id)
+        .bind(&endpoint.url)
+        .bind(to_json(&endpoint.types)?)
+        .bind(endpoint.enabled)
+        .bind(endpoint.disabled_reason.as_ref().map(code).transpose()?)
+        .bind(&endpoint.secret)
+        .bind(endpoint.old_secret.as_ref().map(|(s, _)| s.as_str()))
+        .bind(endpoint.old_secret.as_ref().map(|(_, until)| *until))
+        .bind(endpoint.failing_since)
+        .bind(endpoint.created_at)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    async fn lock_endpoint(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<EndpointRow>> {
+        let found = sqlx::query(&format!("{} AND e.id = $2 FOR UPDATE", *SELECT_ENDPOINTS))
+            .bind(merchant_id)
+            .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        found.as_ref().map(outbox::endpoint).transpose()
+    }
+
+    async fn delete_endpoint(&mut self, merchant_id: &str, id: &str) -> StoreResult<bool> {
+        let deleted: i64 = sqlx::query_scalar(
+            "WITH attempts AS ( \
+               DELETE FROM delivery_attempts WHERE delivery_seq IN (SELECT d.seq FROM deliveries d \
+                 JOIN webhook_endpoints e ON e.id = d.endpoint_id WHERE e.merchant_id = $1 AND e.id = $2)), \
+             deliveries AS ( \
+               DELETE FROM deliveries WHERE endpoint_id IN \
+                 (SELECT id FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2)), \
+             endpoint AS ( \
+               DELETE FROM webhook_endpoints WHERE merchant_id = $1 AND id = $2 RETURNING id) \
+             SELECT COUNT(*) FROM endpoint",
+        )
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_one(&mut *self.tx)
+        .await?;
+        Ok(deleted == 1)
+    }
+
+    async fn redeliver(
+        &mut self,
+        merchant_id: &str,
+        endpoint_id: &str,
+        event_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        let changed = sqlx::query(
+            "INSERT INTO deliveries (endpoint_id, event_seq, request_id, state, attempts, next_at) \
+             SELECT $1, seq, request_id, 'pending', 0, $2 FROM events WHERE merchant_id = $3 AND id = $4 \
+             ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET state = 'pending', \
+               next_at = excluded.next_at, lease_until = NULL",
+        )
+        .bind(endpoint_id)
+        .bind(now)
+        .bind(merchant_id)
+        .bind(event_id)
+        .execute(&mut *self.tx)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+
+    async fn claim_emails(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueEmail>> {
+        let found = sqlx::query(
+            "WITH due AS ( \
+               SELECT seq FROM emails WHERE state = 'pending' AND next_at <= $1 \
+                 AND (lease_until IS NULL OR lease_until <= $1) \
+               ORDER BY seq LIMIT $3 FOR UPDATE SKIP LOCKED) \
+             UPDATE emails m SET lease_until = $2 FROM due WHERE m.seq = due.seq \
+             RETURNING m.seq, m.attempts, m.to_addr, m.subject, m.text_body, m.html_body",
+        )
+        .bind(now)
+        .bind(lease_until)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *self.tx)
+        .await?;
+        found.iter().map(outbox::due_email).collect()
+    }
+
+    async fn finish_email(&mut self, seq: i64, next: &EmailNext) -> StoreResult<()> {
+        let (state, next_at, error) = outbox::email_state(next);
+        sqlx::query(
+            "UPDATE emails SET state = $1, attempts = attempts + 1, next_at = COALESCE($2, next_at), \
+             last_error = COALESCE($3, last_error), lease_until = NULL WHERE seq = $4",
+        )
+        .bind(state)
+        .bind(next_at)
+        .bind(error)
+        .bind(seq)
+        .execute(&mut *self.tx)
+        .await?;
         Ok(())
     }
 

@@ -122,7 +122,7 @@ pub(crate) const REQUEST_COLUMNS: &str = "r.id, r.number, r.merchant_id, r.order
      r.body{json} AS body, r.quote{json} AS quote, r.policy_version, r.evidence{json} AS evidence, \
      r.state, r.submitted_at, r.last_event_at, r.approved_at, r.shipped_back_at, r.deadline_kind, \
      r.deadline_at, r.carrier, r.tracking_number, r.reject_reason, r.reject_text{json} AS reject_text, \
-     r.return_to{json} AS return_to, r.payout{json} AS payout, r.assignee, s.name AS assignee_name, \
+     r.return_to{json} AS return_to, r.payout{json} AS payout, r.assignee, s.name AS assignee_name, r.lang, \
      (SELECT COUNT(*) FROM messages m WHERE m.request_id = r.id AND m.author = 'merchant' \
         AND m.seq > r.shopper_read_seq) AS unread_shopper, \
      (SELECT COUNT(*) FROM messages m WHERE m.request_id = r.id AND m.author = 'shopper' \
@@ -163,6 +163,7 @@ pub(crate) fn request(row: &impl Columns) -> StoreResult<StoredRequest> {
             shopper: row.small("unread_shopper")?,
             desk: row.small("unread_desk")?,
         },
+        lang: Lang::from_tag(&row.text("lang")?).unwrap_or(Lang::ZhCn),
         progress: Progress {
             state: row.code::<State>("state")?,
             submitted_at: row.time("submitted_at")?,

@@ -27,6 +27,7 @@ use sqlx::{
     ConnectOptions, Connection, Executor, QueryBuilder, Row, Sqlite, SqliteConnection, SqlitePool,
 };
 
+use super::outbox;
 use super::rows::{
     self, Columns, Dialect, MERCHANT_COLUMNS, REQUEST_COLUMNS, REQUEST_FROM, STAFF_COLUMNS, code,
     to_json,
@@ -199,15 +200,22 @@ impl SqliteStore {
     }
 }
 
-async fn merchant_where(
-    pool: &SqlitePool,
+async fn merchant_where<'e>(
+    on: impl sqlx::Executor<'e, Database = Sqlite>,
     column: &str,
     value: &str,
 ) -> StoreResult<Option<Merchant>> {
     let sql = format!("SELECT {MERCHANT_COLUMNS} FROM merchants WHERE {column} = ?");
-    let row = sqlx::query(&sql).bind(value).fetch_optional(pool).await?;
+    let row = sqlx::query(&sql).bind(value).fetch_optional(on).await?;
     row.as_ref().map(rows::merchant).transpose()
 }
+
+static SELECT_ENDPOINTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM webhook_endpoints e WHERE e.merchant_id = ?",
+        outbox::ENDPOINT_COLUMNS.replace("{json}", "")
+    )
+});
 
 /// `SELECT` of every request column, `FROM` the request with its order and assignee.
 static SELECT_REQUESTS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -884,6 +892,59 @@ impl Store for SqliteStore {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
+
+    async fn events_after(
+        &self,
+        merchant_id: &str,
+        after: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<(i64, String)>> {
+        // One writer: events commit in seq order, so a cursor never skips one.
+        let found = sqlx::query(
+            "SELECT seq, body FROM events WHERE merchant_id = ? AND seq > ? ORDER BY seq LIMIT ?",
+        )
+        .bind(merchant_id)
+        .bind(after)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        found
+            .iter()
+            .map(|row| Ok((row.int("seq")?, row.text("body")?)))
+            .collect()
+    }
+
+    async fn endpoints(&self, merchant_id: &str) -> StoreResult<Vec<EndpointRow>> {
+        let found = sqlx::query(&format!(
+            "{} ORDER BY e.created_at, e.id",
+            *SELECT_ENDPOINTS
+        ))
+        .bind(merchant_id)
+        .fetch_all(&self.pool)
+        .await?;
+        found.iter().map(outbox::endpoint).collect()
+    }
+
+    async fn endpoint(&self, merchant_id: &str, id: &str) -> StoreResult<Option<EndpointRow>> {
+        let found = sqlx::query(&format!("{} AND e.id = ?", *SELECT_ENDPOINTS))
+            .bind(merchant_id)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        found.as_ref().map(outbox::endpoint).transpose()
+    }
+
+    async fn deliveries(&self, endpoint_id: &str, limit: u32) -> StoreResult<Vec<DeliveryRow>> {
+        let sql = outbox::DELIVERY_LOG
+            .replace("{endpoint}", "?")
+            .replace("{limit}", "?");
+        let found = sqlx::query(&sql)
+            .bind(endpoint_id)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        outbox::delivery_log(&found)
+    }
 }
 
 /// A write transaction: a savepoint in the group's enclosing transaction, with the turn.
@@ -1107,8 +1168,8 @@ impl Tx for SqliteTx {
         sqlx::query(
             "INSERT INTO requests (id, merchant_id, order_id, number, customer_email, kind, reason, body, quote, \
              total_minor, currency, policy_version, evidence, state, submitted_at, last_event_at, approved_at, \
-             shipped_back_at, deadline_kind, deadline_at, assignee) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             shipped_back_at, deadline_kind, deadline_at, assignee, lang) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&request.id)
         .bind(&request.merchant_id)
@@ -1131,6 +1192,7 @@ impl Tx for SqliteTx {
         .bind(deadline_kind)
         .bind(deadline_at)
         .bind(assignee)
+        .bind(request.lang.tag())
         .execute(self.conn()?)
         .await?;
         attach_evidence(self.conn()?, request, &request.evidence).await?;
@@ -1367,6 +1429,263 @@ impl Tx for SqliteTx {
             .bind(staff_id)
             .execute(self.conn()?)
             .await?;
+        Ok(())
+    }
+
+    async fn tx_merchant(&mut self, id: &str) -> StoreResult<Option<Merchant>> {
+        merchant_where(self.conn()?, "id", id).await
+    }
+
+    async fn tx_endpoints(&mut self, merchant_id: &str) -> StoreResult<Vec<EndpointRow>> {
+        let found = sqlx::query(&SELECT_ENDPOINTS)
+            .bind(merchant_id)
+            .fetch_all(self.conn()?)
+            .await?;
+        found.iter().map(outbox::endpoint).collect()
+    }
+
+    async fn insert_event(&mut self, event: &NewEvent<'_>) -> StoreResult<i64> {
+        let seq: i64 = sqlx::query_scalar(
+            "INSERT INTO events (id, merchant_id, request_id, type, body, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING seq",
+        )
+        .bind(event.id)
+        .bind(event.merchant_id)
+        .bind(event.request_id)
+        .bind(event.kind.code())
+        .bind(event.body)
+        .bind(ts(event.at))
+        .fetch_one(self.conn()?)
+        .await?;
+        for endpoint in event.endpoints {
+            sqlx::query(
+                "INSERT INTO deliveries (endpoint_id, event_seq, request_id, state, attempts, next_at) \
+                 VALUES (?, ?, ?, 'pending', 0, ?)",
+            )
+            .bind(endpoint)
+            .bind(seq)
+            .bind(event.request_id)
+            .bind(ts(event.at))
+            .execute(self.conn()?)
+            .await?;
+        }
+        Ok(seq)
+    }
+
+    async fn insert_email(&mut self, email: &NewEmail<'_>) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO emails (merchant_id, event_seq, to_addr, subject, text_body, html_body, \
+             state, attempts, next_at) VALUES (?, ?, ?, ?, ?, ?, 'pending', 0, ?)",
+        )
+        .bind(email.merchant_id)
+        .bind(email.event_seq)
+        .bind(email.to)
+        .bind(email.subject)
+        .bind(email.text)
+        .bind(email.html)
+        .bind(ts(email.at))
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn claim_deliveries(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueDelivery>> {
+        let found = sqlx::query(&format!(
+            "SELECT d.seq AS delivery_seq, d.attempts, ev.id AS event_id, ev.body AS event_body, {} \
+             FROM deliveries d JOIN events ev ON ev.seq = d.event_seq \
+             JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+             WHERE d.state = 'pending' AND d.next_at <= ?1 \
+               AND (d.lease_until IS NULL OR d.lease_until <= ?1) AND e.enabled = 1 \
+               AND NOT EXISTS (SELECT 1 FROM deliveries p WHERE p.endpoint_id = d.endpoint_id \
+                 AND p.request_id = d.request_id AND p.state = 'pending' AND p.event_seq < d.event_seq) \
+             ORDER BY d.event_seq LIMIT ?2",
+            outbox::ENDPOINT_COLUMNS.replace("{json}", "")
+        ))
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(self.conn()?)
+        .await?;
+        let due = found
+            .iter()
+            .map(outbox::due_delivery)
+            .collect::<StoreResult<Vec<_>>>()?;
+        for delivery in &due {
+            sqlx::query("UPDATE deliveries SET lease_until = ? WHERE seq = ?")
+                .bind(ts(lease_until))
+                .bind(delivery.seq)
+                .execute(self.conn()?)
+                .await?;
+        }
+        Ok(due)
+    }
+
+    async fn finish_delivery(
+        &mut self,
+        seq: i64,
+        attempt: &AttemptRow,
+        next: DeliveryNext,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_seq, at, status, latency_ms, excerpt, error) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+        )
+        .bind(seq)
+        .bind(ts(attempt.at))
+        .bind(attempt.status.map(i64::from))
+        .bind(i64::try_from(attempt.latency_ms).unwrap_or(i64::MAX))
+        .bind(&attempt.excerpt)
+        .bind(&attempt.error)
+        .execute(self.conn()?)
+        .await?;
+        let next_at = match next {
+            DeliveryNext::Retry(at) => at,
+            DeliveryNext::Delivered | DeliveryNext::Failed => attempt.at,
+        };
+        sqlx::query(
+            "UPDATE deliveries SET attempts = attempts + 1, state = ?, next_at = ?, \
+             lease_until = NULL WHERE seq = ?",
+        )
+        .bind(outbox::delivery_state(next))
+        .bind(ts(next_at))
+        .bind(seq)
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn save_endpoint(&mut self, endpoint: &EndpointRow) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO webhook_endpoints (id, merchant_id, url, types, enabled, disabled_reason, \
+               secret, old_secret, old_secret_until, failing_since, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET url = excluded.url, types = excluded.types, \
+               enabled = excluded.enabled, disabled_reason = excluded.disabled_reason, \
+               secret = excluded.secret, old_secret = excluded.old_secret, \
+               old_secret_until = excluded.old_secret_until, failing_since = excluded.failing_since",
+        )
+        .bind(&endpoint.id)
+        .bind(&endpoint.merchant_id)
+        .bind(&endpoint.url)
+        .bind(to_json(&endpoint.types)?)
+        .bind(endpoint.enabled)
+        .bind(endpoint.disabled_reason.as_ref().map(code).transpose()?)
+        .bind(&endpoint.secret)
+        .bind(endpoint.old_secret.as_ref().map(|(s, _)| s.as_str()))
+        .bind(endpoint.old_secret.as_ref().map(|(_, until)| ts(*until)))
+        .bind(endpoint.failing_since.map(ts))
+        .bind(ts(endpoint.created_at))
+        .execute(self.conn()?)
+        .await?;
+        Ok(())
+    }
+
+    async fn lock_endpoint(
+        &mut self,
+        merchant_id: &str,
+        id: &str,
+    ) -> StoreResult<Option<EndpointRow>> {
+        // The write lock is held already.
+        let found = sqlx::query(&format!("{} AND e.id = ?", *SELECT_ENDPOINTS))
+            .bind(merchant_id)
+            .bind(id)
+            .fetch_optional(self.conn()?)
+            .await?;
+        found.as_ref().map(outbox::endpoint).transpose()
+    }
+
+    async fn delete_endpoint(&mut self, merchant_id: &str, id: &str) -> StoreResult<bool> {
+        let owned: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM webhook_endpoints WHERE merchant_id = ? AND id = ?",
+        )
+        .bind(merchant_id)
+        .bind(id)
+        .fetch_one(self.conn()?)
+        .await?;
+        if owned == 0 {
+            return Ok(false);
+        }
+        for sql in [
+            "DELETE FROM delivery_attempts WHERE delivery_seq IN \
+               (SELECT seq FROM deliveries WHERE endpoint_id = ?)",
+            "DELETE FROM deliveries WHERE endpoint_id = ?",
+            "DELETE FROM webhook_endpoints WHERE id = ?",
+        ] {
+            sqlx::query(sql).bind(id).execute(self.conn()?).await?;
+        }
+        Ok(true)
+    }
+
+    async fn redeliver(
+        &mut self,
+        merchant_id: &str,
+        endpoint_id: &str,
+        event_id: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool> {
+        // `WHERE true` lets SQLite read the upsert's ON CONFLICT after a SELECT.
+        let changed = sqlx::query(
+            "INSERT INTO deliveries (endpoint_id, event_seq, request_id, state, attempts, next_at) \
+             SELECT ?, seq, request_id, 'pending', 0, ? FROM events \
+             WHERE merchant_id = ? AND id = ? AND true \
+             ON CONFLICT (endpoint_id, event_seq) DO UPDATE SET state = 'pending', \
+               next_at = excluded.next_at, lease_until = NULL",
+        )
+        .bind(endpoint_id)
+        .bind(ts(now))
+        .bind(merchant_id)
+        .bind(event_id)
+        .execute(self.conn()?)
+        .await?
+        .rows_affected();
+        Ok(changed > 0)
+    }
+
+    async fn claim_emails(
+        &mut self,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+        limit: u32,
+    ) -> StoreResult<Vec<DueEmail>> {
+        let found = sqlx::query(
+            "SELECT seq, attempts, to_addr, subject, text_body, html_body FROM emails \
+             WHERE state = 'pending' AND next_at <= ?1 AND (lease_until IS NULL OR lease_until <= ?1) \
+             ORDER BY seq LIMIT ?2",
+        )
+        .bind(ts(now))
+        .bind(i64::from(limit))
+        .fetch_all(self.conn()?)
+        .await?;
+        let due = found
+            .iter()
+            .map(outbox::due_email)
+            .collect::<StoreResult<Vec<_>>>()?;
+        for email in &due {
+            sqlx::query("UPDATE emails SET lease_until = ? WHERE seq = ?")
+                .bind(ts(lease_until))
+                .bind(email.seq)
+                .execute(self.conn()?)
+                .await?;
+        }
+        Ok(due)
+    }
+
+    async fn finish_email(&mut self, seq: i64, next: &EmailNext) -> StoreResult<()> {
+        let (state, next_at, error) = outbox::email_state(next);
+        sqlx::query(
+            "UPDATE emails SET state = ?, attempts = attempts + 1, next_at = COALESCE(?, next_at), \
+             last_error = COALESCE(?, last_error), lease_until = NULL WHERE seq = ?",
+        )
+        .bind(state)
+        .bind(next_at.map(ts))
+        .bind(error)
+        .bind(seq)
+        .execute(self.conn()?)
+        .await?;
         Ok(())
     }
 

@@ -10,6 +10,7 @@ mod contract;
 mod desk_access;
 mod desk_queue;
 mod desk_work;
+mod events;
 mod evidence;
 mod helpers;
 mod idempotency;

@@ -8,6 +8,8 @@
 #![allow(dead_code)] // each test file uses its own part of this module
 
 pub mod server;
+pub mod smtp;
+pub mod webhooks;
 
 use std::sync::Arc;
 

@@ -8,6 +8,7 @@ mod orders;
 mod policy;
 mod requests;
 mod staff;
+mod webhooks;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -41,4 +42,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(staff::change))
         .routes(routes!(staff::set_up_link))
         .routes(routes!(staff::get_settings, staff::put_settings))
+        .routes(routes!(webhooks::events))
+        .routes(routes!(webhooks::list_endpoints, webhooks::add_endpoint))
+        .routes(routes!(
+            webhooks::change_endpoint,
+            webhooks::delete_endpoint
+        ))
+        .routes(routes!(webhooks::rotate))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::redeliver))
 }

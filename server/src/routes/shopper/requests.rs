@@ -10,7 +10,7 @@ use refund_core::{Actor, Event};
 use crate::error::ApiError;
 use crate::routes::extract::{JsonBody, Session};
 use crate::routes::{AppState, Side, thread, view, view_with_history};
-use crate::service::Step;
+use crate::service::{Sent, Step};
 use crate::store::StoredRequest;
 
 const MAX_KEY_CHARS: usize = 255;
@@ -50,9 +50,12 @@ pub async fn submit(
         .service
         .submit(
             &session.merchant,
-            &session.order.order.wire.number,
-            key,
-            &body,
+            Sent {
+                order_number: &session.order.order.wire.number,
+                key,
+                body: &body,
+                lang: crate::error::lang_of(&headers),
+            },
             |stored: &StoredRequest| {
                 let shown = view(
                     stored,
