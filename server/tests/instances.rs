@@ -319,9 +319,39 @@ fn a_thousand_events_reach_the_receiver_through_three_dispatchers_in_order_per_r
         *expected += 1;
     }
     assert_eq!(seen.len(), total, "every event delivered");
+    let loaded = percentiles(&got);
+
+    // Then one message at a time, as a quiet store writes them: the latency of an idle outbox.
+    let quiet = 50;
+    for m in 0..quiet {
+        let (status, body) = servers[m % servers.len()]
+            .call(
+                "POST",
+                &format!("/api/v1/merchant/requests/{}/messages", ids[0]),
+                &[("Authorization", SK)],
+                Some(&json!({"body": (MESSAGES + m).to_string()})),
+            )
+            .unwrap();
+        assert_eq!(status, 201, "{body}");
+        std::thread::sleep(Duration::from_millis(40));
+    }
+    let all = rt.block_on(receiver.wait_for(got.len() + quiet, Duration::from_secs(60)));
+    let idle = percentiles(&all[got.len()..]);
     eprintln!(
         "{total} events through 3 dispatchers: written in {written:?}, all received {drained:?} \
-         after the first write ({:.0} events/s end to end), {duplicates} duplicates",
+         after the first write ({:.0} events/s end to end), {duplicates} duplicates; commit to \
+         receipt p50/p99 {loaded:?} under that load, {idle:?} one at a time",
         total as f64 / drained.as_secs_f64()
     );
+}
+
+/// The median and 99th percentile of the deliveries' latencies, in milliseconds.
+fn percentiles(deliveries: &[support::webhooks::Delivery]) -> (i64, i64) {
+    let mut ms: Vec<i64> = deliveries
+        .iter()
+        .map(|d| d.latency().num_milliseconds())
+        .collect();
+    ms.sort_unstable();
+    let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+    (at(0.5), at(0.99))
 }

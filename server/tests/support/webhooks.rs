@@ -19,11 +19,20 @@ pub struct Delivery {
     pub signature: String,
     pub body: String,
     pub at: Instant,
+    /// The wall clock when it came, to set against the event's `timestamp`.
+    pub received_at: chrono::DateTime<chrono::Utc>,
 }
 
 impl Delivery {
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_str(&self.body).expect("a JSON event")
+    }
+
+    /// From the event's commit (its `timestamp`, taken in the transaction) to its arrival.
+    pub fn latency(&self) -> chrono::TimeDelta {
+        let at: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(self.json()["timestamp"].clone()).expect("a timestamp");
+        self.received_at - at
     }
 }
 
@@ -59,6 +68,7 @@ async fn receive(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: By
         signature: header("webhook-signature"),
         body: String::from_utf8_lossy(&body).into_owned(),
         at: Instant::now(),
+        received_at: chrono::Utc::now(),
     });
     let status = shared.answers.lock().unwrap().pop_front().unwrap_or(200);
     StatusCode::from_u16(status).unwrap()
