@@ -1,11 +1,17 @@
 //! The refund desk's DOM contract, for flows that work requests the way staff do: sign in,
-//! open a queue tab, open a request, take a step, read what the page says.
+//! open a queue tab, open a request, take a step, read what the page says; and for the owner's
+//! settings: add a webhook endpoint, read its secret.
 
 use fantoccini::Locator;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::browser::{Browser, PATIENCE, js_str};
+
+/// WebDriver's Enter key, for [`Desk::press`].
+pub const ENTER: &str = "\u{E007}";
+/// WebDriver's Escape key.
+pub const ESCAPE: &str = "\u{E00C}";
 
 /// One staff member's browser on the desk.
 pub struct Desk {
@@ -131,6 +137,34 @@ impl Desk {
         .await;
     }
 
+    /// Presses `key` ([`ENTER`], [`ESCAPE`]) on `selector`, as someone on the keyboard would
+    /// (WebDriver focuses it first).
+    pub async fn press(&self, selector: &str, key: &str) {
+        self.wait_for(
+            selector,
+            &format!("document.querySelector({})", js_str(selector)),
+        )
+        .await;
+        self.browser
+            .client()
+            .find(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("{selector}: {e}"))
+            .send_keys(key)
+            .await
+            .unwrap_or_else(|e| panic!("pressing {key:?} on {selector}: {e}"));
+    }
+
+    /// Whether the keyboard's focus is on the first `selector`.
+    pub async fn has_focus(&self, selector: &str) -> bool {
+        self.js(
+            "return document.activeElement === document.querySelector(arguments[0]);",
+            vec![json!(selector)],
+        )
+        .await
+            == json!(true)
+    }
+
     /// Chooses the option of `selector` whose text contains `text`.
     pub async fn choose(&self, selector: &str, text: &str) {
         let find = format!(
@@ -232,6 +266,74 @@ impl Desk {
         self.click(".rd-steps button", label).await;
         self.click(".rd-next-step", label).await;
         self.click(".rd-confirm-step", label).await;
+    }
+
+    /// Opens the settings from the top bar.
+    pub async fn open_settings(&self) {
+        self.click(".rd-nav a[href='#/settings']", "").await;
+        self.wait_for(
+            "the settings",
+            "location.hash === '#/settings' && document.querySelector('.rd-main h1') && document.querySelector('.rd-main .rd-card')",
+        )
+        .await;
+    }
+
+    /// How many elements match `selector` now.
+    pub async fn count(&self, selector: &str) -> u64 {
+        self.js(
+            "return document.querySelectorAll(arguments[0]).length;",
+            vec![json!(selector)],
+        )
+        .await
+        .as_u64()
+        .unwrap_or_default()
+    }
+
+    /// The text of the first `selector`, once there is one.
+    pub async fn text_of(&self, selector: &str) -> String {
+        let find = format!("document.querySelector({})", js_str(selector));
+        self.wait_for(selector, &find).await;
+        self.js(&format!("return {find}.textContent.trim();"), vec![])
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Adds a webhook endpoint in the settings: its URL typed in, `types` (event codes) ticked,
+    /// the form sent. What the desk answers is for the caller to read.
+    pub async fn add_webhook(&self, url: &str, types: &[&str]) {
+        self.type_into("input[name=webhook-url]", url).await;
+        for code in types {
+            let selector = format!("input[name=webhook-type][value={}]", js_str(code));
+            let ticked = self
+                .js(
+                    "return document.querySelector(arguments[0]).checked;",
+                    vec![json!(selector)],
+                )
+                .await;
+            if ticked != json!(true) {
+                self.click(&selector, "").await;
+            }
+        }
+        self.click(".rd-webhook-form button[type=submit]", "").await;
+    }
+
+    /// The signing secret the desk shows once (`whsec_…`), when it does.
+    pub async fn shown_secret(&self) -> String {
+        self.wait_for(
+            "the signing secret",
+            "document.querySelector('.rd-secret-value') && document.querySelector('.rd-secret-value').value.startsWith('whsec_')",
+        )
+        .await;
+        self.js(
+            "return document.querySelector('.rd-secret-value').value;",
+            vec![],
+        )
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
     }
 
     /// The open request's state as its heading says it.

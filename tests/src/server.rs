@@ -1,6 +1,7 @@
 //! The server under test, in-process: a fresh SQLite file, a [`ManualClock`] the test moves, the
-//! demo merchant and orders, the built widget under `/widget/`, and a switch that drops the
-//! connection of a submission after the server has recorded it.
+//! demo merchant and orders, the built widget under `/widget/`, the outbox's dispatcher (webhook
+//! endpoints may be on loopback here), and a switch that drops the connection of a submission
+//! after the server has recorded it.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -67,12 +68,14 @@ pub struct TestServer {
     cut: Arc<Cut>,
     http: Client<HttpConnector, Full<Bytes>>,
     task: tokio::task::JoinHandle<()>,
+    dispatcher: tokio::task::JoinHandle<()>,
     _dir: tempfile::TempDir,
 }
 
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.task.abort();
+        self.dispatcher.abort();
     }
 }
 
@@ -96,10 +99,24 @@ impl TestServer {
         seed_demo(store.as_ref(), vec![origin.clone()], start_time())
             .await
             .expect("the demo merchant and orders");
-        let (router, state) = refund_server::app(
-            store,
-            clock.clone(),
-            refund_server::Settings::new(origin.clone()),
+        // Webhook endpoints may be on loopback: flows point them at receivers they start.
+        let mut settings = refund_server::Settings::new(origin.clone());
+        settings.allow_private_webhooks = true;
+        let (router, state) = refund_server::app(store, clock.clone(), settings);
+        // The outbox is sent as the binary sends it: webhooks for real, e-mails only logged.
+        let dispatcher = tokio::spawn(
+            refund_server::service::dispatch::Dispatcher::new(
+                state.service.clone(),
+                refund_server::deliver::http::Sender::new(true),
+                Arc::new(
+                    refund_server::deliver::mail::Mailer::from_settings(
+                        None,
+                        "Refunds <no-reply@localhost>",
+                    )
+                    .expect("a logging mailer"),
+                ),
+            )
+            .run(),
         );
         let cut = Arc::new(Cut::default());
         let router: Router = router
@@ -127,6 +144,7 @@ impl TestServer {
             cut,
             http: Client::builder(TokioExecutor::new()).build_http(),
             task,
+            dispatcher,
             _dir: dir,
         }
     }

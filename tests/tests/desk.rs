@@ -1,13 +1,13 @@
 //! The refund desk end to end: the real server, the real console (and the real widget beside
 //! it) in headless Chromium, staff signed in as the demo's owner, agents and viewer.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
-use axum::http::Method;
+use axum::http::{HeaderMap, Method, StatusCode};
 use refund_core::Quote;
 use refund_core::messages::{Lang, format_money};
 use refund_e2e::browser::js_str;
-use refund_e2e::desk::Desk;
+use refund_e2e::desk::{Desk, ENTER, ESCAPE};
 use refund_e2e::{Amounts, Browser, Driver, TestServer, flow_with_sessions, photo};
 use refund_server::seed::DEMO_STAFF_PASSWORD;
 use refund_widget::texts::desk_texts;
@@ -138,6 +138,11 @@ async fn a_viewer_sees_every_request_and_can_change_nothing() {
                 .await,
                 json!(0),
                 "no form to invite, add templates or addresses"
+            );
+            assert_eq!(
+                desk.count(".rd-webhooks").await,
+                0,
+                "webhooks are the owner's alone"
             );
             let still = server.only_request_of("DEMO-1001").await;
             assert_eq!(still["state"], "submitted");
@@ -565,4 +570,302 @@ fn quote_split(request: &Value) -> Vec<&Value> {
         .iter()
         .map(|s| &s["amount"])
         .collect()
+}
+
+/// One webhook as a store's system received it.
+#[derive(Clone, Debug)]
+struct Received {
+    id: String,
+    timestamp: i64,
+    signature: String,
+    body: Vec<u8>,
+}
+
+/// A store's system on loopback: takes webhooks at `/hooks`, answers 200, keeps what came.
+struct Receiver {
+    url: String,
+    got: Arc<Mutex<Vec<Received>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// What the receiver answers; the delivery log shows its start.
+const RECEIVED: &str = r#"{"received": true}"#;
+
+impl Receiver {
+    async fn start() -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a free loopback port");
+        let url = format!(
+            "http://{}/hooks",
+            listener.local_addr().expect("a bound address")
+        );
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let keep = got.clone();
+        let app = axum::Router::new().route(
+            "/hooks",
+            axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
+                let keep = keep.clone();
+                async move {
+                    let header = |name: &str| {
+                        headers
+                            .get(name)
+                            .and_then(|v| v.to_str().ok())
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    keep.lock().unwrap().push(Received {
+                        id: header("webhook-id"),
+                        timestamp: header("webhook-timestamp").parse().unwrap_or_default(),
+                        signature: header("webhook-signature"),
+                        body: body.to_vec(),
+                    });
+                    (StatusCode::OK, RECEIVED)
+                }
+            }),
+        );
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Receiver { url, got, task }
+    }
+
+    fn received(&self) -> Vec<Received> {
+        self.got.lock().unwrap().clone()
+    }
+}
+
+/// Whether `received` is signed, as Standard Webhooks says, with the secret written `secret`.
+fn signed_with(received: &Received, secret: &str) -> bool {
+    use refund_server::deliver::sign::{Secret, verify};
+    let secret = Secret::parse(secret).expect("a whsec_ secret");
+    verify(
+        &secret,
+        &received.id,
+        received.timestamp,
+        &received.body,
+        &received.signature,
+    )
+}
+
+/// The demo merchant's endpoints, as the merchant API lists them.
+async fn endpoints(server: &TestServer) -> Vec<Value> {
+    server
+        .merchant_get("/webhooks")
+        .await
+        .as_array()
+        .expect("a list of endpoints")
+        .clone()
+}
+
+#[tokio::test]
+async fn an_owner_adds_a_webhook_endpoint_sees_its_secret_once_follows_its_deliveries_and_deletes_it()
+ {
+    flow_with_sessions(
+        "desk-webhooks",
+        |server: Arc<TestServer>, driver: Arc<Driver>| async move {
+            let receiver = Receiver::start().await;
+            let desk = signed_in(&driver, &server, "desk-webhooks", OWNER).await;
+            desk.use_lang("en").await;
+            desk.open_settings().await;
+            desk.wait_for_text("No webhook endpoints yet.").await;
+
+            // What the server says of a URL it refuses is shown by the field.
+            desk.add_webhook("ftp://example.com/hooks", &[]).await;
+            desk.wait_for(
+                "the URL's problem by the field",
+                "document.querySelector('#rd-webhook-url-error') \
+                 && document.querySelector('#rd-webhook-url-error').textContent.includes('https://') \
+                 && document.querySelector('input[name=webhook-url]').getAttribute('aria-invalid') === 'true'",
+            )
+            .await;
+            assert!(endpoints(&server).await.is_empty());
+
+            // Added for one event type: its secret, once, with how to verify a delivery.
+            desk.add_webhook(&receiver.url, &["request.submitted"]).await;
+            let secret = desk.shown_secret().await;
+            for text in [
+                "it is shown only this once and will not be shown again",
+                "webhook-id",
+                "webhook-timestamp",
+                "webhook-signature",
+            ] {
+                desk.wait_for_text(text).await;
+            }
+            assert!(
+                desk.has_focus(".rd-secret-value").await,
+                "the secret takes the focus"
+            );
+            desk.click(".rd-copy", "Copy").await;
+            // Headless Chromium may refuse the clipboard: then the desk says how to copy by hand.
+            desk.wait_for(
+                "the copy's outcome",
+                "['Copied.', 'Could not copy; select the secret and copy it by hand.'].includes(\
+                 document.querySelector('.rd-secret-row [role=status]').textContent.trim())",
+            )
+            .await;
+            assert_eq!(desk.count("#rd-webhook-url-error").await, 0);
+            let listed = endpoints(&server).await;
+            assert_eq!(listed.len(), 1, "{listed:?}");
+            assert_eq!(listed[0]["url"], json!(receiver.url));
+            assert_eq!(listed[0]["types"], json!(["request.submitted"]));
+            assert_eq!(listed[0]["enabled"], json!(true));
+            assert!(
+                !listed[0].to_string().contains(&secret),
+                "the list never carries the secret"
+            );
+            assert_eq!(
+                desk.text_of(".rd-endpoint .rd-endpoint-url").await,
+                receiver.url
+            );
+            assert!(
+                desk.text_of(".rd-endpoint .rd-endpoint-types")
+                    .await
+                    .ends_with("request.submitted")
+            );
+            desk.click(".rd-secret-done", "").await;
+            desk.wait_for(
+                "the secret gone for good",
+                &format!(
+                    "!document.querySelector('.rd-secret') && !document.body.innerHTML.includes({})",
+                    js_str(&secret)
+                ),
+            )
+            .await;
+
+            // Off, and on again, from the keyboard: the button keeps the focus.
+            desk.press(".rd-endpoint .rd-switch", ENTER).await;
+            desk.wait_for_text("Off: turned off by the store").await;
+            assert!(desk.has_focus(".rd-endpoint .rd-switch").await);
+            let off = endpoints(&server).await;
+            assert_eq!(
+                (&off[0]["enabled"], &off[0]["disabled_reason"]),
+                (&json!(false), &json!("merchant"))
+            );
+            assert_eq!(desk.text_of(".rd-endpoint .rd-switch").await, "Turn on");
+            desk.press(".rd-endpoint .rd-switch", ENTER).await;
+            desk.wait_for(
+                "the endpoint on",
+                "document.querySelector('.rd-endpoint .rd-endpoint-status').textContent.trim() === 'On'",
+            )
+            .await;
+            assert!(desk.has_focus(".rd-endpoint .rd-switch").await);
+            assert_eq!(endpoints(&server).await[0]["enabled"], json!(true));
+
+            // Nothing sent yet; a shopper's request makes the first delivery.
+            desk.click(".rd-endpoint .rd-show-log", "Deliveries").await;
+            desk.wait_for_text("Nothing has been sent to this endpoint yet.")
+                .await;
+            let request = returned(&server, "DEMO-1001", "L1").await;
+            desk.click(".rd-refresh", "Refresh").await;
+            desk.wait_for(
+                "a delivered attempt answered 200",
+                "document.querySelectorAll('.rd-delivery').length === 1 \
+                 && document.querySelectorAll('.rd-delivery[data-state=delivered] .rd-attempt[data-status=\"200\"]').length === 1",
+            )
+            .await;
+            assert_eq!(
+                desk.text_of(".rd-delivery .rd-event-type").await,
+                "request.submitted"
+            );
+            assert_eq!(desk.text_of(".rd-delivery .rd-state").await, "Delivered");
+            assert_eq!(desk.text_of(".rd-attempt .rd-excerpt").await, RECEIVED);
+            let got = receiver.received();
+            assert_eq!(got.len(), 1, "{got:?}");
+            assert!(
+                signed_with(&got[0], &secret),
+                "signed with the secret shown"
+            );
+            let event: Value = serde_json::from_slice(&got[0].body).expect("a JSON event");
+            assert_eq!(event["type"], "request.submitted");
+            assert_eq!(event["id"], json!(got[0].id));
+            assert_eq!(event["data"]["request"]["number"], json!(number(&request)));
+            assert_eq!(
+                desk.text_of(".rd-delivery .rd-event-id").await,
+                got[0].id
+            );
+
+            // Sent again: a second attempt of the same event.
+            desk.click(".rd-redeliver", "Send again").await;
+            desk.wait_for(
+                "a second attempt answered 200",
+                "document.querySelectorAll('.rd-delivery[data-state=delivered] .rd-attempt[data-status=\"200\"]').length === 2",
+            )
+            .await;
+            desk.wait_for_text("Queued to send again").await;
+            let got = receiver.received();
+            assert_eq!(got.len(), 2, "{got:?}");
+            assert_eq!(got[1].id, got[0].id, "the same event, to dedupe by");
+            assert!(signed_with(&got[1], &secret));
+
+            // A rotation asks first; the new secret is shown once, and the old one keeps
+            // signing beside it until the time shown.
+            desk.click(".rd-endpoint .rd-rotate", "Rotate secret").await;
+            desk.wait_for_text("keeps signing beside it for 24 hours")
+                .await;
+            desk.click(".rd-confirm-action", "Rotate secret").await;
+            desk.wait_for_text("New signing secret").await;
+            let rotated = desk.shown_secret().await;
+            assert_ne!(rotated, secret);
+            desk.wait_for_text("The old secret keeps signing beside the new one until")
+                .await;
+            desk.click(".rd-redeliver", "Send again").await;
+            desk.wait_for(
+                "a third attempt answered 200",
+                "document.querySelectorAll('.rd-attempt[data-status=\"200\"]').length === 3",
+            )
+            .await;
+            let got = receiver.received();
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert!(signed_with(&got[2], &rotated), "signed with the new secret");
+            assert!(signed_with(&got[2], &secret), "and, for now, the old one");
+
+            for lang in ["en", "zh-CN"] {
+                desk.use_lang(lang).await;
+                desk.wait_for(
+                    "the log in the language",
+                    &format!(
+                        "document.querySelector('.rd-delivery .rd-state').textContent.trim() === {}",
+                        js_str(if lang == "en" { "Delivered" } else { "已送达" })
+                    ),
+                )
+                .await;
+                for width in [1280, 1024] {
+                    desk.screenshot(&format!("desk-webhooks-{lang}-{width}"), width)
+                        .await;
+                }
+            }
+            desk.click(".rd-secret-done", "").await;
+
+            // Deleting asks first too; Escape takes the question back.
+            desk.press(".rd-endpoint .rd-delete", ENTER).await;
+            desk.wait_for_text("删除该地址及其投递记录？").await;
+            assert!(
+                desk.has_focus(".rd-confirm-action").await,
+                "the confirmation takes the focus"
+            );
+            desk.press(".rd-confirm-action", ESCAPE).await;
+            desk.wait_for("the question gone", "!document.querySelector('.rd-confirm-box')")
+                .await;
+            assert!(desk.has_focus(".rd-endpoint .rd-delete").await);
+            assert_eq!(endpoints(&server).await.len(), 1);
+            desk.click(".rd-endpoint .rd-delete", "删除").await;
+            desk.wait_for_text("删除该地址及其投递记录？").await;
+            desk.click(".rd-confirm-action", "删除").await;
+            desk.wait_for(
+                "no endpoint left",
+                "!document.querySelector('.rd-endpoint')",
+            )
+            .await;
+            desk.wait_for_text("还没有 Webhook 地址。").await;
+            assert!(endpoints(&server).await.is_empty());
+        },
+    )
+    .await;
 }

@@ -4,10 +4,11 @@
 use gloo_net::http::{Method, RequestBuilder};
 use leptos::prelude::*;
 use refund_api::{
-    AddressBody, Approval, Assignment, BatchApproval, BatchResult, DeskSession, DeskSettings,
-    ErrorBody, ErrorCode, ErrorHead, MerchantOrderView, NewMessage, NewStaff, QueueCounts,
-    RefundPaid, Rejection, ReplyTemplate, RequestPage, ReturnAddress, SetUp, SetUpLink, SignIn,
-    StaffChange, StaffView, TemplateBody, Thread,
+    AddressBody, Approval, Assignment, BatchApproval, BatchResult, DeliveryLog, DeskSession,
+    DeskSettings, EndpointChange, EndpointSecret, EndpointView, ErrorBody, ErrorCode, ErrorHead,
+    MerchantOrderView, NewEndpoint, NewMessage, NewStaff, QueueCounts, RefundPaid, Rejection,
+    ReplyTemplate, RequestPage, ReturnAddress, Rotation, SetUp, SetUpLink, SignIn, StaffChange,
+    StaffView, TemplateBody, Thread,
 };
 use refund_core::Quote;
 use refund_core::messages::Lang;
@@ -335,6 +336,59 @@ impl Api {
     pub async fn set_settings(&self, settings: &DeskSettings) -> Result<DeskSettings, ApiError> {
         self.send(Method::PUT, &format!("{MERCHANT}/desk-settings"), settings)
             .await
+    }
+
+    pub async fn endpoints(&self) -> Result<Vec<EndpointView>, ApiError> {
+        self.merchant(Method::GET, "/webhooks").await
+    }
+
+    /// The answer carries the endpoint's signing secret, this once.
+    pub async fn add_endpoint(&self, new: &NewEndpoint) -> Result<EndpointSecret, ApiError> {
+        self.send(Method::POST, &format!("{MERCHANT}/webhooks"), new)
+            .await
+    }
+
+    pub async fn change_endpoint(
+        &self,
+        id: &str,
+        change: &EndpointChange,
+    ) -> Result<EndpointView, ApiError> {
+        let path = format!("{MERCHANT}/webhooks/{}", path_part(id));
+        self.send(Method::PATCH, &path, change).await
+    }
+
+    pub async fn delete_endpoint(&self, id: &str) -> Result<(), ApiError> {
+        self.merchant::<IgnoredAny>(Method::DELETE, &format!("/webhooks/{}", path_part(id)))
+            .await
+            .map(drop)
+    }
+
+    /// A new signing secret, shown this once; the old one keeps signing for the server's
+    /// default overlap.
+    pub async fn rotate_secret(&self, id: &str) -> Result<EndpointSecret, ApiError> {
+        let path = format!("{MERCHANT}/webhooks/{}/rotate", path_part(id));
+        self.send(Method::POST, &path, &Rotation::default()).await
+    }
+
+    pub async fn deliveries(&self, id: &str) -> Result<DeliveryLog, ApiError> {
+        self.merchant(
+            Method::GET,
+            &format!("/webhooks/{}/deliveries", path_part(id)),
+        )
+        .await
+    }
+
+    pub async fn redeliver(&self, id: &str, event_id: &str) -> Result<(), ApiError> {
+        self.merchant::<IgnoredAny>(
+            Method::POST,
+            &format!(
+                "/webhooks/{}/events/{}/redeliver",
+                path_part(id),
+                path_part(event_id)
+            ),
+        )
+        .await
+        .map(drop)
     }
 }
 

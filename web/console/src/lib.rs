@@ -13,3 +13,4 @@ mod request;
 mod settings;
 mod sign_in;
 pub mod texts;
+mod webhooks;

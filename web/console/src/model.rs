@@ -1,9 +1,14 @@
 //! What the desk decides without a browser: where the address bar points, the queue's query,
-//! which steps a role may take on a request, countdowns, and the payout form. Components only
-//! read these.
+//! which steps a role may take on a request, countdowns, the payout form, and how the store's
+//! webhook endpoints and their deliveries read. Components only read these.
 
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
 use refund_api::{
-    ActedBy, DeadlineView, Deduction, Payout, Permission, QueueTab, RefundPaid, RequestView, Role,
+    ActedBy, AttemptView, DeadlineView, Deduction, DeliveryLog, DeliveryState, DeliveryView,
+    DisabledReason, EndpointChange, EndpointSecret, EndpointView, EventType, NewEndpoint, Payout,
+    Permission, QueueTab, RefundPaid, RequestView, Role,
 };
 use refund_core::messages::Lang;
 use refund_core::wire::DecimalStr;
@@ -453,6 +458,245 @@ impl PayoutForm {
 fn rescaled(mut value: Decimal, currency: Currency) -> Decimal {
     value.rescale(currency.exponent());
     value
+}
+
+/// An instant as the staff member's clock reads it, `offset_minutes` east of UTC, to the second.
+pub fn format_time(at: DateTime<Utc>, offset_minutes: i32) -> String {
+    let offset = chrono::FixedOffset::east_opt(offset_minutes * 60)
+        .unwrap_or(chrono::FixedOffset::east_opt(0).expect("zero offset"));
+    at.with_timezone(&offset)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// The event types ticked for a new endpoint. None ticked: the endpoint receives every type
+/// (the contract's empty list), including types added later.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TypeChoice {
+    ticked: BTreeSet<EventType>,
+}
+
+impl TypeChoice {
+    pub fn set(&mut self, kind: EventType, on: bool) {
+        if on {
+            self.ticked.insert(kind);
+        } else {
+            self.ticked.remove(&kind);
+        }
+    }
+
+    pub fn has(&self, kind: EventType) -> bool {
+        self.ticked.contains(&kind)
+    }
+
+    /// What to send: the ticked types in the contract's order; empty (all) when none is.
+    pub fn types(&self) -> Vec<EventType> {
+        EventType::ALL
+            .into_iter()
+            .filter(|t| self.ticked.contains(t))
+            .collect()
+    }
+}
+
+/// The body that adds an endpoint: the URL as typed, without the spaces around it.
+pub fn new_endpoint(url: &str, choice: &TypeChoice) -> NewEndpoint {
+    NewEndpoint {
+        url: url.trim().to_owned(),
+        types: choice.types(),
+    }
+}
+
+/// Which events an endpoint receives, as its line in the list says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Subscribed {
+    All,
+    /// The types' codes, in the contract's order, each once.
+    Only(Vec<&'static str>),
+}
+
+pub fn subscribed(types: &[EventType]) -> Subscribed {
+    if types.is_empty() {
+        return Subscribed::All;
+    }
+    Subscribed::Only(
+        EventType::ALL
+            .into_iter()
+            .filter(|t| types.contains(t))
+            .map(EventType::code)
+            .collect(),
+    )
+}
+
+/// Whether an endpoint is on, and why when it is off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EndpointStatus {
+    On,
+    Off(DisabledReason),
+}
+
+/// An endpoint off without a recorded reason was turned off by the store.
+pub fn endpoint_status(endpoint: &EndpointView) -> EndpointStatus {
+    if endpoint.enabled {
+        EndpointStatus::On
+    } else {
+        EndpointStatus::Off(endpoint.disabled_reason.unwrap_or(DisabledReason::Merchant))
+    }
+}
+
+/// The change the on/off button asks for: off when on; on when off, whatever turned it off
+/// (its waiting deliveries then resume).
+pub fn switch(endpoint: &EndpointView) -> EndpointChange {
+    EndpointChange {
+        enabled: Some(!endpoint.enabled),
+        ..EndpointChange::default()
+    }
+}
+
+/// Puts the server's answer for an endpoint into the list: in its place, or last when new
+/// (the list is oldest first).
+pub fn put_endpoint(list: &mut Vec<EndpointView>, endpoint: EndpointView) {
+    match list.iter_mut().find(|e| e.id == endpoint.id) {
+        Some(slot) => *slot = endpoint,
+        None => list.push(endpoint),
+    }
+}
+
+/// A signing secret on screen: shown once, after an endpoint was added or its secret rotated,
+/// until the owner closes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShownSecret {
+    pub endpoint_id: String,
+    pub url: String,
+    pub secret: String,
+    pub rotated: bool,
+    /// After a rotation: the old secret keeps signing beside the new one until then.
+    pub old_until: Option<DateTime<Utc>>,
+}
+
+impl ShownSecret {
+    pub fn added(answer: &EndpointSecret) -> ShownSecret {
+        ShownSecret::of(answer, false)
+    }
+
+    pub fn rotated(answer: &EndpointSecret) -> ShownSecret {
+        ShownSecret::of(answer, true)
+    }
+
+    fn of(answer: &EndpointSecret, rotated: bool) -> ShownSecret {
+        ShownSecret {
+            endpoint_id: answer.endpoint.id.clone(),
+            url: answer.endpoint.url.clone(),
+            secret: answer.secret.clone(),
+            rotated,
+            old_until: answer.old_secret_until.filter(|_| rotated),
+        }
+    }
+}
+
+/// How much of an answer's body the log shows.
+pub const EXCERPT_CHARS: usize = 160;
+
+/// The start of an answer's body as one line of plain text: runs of white space (and control
+/// characters) as one space, cut at `max` characters with an ellipsis.
+pub fn excerpt(body: &str, max: usize) -> String {
+    let flat = body
+        .split(|c: char| c.is_whitespace() || c.is_control())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    if flat.chars().count() <= max {
+        return flat;
+    }
+    let mut cut: String = flat.chars().take(max).collect();
+    cut.truncate(cut.trim_end().len());
+    cut.push('…');
+    cut
+}
+
+/// `85 ms`, `1.2 s`, `10.0 s`.
+pub fn format_latency(ms: u64) -> String {
+    if ms < 1000 {
+        format!("{ms} ms")
+    } else {
+        format!("{}.{} s", ms / 1000, ms % 1000 / 100)
+    }
+}
+
+/// What came back from one attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Answer {
+    /// An answer with this status; `ok` for a 2xx, which delivers.
+    Status { code: u16, ok: bool },
+    /// None: a timeout, a refused connection, an address not allowed.
+    NoAnswer,
+}
+
+/// One attempt as the delivery log shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AttemptLine {
+    pub at: DateTime<Utc>,
+    pub answer: Answer,
+    /// What went wrong, as the server recorded it (also beside an answer whose body broke off).
+    pub error: Option<String>,
+    pub latency: String,
+    pub excerpt: String,
+}
+
+pub fn attempt_line(attempt: &AttemptView) -> AttemptLine {
+    AttemptLine {
+        at: attempt.at,
+        answer: match attempt.status {
+            Some(code) => Answer::Status {
+                code,
+                ok: (200..300).contains(&code),
+            },
+            None => Answer::NoAnswer,
+        },
+        error: attempt
+            .error
+            .as_deref()
+            .map(str::trim)
+            .filter(|e| !e.is_empty())
+            .map(|e| excerpt(e, EXCERPT_CHARS)),
+        latency: format_latency(attempt.latency_ms),
+        excerpt: excerpt(&attempt.excerpt, EXCERPT_CHARS),
+    }
+}
+
+/// One delivery as the log shows it: the event, where it stands, and its attempts oldest
+/// first (numbered from 1 on screen).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryLine {
+    pub event_id: String,
+    pub kind: EventType,
+    pub code: &'static str,
+    pub state: DeliveryState,
+    /// While it waits: when it goes next.
+    pub next_at: Option<DateTime<Utc>>,
+    pub attempts: Vec<AttemptLine>,
+}
+
+pub fn delivery_line(delivery: &DeliveryView) -> DeliveryLine {
+    DeliveryLine {
+        event_id: delivery.event_id.clone(),
+        kind: delivery.kind,
+        code: delivery.kind.code(),
+        state: delivery.state,
+        next_at: delivery
+            .next_attempt_at
+            .filter(|_| delivery.state == DeliveryState::Pending),
+        attempts: delivery.attempts.iter().map(attempt_line).collect(),
+    }
+}
+
+/// The log, newest delivery first, as the server sent it.
+pub fn delivery_lines(log: &DeliveryLog) -> Vec<DeliveryLine> {
+    log.deliveries.iter().map(delivery_line).collect()
+}
+
+/// Whether the log should be read again by itself: something in it waits to be sent.
+pub fn log_waits(lines: &[DeliveryLine]) -> bool {
+    lines.iter().any(|d| d.state == DeliveryState::Pending)
 }
 
 #[cfg(test)]

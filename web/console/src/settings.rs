@@ -1,5 +1,6 @@
 //! The desk's settings: staff and their roles, reply templates, return addresses, automatic
-//! assignment. Owners change them; everyone else sees them.
+//! assignment. Owners change them; everyone else sees them. Webhooks are the owner's alone:
+//! nobody else sees that section.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,6 +11,7 @@ use refund_api::{
 
 use crate::app::{Env, Problem, run};
 use crate::texts::{role_label, texts};
+use crate::webhooks::Webhooks;
 
 #[component]
 pub fn Settings() -> impl IntoView {
@@ -24,6 +26,9 @@ pub fn Settings() -> impl IntoView {
         <Staff />
         <Templates />
         <Addresses />
+        <Show when=owner>
+            <Webhooks />
+        </Show>
     }
 }
 

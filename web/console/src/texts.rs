@@ -1,7 +1,7 @@
 //! Every word the desk shows, in zh-CN and en. The engine's own labels (reasons, kinds,
 //! states, amounts) come from `refund_core::messages`.
 
-use refund_api::{QueueTab, Role};
+use refund_api::{DeliveryState, DisabledReason, EventType, QueueTab, Role};
 use refund_core::messages::Lang;
 
 pub struct Texts {
@@ -151,6 +151,54 @@ pub struct Texts {
     pub address: &'static str,
     pub auto_assign: &'static str,
     pub read_only: &'static str,
+
+    pub webhooks: &'static str,
+    pub webhooks_intro: &'static str,
+    pub no_endpoints: &'static str,
+    pub new_endpoint: &'static str,
+    pub endpoint_url: &'static str,
+    pub event_types: &'static str,
+    pub types_hint: &'static str,
+    pub all_events: &'static str,
+    pub add_endpoint: &'static str,
+    pub endpoint_on: &'static str,
+    pub endpoint_off: &'static str,
+    pub failing_since: &'static str,
+    pub turn_off: &'static str,
+    pub turn_on: &'static str,
+    pub rotate_secret: &'static str,
+    pub rotate_confirm: &'static str,
+    pub delete_confirm: &'static str,
+    pub endpoint_actions: &'static str,
+    pub deliveries: &'static str,
+    pub hide_deliveries: &'static str,
+    pub refresh: &'static str,
+    pub no_deliveries: &'static str,
+    pub no_attempts: &'static str,
+    pub send_again: &'static str,
+    pub sent_again: &'static str,
+    pub next_attempt: &'static str,
+    pub attempts: &'static str,
+    pub col_attempt: &'static str,
+    pub col_time: &'static str,
+    pub col_answer: &'static str,
+    pub col_latency: &'static str,
+    pub col_excerpt: &'static str,
+    pub no_answer: &'static str,
+    pub secret_title: &'static str,
+    pub new_secret_title: &'static str,
+    pub secret_for: &'static str,
+    pub secret_once: &'static str,
+    pub copy: &'static str,
+    pub copied: &'static str,
+    pub copy_failed: &'static str,
+    pub old_secret_until: &'static str,
+    pub verify_title: &'static str,
+    pub verify_id: &'static str,
+    pub verify_timestamp: &'static str,
+    pub verify_signature: &'static str,
+    pub verify_library: &'static str,
+    pub secret_saved: &'static str,
 }
 
 static ZH: Texts = Texts {
@@ -300,6 +348,54 @@ static ZH: Texts = Texts {
     address: "地址",
     auto_assign: "新申请自动轮流分配给客服",
     read_only: "您的角色只能查看。",
+
+    webhooks: "Webhook",
+    webhooks_intro: "每当申请状态变化、有新消息或某个地址被停用时，系统会向下列地址发送带签名的 POST 请求（JSON）。",
+    no_endpoints: "还没有 Webhook 地址。",
+    new_endpoint: "添加 Webhook 地址",
+    endpoint_url: "接收地址（URL）",
+    event_types: "接收的事件",
+    types_hint: "一个都不勾选即接收全部事件（包括以后新增的事件）。",
+    all_events: "全部事件",
+    add_endpoint: "添加地址",
+    endpoint_on: "已启用",
+    endpoint_off: "已停用",
+    failing_since: "投递持续失败，开始于",
+    turn_off: "停用",
+    turn_on: "启用",
+    rotate_secret: "更换签名密钥",
+    rotate_confirm: "将生成新的签名密钥，只显示一次；当前密钥在 24 小时内仍会同时签名，以便您的系统切换。确定更换吗？",
+    delete_confirm: "删除该地址及其投递记录？此操作无法撤销。",
+    endpoint_actions: "地址操作",
+    deliveries: "投递记录",
+    hide_deliveries: "收起投递记录",
+    refresh: "刷新",
+    no_deliveries: "还没有向该地址发送过事件。",
+    no_attempts: "等待首次发送。",
+    send_again: "重新发送",
+    sent_again: "已安排重新发送，稍后刷新即可看到结果。",
+    next_attempt: "下次尝试：",
+    attempts: "发送尝试",
+    col_attempt: "序号",
+    col_time: "时间",
+    col_answer: "响应",
+    col_latency: "耗时",
+    col_excerpt: "响应内容（节选）",
+    no_answer: "无响应",
+    secret_title: "签名密钥",
+    new_secret_title: "新的签名密钥",
+    secret_for: "对应地址：",
+    secret_once: "请立即复制并妥善保存：密钥只显示这一次，关闭后将无法再次查看。",
+    copy: "复制",
+    copied: "已复制。",
+    copy_failed: "无法自动复制，请选中密钥后手动复制。",
+    old_secret_until: "旧密钥在此时间之前仍会同时签名：",
+    verify_title: "如何验证签名（Standard Webhooks 标准）",
+    verify_id: "事件编号；同一事件可能重复送达，已处理过的编号可直接忽略。",
+    verify_timestamp: "发送时间（Unix 秒）；拒绝时间相差太久的请求，防止重放。",
+    verify_signature: "v1, 加上 HMAC-SHA256 的 Base64 值：以密钥 whsec_ 之后部分 Base64 解码所得的字节为密钥，对“编号.时间.请求体”计算；更换密钥期间会带有多个签名，任一匹配即可。",
+    verify_library: "任何 Standard Webhooks 库都能直接验证。请返回 2xx 表示已收到；返回 410 将停用该地址。",
+    secret_saved: "我已保存，关闭",
 };
 
 static EN: Texts = Texts {
@@ -449,6 +545,54 @@ static EN: Texts = Texts {
     address: "Address",
     auto_assign: "Hand new requests to agents in turn",
     read_only: "Your role can only look.",
+
+    webhooks: "Webhooks",
+    webhooks_intro: "Each address below gets a signed POST (JSON) when a request changes, a message arrives, or an endpoint is turned off.",
+    no_endpoints: "No webhook endpoints yet.",
+    new_endpoint: "Add a webhook endpoint",
+    endpoint_url: "Endpoint URL",
+    event_types: "Events to send",
+    types_hint: "Tick none to receive every event (also those added later).",
+    all_events: "All events",
+    add_endpoint: "Add endpoint",
+    endpoint_on: "On",
+    endpoint_off: "Off",
+    failing_since: "Failing since",
+    turn_off: "Turn off",
+    turn_on: "Turn on",
+    rotate_secret: "Rotate secret",
+    rotate_confirm: "A new signing secret will be made and shown once; the current one keeps signing beside it for 24 hours while your systems switch. Rotate it?",
+    delete_confirm: "Delete this endpoint and its delivery log? This cannot be undone.",
+    endpoint_actions: "Endpoint actions",
+    deliveries: "Deliveries",
+    hide_deliveries: "Hide deliveries",
+    refresh: "Refresh",
+    no_deliveries: "Nothing has been sent to this endpoint yet.",
+    no_attempts: "Waiting for its first attempt.",
+    send_again: "Send again",
+    sent_again: "Queued to send again; the attempt shows here shortly.",
+    next_attempt: "Next attempt:",
+    attempts: "Attempts",
+    col_attempt: "#",
+    col_time: "Time",
+    col_answer: "Answer",
+    col_latency: "Latency",
+    col_excerpt: "Response (start)",
+    no_answer: "No answer",
+    secret_title: "Signing secret",
+    new_secret_title: "New signing secret",
+    secret_for: "For the endpoint",
+    secret_once: "Copy it now and keep it safe: it is shown only this once and will not be shown again.",
+    copy: "Copy",
+    copied: "Copied.",
+    copy_failed: "Could not copy; select the secret and copy it by hand.",
+    old_secret_until: "The old secret keeps signing beside the new one until",
+    verify_title: "How to verify (Standard Webhooks)",
+    verify_id: "the event's id; an event may arrive more than once, so skip an id you already processed.",
+    verify_timestamp: "when it was sent (Unix seconds); refuse one too far from your clock, against replays.",
+    verify_signature: "v1, followed by the base64 HMAC-SHA256 of id.timestamp.body, keyed with the base64-decoded part of the secret after whsec_; during a rotation it carries several, and any one matching will do.",
+    verify_library: "Any Standard Webhooks library verifies it. Answer 2xx to acknowledge; answering 410 turns the endpoint off.",
+    secret_saved: "I have saved it; close",
 };
 
 pub fn texts(lang: Lang) -> &'static Texts {
@@ -494,6 +638,47 @@ pub fn action_label(action: &str, lang: Lang) -> &'static str {
         "assign" => ("分配处理人", "Assigned"),
         "message" => ("留言", "Message"),
         _ => ("其他", "Other"),
+    };
+    if lang == Lang::ZhCn { zh } else { en }
+}
+
+/// What an event type means, for the endpoint form's choices.
+pub fn event_label(kind: EventType, lang: Lang) -> &'static str {
+    let (zh, en) = match kind {
+        EventType::RequestSubmitted => ("顾客提交申请", "Request submitted"),
+        EventType::RequestApproved => ("申请已同意", "Request approved"),
+        EventType::RequestRejected => ("申请被拒绝", "Request rejected"),
+        EventType::RequestCancelled => ("顾客撤销申请", "Request cancelled"),
+        EventType::RequestReturnShipped => ("顾客已寄回商品", "Return shipped"),
+        EventType::RequestReceived => ("已确认收货", "Return received"),
+        EventType::RequestRefunded => ("已登记退款", "Payout recorded"),
+        EventType::RequestExchanged => ("已完成换货", "Exchange completed"),
+        EventType::RequestClosed => ("申请已关闭", "Request closed"),
+        EventType::MessageCreated => ("新消息", "New message"),
+        EventType::EndpointDisabled => ("Webhook 地址被停用", "Endpoint turned off"),
+    };
+    if lang == Lang::ZhCn { zh } else { en }
+}
+
+/// Why an endpoint is off.
+pub fn disabled_label(reason: DisabledReason, lang: Lang) -> &'static str {
+    let (zh, en) = match reason {
+        DisabledReason::Merchant => ("店铺手动停用", "turned off by the store"),
+        DisabledReason::Gone => ("对方返回 410 Gone", "it answered 410 Gone"),
+        DisabledReason::Failing => (
+            "连续约三天投递失败",
+            "its deliveries failed for about three days",
+        ),
+    };
+    if lang == Lang::ZhCn { zh } else { en }
+}
+
+/// Where a delivery stands.
+pub fn delivery_state_label(state: DeliveryState, lang: Lang) -> &'static str {
+    let (zh, en) = match state {
+        DeliveryState::Pending => ("等待发送", "Waiting"),
+        DeliveryState::Delivered => ("已送达", "Delivered"),
+        DeliveryState::Failed => ("发送失败", "Failed"),
     };
     if lang == Lang::ZhCn { zh } else { en }
 }

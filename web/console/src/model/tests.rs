@@ -1,6 +1,9 @@
 //! The desk's logic, as specifications.
 
-use refund_api::Role;
+use refund_api::{
+    AttemptView, DeliveryLog, DeliveryState, DeliveryView, DisabledReason, EndpointSecret,
+    EndpointView, EventType, Role,
+};
 use refund_core::wire::{DecimalStr, PaymentMethod};
 use refund_core::{Currency, Quote, RequestKind, SplitLine, State};
 use rust_decimal::Decimal;
@@ -289,4 +292,261 @@ fn the_timeline_names_staff_the_api_key_or_the_actor() {
     );
     assert_eq!(who(Actor::Deadline, None, Lang::En), "Deadline");
     assert_eq!(who(Actor::Shopper, None, Lang::ZhCn), "顾客");
+}
+
+fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::parse_from_rfc3339(text).unwrap().to_utc()
+}
+
+fn endpoint(enabled: bool, reason: Option<DisabledReason>) -> EndpointView {
+    EndpointView {
+        id: "we_1".into(),
+        url: "https://shop.example/hooks".into(),
+        types: Vec::new(),
+        enabled,
+        disabled_reason: reason,
+        failing_since: None,
+        created_at: at("2026-11-20T02:00:00Z"),
+    }
+}
+
+#[test]
+fn times_read_on_the_staff_members_clock_to_the_second() {
+    let instant = at("2026-11-20T02:03:04Z");
+    assert_eq!(format_time(instant, 480), "2026-11-20 10:03:04");
+    assert_eq!(format_time(instant, -300), "2026-11-19 21:03:04");
+}
+
+#[test]
+fn ticking_no_event_type_subscribes_to_all_and_ticked_ones_go_in_the_contracts_order() {
+    let mut choice = TypeChoice::default();
+    assert_eq!(choice.types(), Vec::<EventType>::new());
+    choice.set(EventType::MessageCreated, true);
+    choice.set(EventType::RequestSubmitted, true);
+    choice.set(EventType::RequestRefunded, true);
+    choice.set(EventType::RequestRefunded, false);
+    choice.set(EventType::RequestSubmitted, true);
+    assert!(choice.has(EventType::MessageCreated));
+    assert!(!choice.has(EventType::RequestRefunded));
+    assert_eq!(
+        choice.types(),
+        vec![EventType::RequestSubmitted, EventType::MessageCreated]
+    );
+    let body = new_endpoint("  https://shop.example/hooks \n", &choice);
+    assert_eq!(body.url, "https://shop.example/hooks");
+    assert_eq!(body.types, choice.types());
+    assert_eq!(
+        serde_json::to_value(new_endpoint("https://a.example", &TypeChoice::default())).unwrap(),
+        serde_json::json!({"url": "https://a.example", "types": []})
+    );
+}
+
+#[test]
+fn an_endpoints_events_read_as_all_or_as_their_codes() {
+    assert_eq!(subscribed(&[]), Subscribed::All);
+    assert_eq!(
+        subscribed(&[
+            EventType::MessageCreated,
+            EventType::RequestApproved,
+            EventType::MessageCreated
+        ]),
+        Subscribed::Only(vec!["request.approved", "message.created"])
+    );
+}
+
+#[test]
+fn an_endpoint_is_on_or_off_with_the_reason_it_was_turned_off() {
+    assert_eq!(endpoint_status(&endpoint(true, None)), EndpointStatus::On);
+    for reason in [
+        DisabledReason::Merchant,
+        DisabledReason::Gone,
+        DisabledReason::Failing,
+    ] {
+        assert_eq!(
+            endpoint_status(&endpoint(false, Some(reason))),
+            EndpointStatus::Off(reason)
+        );
+    }
+    assert_eq!(
+        endpoint_status(&endpoint(false, None)),
+        EndpointStatus::Off(DisabledReason::Merchant)
+    );
+}
+
+#[test]
+fn the_switch_turns_an_endpoint_off_or_back_on_and_changes_nothing_else() {
+    let off = switch(&endpoint(true, None));
+    assert_eq!((off.enabled, off.url, off.types), (Some(false), None, None));
+    // Also one the server turned off: it failed for days, or answered 410.
+    for reason in [DisabledReason::Failing, DisabledReason::Gone] {
+        assert_eq!(switch(&endpoint(false, Some(reason))).enabled, Some(true));
+    }
+}
+
+#[test]
+fn an_answer_for_an_endpoint_replaces_it_in_the_list_or_joins_it_last() {
+    let mut list = vec![endpoint(true, None)];
+    let mut second = endpoint(true, None);
+    second.id = "we_2".into();
+    put_endpoint(&mut list, second.clone());
+    put_endpoint(&mut list, endpoint(false, Some(DisabledReason::Merchant)));
+    assert_eq!(list.len(), 2);
+    assert_eq!(list[0].id, "we_1");
+    assert!(!list[0].enabled);
+    assert_eq!(list[1], second);
+}
+
+#[test]
+fn a_secret_is_shown_with_its_endpoint_and_after_a_rotation_until_when_the_old_one_signs() {
+    let until = at("2026-11-21T02:00:00Z");
+    let answer = EndpointSecret {
+        endpoint: endpoint(true, None),
+        secret: "whsec_c2VjcmV0".into(),
+        old_secret_until: Some(until),
+    };
+    let added = ShownSecret::added(&EndpointSecret {
+        old_secret_until: None,
+        ..answer.clone()
+    });
+    assert_eq!(
+        (
+            added.endpoint_id.as_str(),
+            added.url.as_str(),
+            added.secret.as_str(),
+            added.rotated,
+            added.old_until
+        ),
+        (
+            "we_1",
+            "https://shop.example/hooks",
+            "whsec_c2VjcmV0",
+            false,
+            None
+        )
+    );
+    let rotated = ShownSecret::rotated(&answer);
+    assert!(rotated.rotated);
+    assert_eq!(rotated.old_until, Some(until));
+}
+
+#[test]
+fn an_excerpt_is_one_line_of_text_cut_short_with_an_ellipsis() {
+    assert_eq!(excerpt("", 10), "");
+    assert_eq!(excerpt("  {\"ok\":\n\t true}\r\n", 40), "{\"ok\": true}");
+    assert_eq!(
+        excerpt("<b>bold</b>", 40),
+        "<b>bold</b>",
+        "markup stays text"
+    );
+    assert_eq!(excerpt("abcdefghij", 10), "abcdefghij");
+    assert_eq!(excerpt("abcdefghijk", 10), "abcdefghij…");
+    assert_eq!(
+        excerpt("abcd efghijk", 5),
+        "abcd…",
+        "no space before the ellipsis"
+    );
+    assert_eq!(excerpt("已收到，谢谢！多余的字", 6), "已收到，谢谢…");
+    assert_eq!(excerpt("a\u{0}b", 10), "a b");
+}
+
+#[test]
+fn latency_reads_in_milliseconds_then_seconds() {
+    assert_eq!(format_latency(0), "0 ms");
+    assert_eq!(format_latency(999), "999 ms");
+    assert_eq!(format_latency(1234), "1.2 s");
+    assert_eq!(format_latency(10_000), "10.0 s");
+}
+
+fn attempt(status: Option<u16>, error: Option<&str>) -> AttemptView {
+    AttemptView {
+        at: at("2026-11-20T02:00:05Z"),
+        status,
+        latency_ms: 42,
+        excerpt: "  ok \n".into(),
+        error: error.map(str::to_owned),
+    }
+}
+
+#[test]
+fn an_attempt_reads_as_its_status_or_no_answer_with_what_went_wrong() {
+    let ok = attempt_line(&attempt(Some(204), None));
+    assert_eq!(
+        ok.answer,
+        Answer::Status {
+            code: 204,
+            ok: true
+        }
+    );
+    assert_eq!(
+        (ok.error, ok.latency.as_str(), ok.excerpt.as_str()),
+        (None, "42 ms", "ok")
+    );
+    assert_eq!(
+        attempt_line(&attempt(Some(302), None)).answer,
+        Answer::Status {
+            code: 302,
+            ok: false
+        },
+        "a redirect is not followed, so it does not deliver"
+    );
+    assert_eq!(attempt_line(&attempt(Some(503), Some(" "))).error, None);
+    let none = attempt_line(&attempt(None, Some("timed out after 10 s")));
+    assert_eq!(none.answer, Answer::NoAnswer);
+    assert_eq!(none.error.as_deref(), Some("timed out after 10 s"));
+}
+
+#[test]
+fn a_delivery_says_where_it_stands_and_the_log_refreshes_itself_while_one_waits() {
+    let pending = DeliveryView {
+        event_id: "evt_2".into(),
+        kind: EventType::RequestApproved,
+        state: DeliveryState::Pending,
+        attempts: vec![attempt(Some(500), None)],
+        next_attempt_at: Some(at("2026-11-20T02:01:05Z")),
+    };
+    let delivered = DeliveryView {
+        event_id: "evt_1".into(),
+        kind: EventType::RequestSubmitted,
+        state: DeliveryState::Delivered,
+        attempts: vec![attempt(None, Some("refused")), attempt(Some(200), None)],
+        // Only a waiting delivery has a next attempt, whatever the answer carries.
+        next_attempt_at: Some(at("2026-11-20T02:01:05Z")),
+    };
+    let log = DeliveryLog {
+        deliveries: vec![pending.clone(), delivered.clone()],
+    };
+    let lines = delivery_lines(&log);
+    assert_eq!(
+        lines
+            .iter()
+            .map(|d| (d.event_id.as_str(), d.code, d.state, d.next_at))
+            .collect::<Vec<_>>(),
+        vec![
+            (
+                "evt_2",
+                "request.approved",
+                DeliveryState::Pending,
+                Some(at("2026-11-20T02:01:05Z"))
+            ),
+            ("evt_1", "request.submitted", DeliveryState::Delivered, None),
+        ]
+    );
+    assert_eq!(
+        lines[1]
+            .attempts
+            .iter()
+            .map(|a| a.answer)
+            .collect::<Vec<_>>(),
+        vec![
+            Answer::NoAnswer,
+            Answer::Status {
+                code: 200,
+                ok: true
+            }
+        ],
+        "attempts oldest first"
+    );
+    assert!(log_waits(&lines));
+    assert!(!log_waits(&lines[1..]));
+    assert!(!log_waits(&[]));
 }
