@@ -947,6 +947,24 @@ impl Store for SqliteStore {
     }
 }
 
+/// Holds the outbox rows `seqs` of `table` for a dispatcher until `until`.
+async fn lease(
+    conn: &mut SqliteConnection,
+    table: &str,
+    seqs: impl Iterator<Item = i64>,
+    until: DateTime<Utc>,
+) -> StoreResult<()> {
+    let sql = format!("UPDATE {table} SET lease_until = ? WHERE seq = ?");
+    for seq in seqs {
+        sqlx::query(&sql)
+            .bind(ts(until))
+            .bind(seq)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
 /// A write transaction: a savepoint in the group's enclosing transaction, with the turn.
 pub struct SqliteTx {
     /// Held until the transaction ends; `None` once it has.
@@ -1514,13 +1532,13 @@ impl Tx for SqliteTx {
             .iter()
             .map(outbox::due_delivery)
             .collect::<StoreResult<Vec<_>>>()?;
-        for delivery in &due {
-            sqlx::query("UPDATE deliveries SET lease_until = ? WHERE seq = ?")
-                .bind(ts(lease_until))
-                .bind(delivery.seq)
-                .execute(self.conn()?)
-                .await?;
-        }
+        lease(
+            self.conn()?,
+            "deliveries",
+            due.iter().map(|d| d.seq),
+            lease_until,
+        )
+        .await?;
         Ok(due)
     }
 
@@ -1664,13 +1682,13 @@ impl Tx for SqliteTx {
             .iter()
             .map(outbox::due_email)
             .collect::<StoreResult<Vec<_>>>()?;
-        for email in &due {
-            sqlx::query("UPDATE emails SET lease_until = ? WHERE seq = ?")
-                .bind(ts(lease_until))
-                .bind(email.seq)
-                .execute(self.conn()?)
-                .await?;
-        }
+        lease(
+            self.conn()?,
+            "emails",
+            due.iter().map(|e| e.seq),
+            lease_until,
+        )
+        .await?;
         Ok(due)
     }
 
