@@ -163,7 +163,9 @@ impl Loaded {
                     messages: used_up
                         .map(str::to_owned)
                         .into_iter()
-                        .chain(codes.map(|code| messages::code_message(&code, lang, currency)))
+                        .chain(
+                            codes.map(|code| messages::shopper_code_message(&code, lang, currency)),
+                        )
                         .collect(),
                     selectable,
                     gift: line.is_gift(),
@@ -366,7 +368,7 @@ impl Loaded {
             outcome,
             notes: codes
                 .iter()
-                .map(|code| messages::code_message(code, lang, currency))
+                .map(|code| messages::shopper_code_message(code, lang, currency))
                 .collect(),
         }
     }

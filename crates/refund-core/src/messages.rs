@@ -263,7 +263,22 @@ fn flag_message(flag: &OrderFlag, lang: Lang) -> String {
     }
 }
 
-/// The message for an eligibility code; `currency` formats its money parameters.
+/// The message for an eligibility code as the shopper reads it: the merchant's fraud rule
+/// (how many recent requests stop automatic approval, and the shopper's count) is the
+/// merchant's to know, so a request over it only says that the store reviews it.
+pub fn shopper_code_message(code: &Code, lang: Lang, currency: Currency) -> String {
+    match code {
+        Code::AutoApproveRecentRequests { .. } => pick(
+            lang,
+            "本次申请需商家审核。".into(),
+            "The store reviews this request before approving it.".into(),
+        ),
+        other => code_message(other, lang, currency),
+    }
+}
+
+/// The message for an eligibility code, as the merchant reads it; `currency` formats its money
+/// parameters.
 pub fn code_message(code: &Code, lang: Lang, currency: Currency) -> String {
     let money = |d: Decimal| format_money(d, currency, lang);
     match code {

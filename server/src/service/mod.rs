@@ -58,7 +58,10 @@ static LIVE: LazyLock<Vec<State>> = LazyLock::new(|| {
         .collect()
 });
 
-/// How far back a shopper's requests count towards the auto-approval limit.
+/// How far back a shopper's requests count towards the auto-approval limit. Every request of
+/// the window counts, rejected ones too (a run of refused claims is what the limit is for),
+/// except those the shopper cancelled before a decision: the stores count them in SQL
+/// (`recent` of an order snapshot).
 const RECENT_WINDOW: TimeDelta = TimeDelta::days(30);
 
 /// The start of the window of a shopper's recent requests, seen from `now`.

@@ -105,7 +105,8 @@ const SNAPSHOT_COLUMNS: &str = "SELECT o.id, o.merchant_id, o.body::text AS body
        o.customer_email, \
        (SELECT MAX(version) FROM policies p WHERE p.merchant_id = o.merchant_id) AS policy_version, \
        (SELECT COUNT(*) FROM requests r WHERE r.merchant_id = o.merchant_id \
-          AND r.customer_email = o.customer_email AND r.submitted_at >= $1) AS recent";
+          AND r.customer_email = o.customer_email AND r.submitted_at >= $1 \
+          AND r.state <> 'cancelled') AS recent";
 const SNAPSHOT_FROM: &str = "FROM orders o WHERE o.merchant_id = $2 AND o.number = $3";
 
 async fn merchant_where<'e>(

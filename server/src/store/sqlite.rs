@@ -249,7 +249,8 @@ async fn order_snapshot(
         "SELECT o.id, o.merchant_id, o.body, o.version, o.customer_email, \
            (SELECT MAX(version) FROM policies p WHERE p.merchant_id = o.merchant_id) AS policy_version, \
            (SELECT COUNT(*) FROM requests r WHERE r.merchant_id = o.merchant_id \
-              AND r.customer_email = o.customer_email AND r.submitted_at >= ?) AS recent \
+              AND r.customer_email = o.customer_email AND r.submitted_at >= ? \
+              AND r.state <> 'cancelled') AS recent \
          FROM orders o WHERE o.merchant_id = ? AND o.number = ?",
     )
     .bind(ts(since))

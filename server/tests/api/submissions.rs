@@ -153,6 +153,24 @@ async fn ineligible_requests_are_refused_with_the_reasons_per_line() {
 }
 
 #[tokio::test]
+async fn requests_the_shopper_cancelled_do_not_count_towards_the_recent_request_limit() {
+    let app = TestApp::new().await;
+    let mut strict = policy();
+    strict["auto_approve"]["max_recent_requests"] = json!(1);
+    app.merchant("PUT", "/policy", Some(strict)).await;
+    let session = app.session("A1001").await;
+    let waiting = app.submitted(&session, one_mug_changed_mind(), "mug").await;
+    let view = app.shopper(&session, "GET", "/order", None, None).await;
+    assert_eq!(view.body["recent_requests"], 1);
+    let cancelled = app.cancel(&session, &waiting).await;
+    assert_eq!(cancelled.body["state"], "cancelled", "{:?}", cancelled.body);
+    let view = app.shopper(&session, "GET", "/order", None, None).await;
+    assert_eq!(view.body["recent_requests"], 0);
+    let next = app.submit(&session, one_shirt("99.00"), "shirt").await;
+    assert_eq!(next.body["state"], "approved", "{:?}", next.body);
+}
+
+#[tokio::test]
 async fn frequent_requesters_lose_automatic_approval() {
     let app = TestApp::new().await;
     let mut strict = policy();

@@ -946,3 +946,40 @@ fn a_message_takes_fewer_photos_than_a_request() {
         );
     }
 }
+
+#[test]
+fn a_shopper_over_the_stores_recent_request_limit_reads_only_that_the_store_reviews_it() {
+    let mut policy = policy();
+    policy["auto_approve"] = json!({"reasons": ["size_mismatch"], "max_recent_requests": 5});
+    policy["amounts"]["CNY"]["auto_approve_max"] = json!("500.00");
+    let response: OrderResponse = serde_json::from_value(json!({
+        "order": order_json(true), "policy": policy, "ledger": {}, "recent_requests": 6,
+        "server_time": now(), "requests": []
+    }))
+    .unwrap();
+    let l = Loaded::new(response, now()).unwrap();
+    let d = draft(
+        RequestKind::ReturnAndRefund,
+        Some(Reason::SizeMismatch),
+        &[("L1", 1)],
+    );
+    let LiveQuote::Ready(quote) = l.quote(&d, now()) else {
+        panic!("the draft is complete");
+    };
+    assert_eq!(quote.outcome, Outcome::NeedsReview);
+    for lang in [Lang::ZhCn, Lang::En] {
+        let notes = l.breakdown(&quote, lang).notes.join(" ");
+        assert_eq!(
+            notes,
+            messages::shopper_code_message(
+                &Code::AutoApproveRecentRequests { count: 6, max: 5 },
+                lang,
+                Currency::Cny
+            )
+        );
+        assert!(
+            !notes.contains('6') && !notes.contains('5') && !notes.contains("30"),
+            "neither the count nor the rule: {notes}"
+        );
+    }
+}
