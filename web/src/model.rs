@@ -91,11 +91,13 @@ impl Loaded {
             .collect()
     }
 
-    /// The reasons the merchant enables, with their (possibly renamed) labels.
+    /// The reasons the merchant enables that fit the order as it stands, with their (possibly
+    /// renamed) labels.
     pub fn reasons(&self, lang: Lang) -> Vec<(Reason, String)> {
         Reason::ALL
             .into_iter()
             .filter(|&reason| self.policy.reason_enabled(reason))
+            .filter(|&reason| refund_core::reason_fits(&self.order, reason))
             .map(|reason| (reason, self.reason_label(reason, lang)))
             .collect()
     }
@@ -465,9 +467,19 @@ pub struct Choices {
 
 impl Draft {
     /// A fresh draft with the first offered kind chosen.
+    /// A new draft: a delivered order starts as a return (what a shopper who has the goods
+    /// usually wants), any other as the first kind offered.
     pub fn for_order(loaded: &Loaded) -> Draft {
+        let kinds = loaded.kinds();
+        let kind = kinds
+            .iter()
+            .copied()
+            .find(|k| {
+                *k == RequestKind::ReturnAndRefund && loaded.delivery() == Delivery::Delivered
+            })
+            .or_else(|| kinds.first().copied());
         Draft {
-            kind: loaded.kinds().first().copied(),
+            kind,
             ..Draft::default()
         }
     }
@@ -493,7 +505,9 @@ impl Draft {
         if !self.kind.is_some_and(|k| kinds.contains(&k)) {
             self.kind = kinds.first().copied();
         }
-        if !self.reason.is_some_and(|r| loaded.policy.reason_enabled(r)) {
+        if !self.reason.is_some_and(|r| {
+            loaded.policy.reason_enabled(r) && refund_core::reason_fits(&loaded.order, r)
+        }) {
             self.reason = None;
         }
         self

@@ -171,6 +171,12 @@ pub fn outcome_of<'a>(codes: impl IntoIterator<Item = &'a Code>) -> Outcome {
 }
 
 /// Whether the reason-based rules are skipped: 未发货仅退款 is eligible whatever the reason.
+/// Whether `reason` can be given for this order at all as it stands: "not received" cannot be
+/// said of a delivered order (every line would be refused with `AlreadyDelivered`).
+pub fn reason_fits(order: &Order, reason: Reason) -> bool {
+    !(reason == Reason::NotReceived && order.delivered_at().is_some())
+}
+
 pub(crate) fn unshipped_refund_only(order: &Order, kind: RequestKind) -> bool {
     kind == RequestKind::RefundOnly && order.shipped_at().is_none()
 }

@@ -23,7 +23,7 @@ mod quote;
 mod request;
 pub mod wire;
 
-pub use eligibility::{Code, Outcome, line_codes, outcome_of};
+pub use eligibility::{Code, Outcome, line_codes, outcome_of, reason_fits};
 pub use error::InputError;
 pub use ledger::{Ledger, LineUsage};
 pub use lifecycle::{

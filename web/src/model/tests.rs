@@ -983,3 +983,32 @@ fn a_shopper_over_the_stores_recent_request_limit_reads_only_that_the_store_revi
         );
     }
 }
+
+#[test]
+fn a_delivered_order_offers_no_not_received_and_starts_as_a_return() {
+    let check = |delivered: bool, kind: RequestKind, not_received: bool| {
+        let l = loaded_with(order_json(delivered), policy(), json!({}));
+        let offered: Vec<Reason> = l.reasons(Lang::En).into_iter().map(|(r, _)| r).collect();
+        assert_eq!(
+            offered.contains(&Reason::NotReceived),
+            not_received,
+            "delivered={delivered}: {offered:?}"
+        );
+        assert_eq!(
+            Draft::for_order(&l).kind,
+            Some(kind),
+            "delivered={delivered}"
+        );
+    };
+    check(true, RequestKind::ReturnAndRefund, false);
+    check(false, RequestKind::RefundOnly, true);
+}
+
+#[test]
+fn a_saved_not_received_draft_loses_its_reason_once_the_order_is_delivered() {
+    let before = loaded_with(order_json(false), policy(), json!({}));
+    let mut saved = Draft::for_order(&before);
+    saved.reason = Some(Reason::NotReceived);
+    let fitted = saved.fitted(&loaded());
+    assert_eq!(fitted.reason, None);
+}
