@@ -445,6 +445,11 @@ async fn a_rejection_from_a_template_reaches_the_widget_in_the_shoppers_language
             .await;
             let said = shopper.text(".rw-rejected").await;
             assert!(!said.contains("照片"), "one language at a time: {said}");
+            assert!(
+                !shopper.exists(".rw-total").await,
+                "no amount reads as coming for a rejected request"
+            );
+            widget_shows(&shopper, ".rw-next", "send a new one").await;
         },
     )
     .await;

@@ -294,8 +294,8 @@ pub fn RequestScreen(
                 <section class="rw-card rw-payout">
                     <h3>{env.d().paid_title}</h3>
                     <ul class="rw-split rw-payouts">
-                        {paid.rows.into_iter().map(|(method, amount)| view! {
-                            <li><span>{method}</span><span class="rw-split-amount">{amount}</span></li>
+                        {paid.rows.into_iter().map(|(method, amount, arrives)| view! {
+                            <li><span>{method}<small class="rw-muted rw-arrives">{arrives}</small></span><span class="rw-split-amount">{amount}</span></li>
                         }).collect_view()}
                     </ul>
                     {paid.deduction.map(|(amount, reason)| view! {
@@ -319,15 +319,25 @@ pub fn RequestScreen(
 
         <ThreadCard env request polled />
 
-        <section class="rw-card">
-            <h3>{move || env.t().summary}</h3>
-            {move || request.with(|r| data.with_value(|l| breakdown_view(
-                env,
-                l.recorded_breakdown(&r.quote, lang.get()),
-                r.kind != refund_core::RequestKind::Exchange,
-                false,
-            )))}
-        </section>
+        {move || request.with(|r| match model::next_step(r, lang.get()) {
+            Some(next) => view! {
+                <section class="rw-card rw-next">
+                    <h3>{env.d().what_now}</h3>
+                    <p>{next}</p>
+                </section>
+            }.into_any(),
+            None => view! {
+                <section class="rw-card">
+                    <h3>{env.t().summary}</h3>
+                    {data.with_value(|l| breakdown_view(
+                        env,
+                        l.recorded_breakdown(&r.quote, lang.get()),
+                        model::shows_money(r),
+                        false,
+                    ))}
+                </section>
+            }.into_any(),
+        })}
 
         <section class="rw-card">
             <h3>{move || env.t().timeline}</h3>

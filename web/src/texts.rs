@@ -343,6 +343,11 @@ pub struct DeskTexts {
     pub reference: &'static str,
     pub payment: &'static str,
     pub payout_overdue: &'static str,
+    /// What an ended request leaves the shopper to do.
+    pub what_now: &'static str,
+    pub rejected_next: &'static str,
+    pub cancelled_next: &'static str,
+    pub closed_next: &'static str,
 }
 
 pub const DESK_ZH: DeskTexts = DeskTexts {
@@ -378,6 +383,10 @@ pub const DESK_ZH: DeskTexts = DeskTexts {
     reference: "交易参考号",
     payment: "付款",
     payout_overdue: "商家已超过退款期限，请联系商家。",
+    what_now: "接下来",
+    rejected_next: "本次申请不会退款。如规则允许，您可以在订单页调整后重新提交申请，或在下方给商家留言。",
+    cancelled_next: "您已撤销本次申请，不会退款。如需要，可以在订单页重新提交申请。",
+    closed_next: "本次申请已关闭，不会退款。如有疑问，请在下方给商家留言。",
 };
 
 pub const DESK_EN: DeskTexts = DeskTexts {
@@ -413,6 +422,10 @@ pub const DESK_EN: DeskTexts = DeskTexts {
     reference: "Payment reference",
     payment: "Payment",
     payout_overdue: "The store is late paying this refund. Please contact the store.",
+    what_now: "What now",
+    rejected_next: "Nothing will be refunded for this request. Where the store's rules allow, you can change it and send a new one from the order, or write to the store below.",
+    cancelled_next: "You cancelled this request; nothing will be refunded. You can send a new one from the order if you need to.",
+    closed_next: "This request is closed; nothing will be refunded. Write to the store below if you have questions.",
 };
 
 pub fn desk_texts(lang: Lang) -> &'static DeskTexts {
@@ -428,6 +441,26 @@ pub fn unread_label(count: &str, lang: Lang) -> String {
         Lang::ZhCn => format!("{count} 条新消息"),
         Lang::En if count == "1" => "1 new message".to_owned(),
         Lang::En => format!("{count} new messages"),
+    }
+}
+
+/// When money paid back to `method` usually shows up: the provider's usual time, not a promise.
+pub fn arrival(method: refund_core::wire::PaymentMethod, lang: Lang) -> &'static str {
+    use refund_core::wire::PaymentMethod as M;
+    let (zh, en) = match method {
+        M::Alipay | M::WechatPay => (
+            "通常 1 个工作日内到账",
+            "usually arrives within 1 business day",
+        ),
+        M::Card | M::BankTransfer => (
+            "通常 3–7 个工作日到账",
+            "usually arrives in 3–7 business days",
+        ),
+        M::Points | M::StoreCredit | M::GiftCard => ("已退回您的账户", "back in your account now"),
+    };
+    match lang {
+        Lang::ZhCn => zh,
+        Lang::En => en,
     }
 }
 

@@ -133,8 +133,8 @@ pub fn carrier_shown(recorded: &str, lang: Lang) -> String {
 /// A recorded payout as the shopper reads it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PayoutShown {
-    /// Each payment method and what went back to it.
-    pub rows: Vec<(String, String)>,
+    /// Each payment method, what went back to it, and when it usually arrives.
+    pub rows: Vec<(String, String, &'static str)>,
     /// What the merchant kept back (negative) and why.
     pub deduction: Option<(String, String)>,
     pub total: String,
@@ -151,20 +151,22 @@ impl Loaded {
                 .payouts
                 .iter()
                 .map(|p| {
-                    let method = usize::try_from(p.payment)
+                    let payment = usize::try_from(p.payment)
                         .ok()
-                        .and_then(|i| payments.get(i))
-                        .map_or_else(
-                            || {
-                                format!(
-                                    "{} {}",
-                                    desk_texts(lang).payment,
-                                    p.payment.saturating_add(1)
-                                )
-                            },
-                            |payment| messages::method_label(payment.method(), lang).to_owned(),
-                        );
-                    (method, self.money(p.amount, lang))
+                        .and_then(|i| payments.get(i));
+                    let method = payment.map_or_else(
+                        || {
+                            format!(
+                                "{} {}",
+                                desk_texts(lang).payment,
+                                p.payment.saturating_add(1)
+                            )
+                        },
+                        |payment| messages::method_label(payment.method(), lang).to_owned(),
+                    );
+                    let arrives =
+                        payment.map_or("", |payment| texts::arrival(payment.method(), lang));
+                    (method, self.money(p.amount, lang), arrives)
                 })
                 .collect(),
             deduction: record.deduction.as_ref().map(|d| {
@@ -181,6 +183,27 @@ impl Loaded {
                 .filter(|r| !r.is_empty())
                 .map(str::to_owned),
         }
+    }
+}
+
+/// Whether the request still shows money: one that ended without a refund (rejected,
+/// cancelled, closed) shows none, so no amount reads as coming; an exchange moves none.
+pub fn shows_money(view: &RequestView) -> bool {
+    view.kind != refund_core::RequestKind::Exchange
+        && !matches!(
+            view.state,
+            State::Rejected | State::Cancelled | State::Closed
+        )
+}
+
+/// What an ended request without a refund leaves the shopper to do.
+pub fn next_step(view: &RequestView, lang: Lang) -> Option<&'static str> {
+    let t = desk_texts(lang);
+    match view.state {
+        State::Rejected => Some(t.rejected_next),
+        State::Cancelled => Some(t.cancelled_next),
+        State::Closed => Some(t.closed_next),
+        _ => None,
     }
 }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
 use refund_api::{DeadlineView, PayoutRecord, ReturnTo, Thread};
 use refund_core::messages::Lang;
-use refund_core::{Code, Currency, Outcome, Reason, RequestKind, messages};
+use refund_core::{Code, Currency, Outcome, Reason, RequestKind, State, messages};
 use serde_json::json;
 
 use super::*;
@@ -679,7 +679,7 @@ fn a_recorded_carrier_reads_in_the_shoppers_language_when_it_is_one_of_the_list(
 }
 
 #[test]
-fn a_payout_shows_each_payment_the_deduction_and_the_reference() {
+fn a_payout_shows_each_payment_when_it_usually_arrives_the_deduction_and_the_reference() {
     let mut order = order_json(true);
     order["payments"] =
         json!([{"method": "alipay", "amount": "200.00"}, {"method": "points", "amount": "84.90"}]);
@@ -695,9 +695,13 @@ fn a_payout_shows_each_payment_the_deduction_and_the_reference() {
     assert_eq!(
         zh.rows,
         [
-            ("支付宝".to_owned(), "¥120.00".to_owned()),
-            ("积分".to_owned(), "¥7.63".to_owned()),
-            ("付款 8".to_owned(), "¥0.00".to_owned()),
+            (
+                "支付宝".to_owned(),
+                "¥120.00".to_owned(),
+                "通常 1 个工作日内到账"
+            ),
+            ("积分".to_owned(), "¥7.63".to_owned(), "已退回您的账户"),
+            ("付款 8".to_owned(), "¥0.00".to_owned(), ""),
         ]
     );
     assert_eq!(
@@ -707,7 +711,14 @@ fn a_payout_shows_each_payment_the_deduction_and_the_reference() {
     assert_eq!(zh.total, "¥127.63");
     assert_eq!(zh.reference.as_deref(), Some("2026112022001"));
     let en = l.payout(&record, Lang::En);
-    assert_eq!(en.rows[0], ("Alipay".to_owned(), "CN¥120.00".to_owned()));
+    assert_eq!(
+        en.rows[0],
+        (
+            "Alipay".to_owned(),
+            "CN¥120.00".to_owned(),
+            "usually arrives within 1 business day"
+        )
+    );
     assert_eq!(en.rows[2].0, "Payment 8");
     assert_eq!(en.total, "CN¥127.63");
 
@@ -1011,4 +1022,41 @@ fn a_saved_not_received_draft_loses_its_reason_once_the_order_is_delivered() {
     saved.reason = Some(Reason::NotReceived);
     let fitted = saved.fitted(&loaded());
     assert_eq!(fitted.reason, None);
+}
+
+#[test]
+fn a_request_that_ended_without_a_refund_shows_no_amount_but_what_to_do_next() {
+    let check = |state: State, kind: RequestKind, money: bool, next: Option<&str>| {
+        let view: RequestView = serde_json::from_value(json!({
+            "id": "rq_1", "number": "RF1", "order_number": "T-1", "kind": kind, "reason": "changed_mind",
+            "state": state, "submitted_at": now(),
+            "quote": {"currency": "CNY", "total": "79.00", "components": [], "split": []},
+            "history": []
+        }))
+        .unwrap();
+        assert_eq!(shows_money(&view), money, "{state:?} {kind:?}");
+        assert_eq!(next_step(&view, Lang::En), next, "{state:?}");
+    };
+    let en = crate::texts::desk_texts(Lang::En);
+    check(
+        State::Rejected,
+        RequestKind::RefundOnly,
+        false,
+        Some(en.rejected_next),
+    );
+    check(
+        State::Cancelled,
+        RequestKind::ReturnAndRefund,
+        false,
+        Some(en.cancelled_next),
+    );
+    check(
+        State::Closed,
+        RequestKind::ReturnAndRefund,
+        false,
+        Some(en.closed_next),
+    );
+    check(State::Submitted, RequestKind::ReturnAndRefund, true, None);
+    check(State::Refunded, RequestKind::RefundOnly, true, None);
+    check(State::Approved, RequestKind::Exchange, false, None);
 }
