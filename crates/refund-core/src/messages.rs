@@ -263,6 +263,11 @@ fn flag_message(flag: &OrderFlag, lang: Lang) -> String {
     }
 }
 
+/// `1 item`, `3 items`: English counts without "(s)".
+fn count_of(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// The message for an eligibility code as the shopper reads it: the merchant's fraud rule
 /// (how many recent requests stop automatic approval, and the shopper's count) is the
 /// merchant's to know, so a request over it only says that the store reviews it.
@@ -388,7 +393,8 @@ pub fn code_message(code: &Code, lang: Lang, currency: Currency) -> String {
             lang,
             format!("该原因需要上传至少 {required} 张照片作为凭证（已上传 {provided} 张）。"),
             format!(
-                "This reason needs at least {required} photo(s) as evidence ({provided} added)."
+                "This reason needs at least {} as evidence ({provided} added).",
+                count_of(*required, "photo", "photos")
             ),
         ),
         Code::NoteRequired => pick(
@@ -478,7 +484,10 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         Component::Item { quantity, .. } => pick(
             lang,
             format!("{quantity} 件商品按实付金额退款（已扣除分摊的订单优惠）。"),
-            format!("{quantity} item(s) at the price you actually paid, after order discounts."),
+            format!(
+                "{} at the price you actually paid, after order discounts.",
+                count_of(*quantity, "item", "items")
+            ),
         ),
         Component::ShippingRefund { .. } => pick(
             lang,
@@ -504,7 +513,7 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         Component::LostFreeShipping { threshold, amount } if amount.0.is_zero() => pick(
             lang,
             format!(
-                "退货后剩余商品未满包邮门槛 {}；退款已扣至 0，运费不再另扣，以后的申请也不会再扣。",
+                "本次申请后您保留的商品未满包邮门槛 {}；退款已扣至 0，运费不再另扣，以后的申请也不会再扣。",
                 money(threshold.0)
             ),
             format!(
@@ -515,7 +524,7 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         Component::LostFreeShipping { threshold, .. } => pick(
             lang,
             format!(
-                "退货后剩余商品未满包邮门槛 {}，扣除原先免收的运费。",
+                "本次申请后您保留的商品未满包邮门槛 {}，扣除原先免收的运费。",
                 money(threshold.0)
             ),
             format!(
@@ -528,7 +537,7 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         } if amount.0.is_zero() => pick(
             lang,
             format!(
-                "退货后剩余商品未满满减门槛 {}；退款已扣至 0，满减优惠不再另扣，以后的申请也不会再扣。",
+                "本次申请后您保留的商品未满满减门槛 {}；退款已扣至 0，满减优惠不再另扣，以后的申请也不会再扣。",
                 money(threshold.0)
             ),
             format!(
@@ -539,7 +548,7 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
         Component::LostThresholdDiscount { threshold, .. } => pick(
             lang,
             format!(
-                "退货后剩余商品未满满减门槛 {}，扣除其享受的满减优惠。",
+                "本次申请后您保留的商品未满满减门槛 {}，扣除其享受的满减优惠。",
                 money(threshold.0)
             ),
             format!(
@@ -551,7 +560,11 @@ pub fn component_message(component: &Component, lang: Lang, currency: Currency) 
             lang,
             format!("主商品全部退回但赠品未退回（{units} 件），扣除赠品价值。"),
             format!(
-                "The item is returned but {units} free gift(s) are not, so the gift's value is deducted."
+                "The item is returned but {} not, so the gift's value is deducted.",
+                match units {
+                    1 => "its free gift is".to_owned(),
+                    n => format!("{n} free gifts are"),
+                }
             ),
         ),
         Component::RefundLimit { .. } => pick(

@@ -259,6 +259,7 @@ fn has_cjk(text: &str) -> bool {
 fn assert_bilingual(zh: &str, en: &str, what: &str) {
     assert!(has_cjk(zh), "{what}: zh-CN text has no Chinese: {zh}");
     assert!(!has_cjk(en), "{what}: en text has Chinese in it: {en}");
+    assert!(!en.contains("(s)"), "{what}: English counts in words: {en}");
     for text in [zh, en] {
         assert!(
             !text.contains('{') && !text.contains('}'),
@@ -287,6 +288,33 @@ fn every_amount_component_is_explained_in_both_languages() {
         let en = component_message(&component, Lang::En, Currency::Cny);
         assert_bilingual(&zh, &en, component.name());
     }
+}
+
+#[test]
+fn a_deduction_charged_on_a_refund_without_return_does_not_speak_of_a_return() {
+    // Lost free shipping and a lost 满减 are charged on refund-only requests too (an order in
+    // transit): their words must fit either kind.
+    for component in every_component() {
+        if matches!(
+            component,
+            Component::LostFreeShipping { .. } | Component::LostThresholdDiscount { .. }
+        ) {
+            let zh = component_message(&component, Lang::ZhCn, Currency::Cny);
+            let en = component_message(&component, Lang::En, Currency::Cny);
+            assert!(!zh.contains("退货"), "{zh}");
+            assert!(!en.to_lowercase().contains("return"), "{en}");
+        }
+    }
+}
+
+#[test]
+fn english_counts_one_and_many_in_words() {
+    let one = Component::Item {
+        line_id: "L1".to_owned(),
+        quantity: 1,
+        amount: money("10.00"),
+    };
+    assert!(component_message(&one, Lang::En, Currency::Cny).starts_with("1 item at"));
 }
 
 #[test]
