@@ -414,6 +414,7 @@ fn announcement(env: Env, loaded: &Loaded, live: &LiveQuote) -> String {
     let t = env.t();
     let lang = env.lang.get();
     match live {
+        LiveQuote::Ready(quote) if model::to_finish(quote) => t.to_finish.to_owned(),
         LiveQuote::Ready(quote) if quote.outcome == Outcome::Ineligible => {
             messages::outcome_label(quote.outcome, lang).to_owned()
         }
@@ -473,10 +474,18 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
     let lang = env.lang.get();
     let outcome = b.outcome;
     let no_notes = b.notes.is_empty();
+    let (class, verdict) = if b.to_finish {
+        ("todo", t.to_finish)
+    } else {
+        (
+            outcome_class(outcome),
+            messages::outcome_label(outcome, lang),
+        )
+    };
     view! {
         <div class="rw-breakdown">
             {with_verdict.then(|| view! {
-                <p class=format!("rw-verdict rw-{}", outcome_class(outcome))>{messages::outcome_label(outcome, lang)}</p>
+                <p class=format!("rw-verdict rw-{class}")>{verdict}</p>
             })}
             <ul class="rw-notes" hidden=no_notes>
                 {b.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}

@@ -293,14 +293,18 @@ impl Loaded {
 
     /// The breakdown a shopper reads: one row per component, each with its explanation.
     pub fn breakdown(&self, quote: &Quote, lang: Lang) -> Breakdown {
-        self.breakdown_of(
+        let b = self.breakdown_of(
             &quote.components,
             &quote.split,
             quote.total,
             lang,
             quote.outcome,
             &quote.codes,
-        )
+        );
+        Breakdown {
+            to_finish: to_finish(quote),
+            ..b
+        }
     }
 
     /// A recorded request's breakdown; its state, not a verdict, says where it stands.
@@ -368,12 +372,23 @@ impl Loaded {
                 })
                 .collect(),
             outcome,
+            to_finish: false,
             notes: codes
                 .iter()
                 .map(|code| messages::shopper_code_message(code, lang, currency))
                 .collect(),
         }
     }
+}
+
+/// Whether only steps of the form (intact goods, photos, a note) keep the request from its
+/// verdict: nothing the rules refuse, on the request or on any line.
+pub fn to_finish(quote: &Quote) -> bool {
+    let blocking = |code: &&Code| code.outcome() == Outcome::Ineligible;
+    quote.outcome == Outcome::Ineligible
+        && quote.codes.iter().filter(blocking).all(Code::is_step)
+        && quote.codes.iter().any(Code::is_step)
+        && quote.lines.iter().all(|l| l.outcome != Outcome::Ineligible)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -415,6 +430,9 @@ pub struct Breakdown {
     pub total: String,
     pub split: Vec<SplitRow>,
     pub outcome: Outcome,
+    /// Only steps of the form stand between the request and its verdict: shown as what is
+    /// left to do, not as a refusal.
+    pub to_finish: bool,
     /// Request-level codes explained: what blocks it, or why a person reviews it.
     pub notes: Vec<String>,
 }

@@ -128,6 +128,15 @@ impl Code {
         }
     }
 
+    /// A step the shopper finishes in the form (confirm the goods are intact, add photos,
+    /// write a note), not a refusal by the rules: shown as what is left to do.
+    pub fn is_step(&self) -> bool {
+        matches!(
+            self,
+            Code::IntactConfirmationMissing | Code::EvidenceRequired { .. } | Code::NoteRequired
+        )
+    }
+
     /// The stable snake_case code, as on the wire.
     pub fn name(&self) -> &'static str {
         match self {

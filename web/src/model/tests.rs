@@ -1060,3 +1060,39 @@ fn a_request_that_ended_without_a_refund_shows_no_amount_but_what_to_do_next() {
     check(State::Refunded, RequestKind::RefundOnly, true, None);
     check(State::Approved, RequestKind::Exchange, false, None);
 }
+
+#[test]
+fn a_step_left_in_the_form_reads_as_almost_there_and_a_refusal_as_not_eligible() {
+    let l = loaded();
+    let quote_of = |d: &Draft| match l.quote(d, now()) {
+        LiveQuote::Ready(quote) => *quote,
+        other => panic!("the draft is complete: {other:?}"),
+    };
+    // A no-reason return without the intact-goods confirmation: a step to finish.
+    let mut unconfirmed = draft(
+        RequestKind::ReturnAndRefund,
+        Some(Reason::ChangedMind),
+        &[("L1", 1)],
+    );
+    unconfirmed.goods_intact = false;
+    let steps_only = quote_of(&unconfirmed);
+    assert_eq!(steps_only.outcome, Outcome::Ineligible);
+    assert!(to_finish(&steps_only), "{:?}", steps_only.codes);
+    assert!(l.breakdown(&steps_only, Lang::En).to_finish);
+
+    // Once the rules refuse anything, on the request or on a line, it is a refusal.
+    let mut refused = steps_only.clone();
+    refused.codes.push(Code::KindDisabled {
+        kind: RequestKind::ReturnAndRefund,
+    });
+    assert!(!to_finish(&refused));
+    let mut line_refused = steps_only;
+    line_refused.lines[0].outcome = Outcome::Ineligible;
+    assert!(!to_finish(&line_refused));
+    let eligible = quote_of(&draft(
+        RequestKind::ReturnAndRefund,
+        Some(Reason::SizeMismatch),
+        &[("L1", 1)],
+    ));
+    assert!(!to_finish(&eligible), "nothing is left to finish");
+}
