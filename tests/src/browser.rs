@@ -305,7 +305,9 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{selector} in the widget: {e}"))
     }
 
-    /// Clicks `selector` like a shopper would, once it exists and is enabled.
+    /// Clicks `selector` like a shopper would, once it exists and is enabled. It is scrolled to
+    /// the middle of the screen first, as a shopper scrolls to what they tap: at the bottom
+    /// edge, where WebDriver would scroll it, the sticky total bar covers it.
     pub async fn click(&self, selector: &str) {
         self.wait_for(
             &format!("{selector} to be enabled"),
@@ -313,6 +315,11 @@ impl Browser {
                 "root && root.querySelector({0}) && !root.querySelector({0}).disabled",
                 js_str(selector)
             ),
+        )
+        .await;
+        self.js(
+            "root.querySelector(arguments[0]).scrollIntoView({block: 'center'});",
+            vec![json!(selector)],
         )
         .await;
         self.element(selector)

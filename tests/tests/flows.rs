@@ -305,7 +305,7 @@ fn catalog(texts: &'static refund_widget::texts::Texts) -> Vec<&'static str> {
         choose_reason, step_items, no_kinds, quantity, decrease, increase, ordered, left, gift,
         step_details, note, note_placeholder, photos, photos_required, add_photos, photos_hint,
         remove, uploading, uploaded, upload_failed, not_an_image, too_large, too_many, intact,
-        summary, need_kind, need_reason, need_lines, total, refunded_to, in_kind, submit,
+        summary, need_kind, need_reason, need_lines, to_finish, see_details, total, refunded_to, in_kind, submit,
         submitting, wait_uploads, submit_unconfirmed, stale_title, stale_check, confirm_new_amount,
         submitted, sent, request_number, status, timeline, cancel, cancel_confirm, cancelling,
         ship_title, carrier, tracking, ship_submit, ship_missing, rejected_because, shipped_with,
@@ -761,6 +761,56 @@ async fn a_verdict_that_changed_while_the_shopper_looked_is_shown_again_before_i
         assert_eq!(recorded["quote"]["outcome"], "needs_review");
         assert_eq!(recorded["state"], "submitted");
         assert_eq!(browser.shown_state().await, "submitted");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_phone_the_verdict_and_total_stay_in_view_while_the_shopper_chooses() {
+    flow("9-phone-total-in-view", |_server, browser| async move {
+        // The widget loads when it nears the viewport: open the order first, then go narrow.
+        browser.open_order("DEMO-1001", "en").await;
+        browser.set_viewport(360, 740).await;
+        browser.choose_kind("return_and_refund").await;
+        browser.choose_reason("changed_mind").await;
+        browser.click("input[name=goods_intact]").await;
+        browser.set_quantity("L1", 1).await;
+        browser.wait_for_quote().await;
+        // Back at the lines, as a shopper tapping + would be, the breakdown is off-screen…
+        browser.set_quantity("L1", 2).await;
+        browser.wait_for_quote().await;
+        let shown = browser
+            .js(
+                "root.querySelector('li.rw-line[data-line=L1] button.rw-inc').scrollIntoView({block: 'center'});
+                 const bar = root.querySelector('.rw-sticky').getBoundingClientRect();
+                 const summary = root.querySelector('section.rw-summary').getBoundingClientRect();
+                 return {
+                     bar_top: bar.top, bar_bottom: bar.bottom, height: window.innerHeight,
+                     summary_top: summary.top,
+                     text: root.querySelector('.rw-sticky-text').textContent,
+                     total: root.querySelector('section.rw-summary strong.rw-total').textContent.trim(),
+                 };",
+                vec![],
+            )
+            .await;
+        let number = |key: &str| shown[key].as_f64().unwrap_or_default();
+        assert!(number("summary_top") > number("height"), "the breakdown is below: {shown}");
+        // …and the bar shows the verdict and the same total, inside the viewport.
+        assert!(
+            number("bar_top") >= 0.0 && number("bar_bottom") <= number("height") + 0.5,
+            "the bar is in view: {shown}"
+        );
+        let text = shown["text"].as_str().unwrap_or_default();
+        let total = shown["total"].as_str().unwrap_or_default();
+        assert!(!total.is_empty() && text.contains(total), "{shown}");
+        browser.click(".rw-sticky button").await;
+        browser
+            .wait_for(
+                "the breakdown in view",
+                "root.querySelector('section.rw-summary').getBoundingClientRect().top < window.innerHeight",
+            )
+            .await;
+        browser.screenshots().await;
     })
     .await;
 }

@@ -220,6 +220,7 @@ pub fn RequestForm(
     let line_ids: Vec<String> =
         rows.with_untracked(|r| r.iter().map(|row| row.id.clone()).collect());
 
+    let summary_box = NodeRef::<leptos::html::Section>::new();
     if nothing_left {
         return view! { <p class="rw-card rw-empty">{move || env.t().nothing_left}</p> }.into_any();
     }
@@ -295,7 +296,7 @@ pub fn RequestForm(
                 </Show>
             </fieldset>
 
-            <section class="rw-card rw-summary">
+            <section class="rw-card rw-summary" node_ref=summary_box tabindex="-1">
                 <h3>{move || env.t().summary}</h3>
                 {move || {
                     let none_choosable = rows.with(|r| r.iter().all(|row| !row.selectable));
@@ -331,6 +332,18 @@ pub fn RequestForm(
                     _ => env.t().submit,
                 }}
             </button>
+
+            // On a phone the breakdown is far below the lines: the verdict and total stay in
+            // view while the shopper chooses (the live region above announces them).
+            <div class="rw-sticky" hidden=move || !matches!(live.get(), LiveQuote::Ready(_))>
+                <span class="rw-sticky-text">{move || data.with(|l| announcement(env, l, &live.get()))}</span>
+                <button type="button" class="rw-link" on:click=move |_| {
+                    if let Some(summary) = summary_box.get_untracked() {
+                        summary.scroll_into_view();
+                    }
+                    env.focus(summary_box);
+                }>{move || env.t().see_details}</button>
+            </div>
         </form>
     }
     .into_any()

@@ -59,6 +59,8 @@ pub struct Texts {
     pub need_lines: &'static str,
     /// The verdict while only steps of the form are left (not a refusal).
     pub to_finish: &'static str,
+    /// The sticky bar's link down to the full breakdown.
+    pub see_details: &'static str,
     pub total: &'static str,
     pub refunded_to: &'static str,
     pub in_kind: &'static str,
@@ -158,6 +160,7 @@ pub const ZH: Texts = Texts {
     need_reason: "请选择申请原因，即可看到退款金额。",
     need_lines: "请选择要退的商品和数量。",
     to_finish: "还差一步",
+    see_details: "查看明细",
     total: "预计退款",
     refunded_to: "原路退回",
     in_kind: "非现金，按原方式退回",
@@ -248,6 +251,7 @@ pub const EN: Texts = Texts {
     need_reason: "Choose a reason to see how much comes back.",
     need_lines: "Choose the items and quantities to return.",
     to_finish: "Almost there",
+    see_details: "See details",
     total: "You get back",
     refunded_to: "Back to how you paid",
     in_kind: "returned in kind, not as cash",
