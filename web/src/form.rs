@@ -398,7 +398,7 @@ fn LineItem(
                 <button type="button" class="rw-dec"
                     aria-label=move || format!("{}{}{}", env.t().decrease, env.t().colon, title())
                     disabled=move || !selectable()
-                    aria-disabled=move || (chosen() == 0).to_string()
+                    aria-disabled=move || (!selectable() || chosen() == 0).to_string()
                     on:click=move |_| { if chosen() > 0 { set(chosen() - 1) } }>"−"</button>
                 <label class="rw-sr" for=input_id.clone()>{move || format!("{}{}{}", env.t().quantity, env.t().colon, title())}</label>
                 <input id=input_id type="number" inputmode="numeric" min="0" class="rw-qty"
@@ -415,7 +415,7 @@ fn LineItem(
                 <button type="button" class="rw-inc"
                     aria-label=move || format!("{}{}{}", env.t().increase, env.t().colon, title())
                     disabled=move || !selectable()
-                    aria-disabled=move || (chosen() >= available()).to_string()
+                    aria-disabled=move || (!selectable() || chosen() >= available()).to_string()
                     on:click=move |_| { if chosen() < available() { set(chosen() + 1) } }>"+"</button>
             </div>
         </li>

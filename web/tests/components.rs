@@ -20,6 +20,14 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 /// Delivered: T-shirts ×3 with a 20.00 coupon, a final-sale mug ×2, socks.
 fn loaded(number: &str) -> Arc<Loaded> {
+    loaded_with(
+        number,
+        serde_json::json!({"utc_offset": "+08:00", "amounts": {"CNY": {"return_shipping_fee": "8.00"}}}),
+    )
+}
+
+/// The same order under another policy.
+fn loaded_with(number: &str, policy: serde_json::Value) -> Arc<Loaded> {
     let json = serde_json::json!({
         "order": {
             "number": number, "currency": "CNY", "customer_email": "a@example.com", "status": "paid",
@@ -34,7 +42,7 @@ fn loaded(number: &str) -> Arc<Loaded> {
             "shipping_fee": "0.00",
             "payments": [{"method": "alipay", "amount": "284.90"}]
         },
-        "policy": {"utc_offset": "+08:00", "amounts": {"CNY": {"return_shipping_fee": "8.00"}}},
+        "policy": policy,
         "ledger": {}, "recent_requests": 0, "server_time": "2026-11-20T04:00:00Z", "requests": []
     });
     let response: OrderResponse = serde_json::from_value(json).unwrap();
@@ -71,9 +79,12 @@ fn mount_form(number: &str, lang: Lang, submit: SubmitFn) -> web_sys::HtmlElemen
 
 /// Mounts the request form as a reload would, with whatever the last one stored.
 fn mount_form_again(number: &str, lang: Lang, submit: SubmitFn) -> web_sys::HtmlElement {
+    mount_loaded(loaded(number), lang, submit)
+}
+
+fn mount_loaded(loaded: Arc<Loaded>, lang: Lang, submit: SubmitFn) -> web_sys::HtmlElement {
     let root = container();
     let env = env(lang);
-    let loaded = loaded(number);
     leptos::mount::mount_to(root.clone(), move || {
         view! { <RequestForm env loaded submit on_submitted=|_| () on_reload=|| () /> }
     })
@@ -165,6 +176,15 @@ async fn a_final_sale_line_cannot_be_chosen_for_a_no_reason_return_and_says_why(
     assert!(line.class_list().contains("rw-disabled"));
     let more: web_sys::HtmlButtonElement = find(&root, "li[data-line=L2] .rw-inc").unchecked_into();
     assert!(more.disabled());
+    for stepper in [".rw-inc", ".rw-dec"] {
+        assert_eq!(
+            find(&root, &format!("li[data-line=L2] {stepper}"))
+                .get_attribute("aria-disabled")
+                .as_deref(),
+            Some("true"),
+            "a stepper that cannot be used says so to assistive technology too"
+        );
+    }
     assert_eq!(
         text(&root, "li[data-line=L2] .rw-codes li"),
         messages::code_message(&Code::FinalSale, Lang::En, Currency::Cny)
@@ -279,11 +299,21 @@ async fn a_recorded_request_leaves_no_draft_behind_to_send_again() {
 
 #[wasm_bindgen_test]
 async fn a_reason_no_line_can_go_back_for_says_so_instead_of_asking_for_items() {
-    let root = mount_form("C-6", Lang::En, never_called());
+    // Delivered two days ago, under a one-day no-reason window.
+    storage().clear().unwrap();
+    let policy = serde_json::json!({"utc_offset": "+08:00", "no_reason_days": 1,
+                                    "amounts": {"CNY": {"return_shipping_fee": "8.00"}}});
+    let root = mount_loaded(loaded_with("C-6", policy), Lang::En, never_called());
     settle().await;
+    assert!(
+        root.query_selector("select[name=reason] option[value=not_received]")
+            .unwrap()
+            .is_none(),
+        "a delivered order is not offered 'not received'"
+    );
     click(&root, "input[name=kind][value=refund_only]");
-    // The order was delivered, so "not received" leaves nothing to choose.
-    choose(&root, "select[name=reason]", "not_received");
+    // The window is closed and the mug is final sale: a change of mind leaves nothing.
+    choose(&root, "select[name=reason]", "changed_mind");
     settle().await;
     assert_eq!(
         text(&root, ".rw-summary .rw-hint"),

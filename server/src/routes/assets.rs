@@ -68,11 +68,12 @@ const REFUND_PAGE: &str = r#"<!doctype html>
 <style>
   body { margin: 0; font-family: system-ui, -apple-system, "PingFang SC", "Microsoft YaHei", sans-serif; background: #f6f7f9; }
   main { max-width: 640px; margin: 0 auto; padding: 16px; }
+  .sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
 </style>
 <script type="module" src="/widget/refund-widget.js"></script>
 </head>
 <body>
-<main id="root"><p id="loading">加载中… Loading…</p></main>
+<main id="root"><h1 class="sr">退款申请 · Refund request</h1><p id="loading">加载中… Loading…</p></main>
 <script type="module">
   const params = new URLSearchParams(location.search);
   const widget = document.createElement("refund-widget");
@@ -90,7 +91,15 @@ const REFUND_PAGE: &str = r#"<!doctype html>
 
 #[cfg(test)]
 mod tests {
-    use super::is_hashed;
+    use super::{REFUND_PAGE, is_hashed};
+
+    #[test]
+    fn the_standalone_refund_page_has_a_main_heading() {
+        assert!(
+            REFUND_PAGE.contains("<h1"),
+            "a page without an h1 fails axe's page-has-heading-one"
+        );
+    }
 
     #[test]
     fn hashed_file_names_are_told_apart_from_stable_ones() {
