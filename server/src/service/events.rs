@@ -216,6 +216,39 @@ impl Service {
         tx: &mut Box<dyn Tx>,
         happened: Happened<'_>,
     ) -> Result<(), StoreError> {
+        self.raise_all(tx, [happened]).await
+    }
+
+    /// Records several events of one merchant's change, in order, reading the merchant's
+    /// endpoints once.
+    pub(crate) async fn raise_all<'a>(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        happenings: impl IntoIterator<Item = Happened<'a>>,
+    ) -> Result<(), StoreError> {
+        let mut endpoints: Option<Vec<EndpointRow>> = None;
+        for happened in happenings {
+            let all = match &endpoints {
+                Some(all) => all,
+                None => endpoints.insert(tx.tx_endpoints(happened.merchant_id()).await?),
+            };
+            let wanted: Vec<String> = all
+                .iter()
+                .filter(|e| subscribed(e, happened.kind()))
+                .map(|e| e.id.clone())
+                .collect();
+            self.record(tx, &happened, &wanted).await?;
+        }
+        Ok(())
+    }
+
+    /// One event, its deliveries to `endpoints`, and the shopper's e-mail when there is one.
+    async fn record(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        happened: &Happened<'_>,
+        endpoints: &[String],
+    ) -> Result<(), StoreError> {
         let now = self.now();
         let kind = happened.kind();
         let event = Event {
@@ -226,13 +259,6 @@ impl Service {
         };
         let body =
             serde_json::to_string(&event).map_err(|e| StoreError::Database(e.to_string()))?;
-        let endpoints: Vec<String> = tx
-            .tx_endpoints(happened.merchant_id())
-            .await?
-            .into_iter()
-            .filter(|e| subscribed(e, kind))
-            .map(|e| e.id)
-            .collect();
         let seq = tx
             .insert_event(&NewEvent {
                 id: &event.id,
@@ -241,7 +267,7 @@ impl Service {
                 kind,
                 body: &body,
                 at: now,
-                endpoints: &endpoints,
+                endpoints,
             })
             .await?;
         if let (Some(mail), Some(request)) = (happened.mail(), happened.request())

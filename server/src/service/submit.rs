@@ -262,18 +262,18 @@ impl Service {
         // A submission a rule approved at once raises both events; the shopper hears of the
         // approval only.
         let last = decision.events.len().saturating_sub(1);
-        for (i, event) in decision.events.iter().enumerate() {
-            self.raise(
-                &mut tx,
-                Happened::Moved {
-                    request: &request,
-                    state: event.after,
-                    by: None,
-                    mail: i == last,
-                },
-            )
-            .await?;
-        }
+        let happenings: Vec<Happened> = decision
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, event)| Happened::Moved {
+                request: &request,
+                state: event.after,
+                by: None,
+                mail: i == last,
+            })
+            .collect();
+        self.raise_all(&mut tx, happenings).await?;
         self.commit(tx).await?;
         self.caches
             .keep_ledger(&request.order_id, version, Arc::new(decision.ledger));
