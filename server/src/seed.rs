@@ -29,6 +29,7 @@ pub async fn seed_demo(
     origins: Vec<String>,
     now: DateTime<Utc>,
 ) -> Result<Merchant, ApiError> {
+    let pictures = origins.first().cloned();
     let merchant = match store.merchant_by_name(DEMO_NAME).await? {
         Some(m) => m,
         None => {
@@ -56,7 +57,7 @@ pub async fn seed_demo(
             serde_json::from_value(demo_policy()).map_err(ApiError::internal)?;
         put_policy(store, &merchant.id, &policy, now).await?;
     }
-    for order in demo_orders(now) {
+    for order in demo_orders(now, pictures.as_deref()) {
         let wire: OrderWire = serde_json::from_value(order).map_err(ApiError::internal)?;
         if store.order(&merchant.id, &wire.number).await?.is_none() {
             let wire = Order::new(&wire).map_err(ApiError::internal)?.to_wire();
@@ -186,9 +187,17 @@ pub fn demo_order_numbers() -> [&'static str; 6] {
     ]
 }
 
-/// Realistic orders covering every case the product handles.
-pub fn demo_orders(now: DateTime<Utc>) -> Vec<Value> {
+/// Realistic orders covering every case the product handles. With `pictures` (the server's
+/// public address), the T-shirts and the coat show a product picture served by the demo.
+pub fn demo_orders(now: DateTime<Utc>, pictures: Option<&str>) -> Vec<Value> {
     let at = |days: i64| (now - TimeDelta::days(days)).to_rfc3339();
+    let dressed = |mut line: Value, picture: &str, variants: Value| {
+        if let Some(base) = pictures {
+            line["image_url"] = json!(format!("{base}/demo/pictures/{picture}.svg"));
+        }
+        line["exchange_variants"] = variants;
+        line
+    };
     let delivered = |number: &str, lines: Value, extra: Value| {
         let mut order = json!({
             "number": number, "currency": "CNY", "customer_email": "demo@example.com", "status": "paid",
@@ -205,13 +214,21 @@ pub fn demo_orders(now: DateTime<Utc>) -> Vec<Value> {
         delivered(
             "DEMO-1001",
             json!([
-                line(
-                    "L1",
-                    "TEE-WHITE-M",
-                    "纯棉短袖T恤 白色 M",
-                    "79.00",
-                    3,
-                    "apparel"
+                dressed(
+                    line(
+                        "L1",
+                        "TEE-WHITE-M",
+                        "纯棉短袖T恤 白色 M",
+                        "79.00",
+                        3,
+                        "apparel"
+                    ),
+                    "tee",
+                    json!([
+                        {"sku": "TEE-WHITE-L", "title": "纯棉短袖T恤 白色 L", "in_stock": true},
+                        {"sku": "TEE-WHITE-XL", "title": "纯棉短袖T恤 白色 XL", "in_stock": false},
+                        {"sku": "TEE-BLACK-M", "title": "纯棉短袖T恤 黑色 M", "in_stock": true}
+                    ])
                 ),
                 line("L2", "SOCKS-3P", "中筒袜 三双装", "29.90", 1, "apparel")
             ]),
@@ -223,13 +240,20 @@ pub fn demo_orders(now: DateTime<Utc>) -> Vec<Value> {
         delivered(
             "DEMO-1002",
             json!([
-                line(
-                    "L1",
-                    "COAT-GREY-L",
-                    "羊毛大衣 灰色 L",
-                    "150.00",
-                    1,
-                    "apparel"
+                dressed(
+                    line(
+                        "L1",
+                        "COAT-GREY-L",
+                        "羊毛大衣 灰色 L",
+                        "150.00",
+                        1,
+                        "apparel"
+                    ),
+                    "coat",
+                    json!([
+                        {"sku": "COAT-GREY-M", "title": "羊毛大衣 灰色 M", "in_stock": true},
+                        {"sku": "COAT-GREY-XL", "title": "羊毛大衣 灰色 XL", "in_stock": true}
+                    ])
                 ),
                 line("L2", "SCARF-RED", "羊绒围巾 红色", "100.00", 1, "apparel")
             ]),

@@ -14,7 +14,7 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
 use refund_core::wire::{
     AutoApproveWire, DecimalStr, DiscountKind, DiscountWire, GiftWire, LedgerWire, LineUsageWire,
     LineWire, OrderStatus, OrderWire, PaymentMethod, PaymentWire, PolicyAmountsWire, PolicyWire,
-    QuoteInput, ReasonSettingsWire, RequestLineWire, RequestWire,
+    QuoteInput, ReasonSettingsWire, RequestLineWire, RequestWire, VariantWire,
 };
 use refund_core::{
     Context, Currency, Ledger, Order, Outcome, Policy, Reason, RefundRequest, RequestKind,
@@ -170,6 +170,19 @@ fn order(rng: &mut Rng) -> OrderWire {
                 of: rng.pick(&parents),
                 unit_value: money(price(rng, currency) / 5, currency),
             }),
+            image_url: None,
+            // Some lines can be exchanged for other sizes, some of them sold out.
+            exchange_variants: if rng.percent(25) {
+                (0..rng.range(1, 4))
+                    .map(|v| VariantWire {
+                        sku: format!("SKU-{i}-V{v}"),
+                        title: format!("Item {i}, variant {v}"),
+                        in_stock: rng.percent(70),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
         });
     }
     let minor = |d: DecimalStr| -> i64 {
@@ -351,6 +364,15 @@ const SELLER_FAULT: [Reason; 5] = [
 /// shopper's fault or not as `shopper` says; sometimes too many units or an unknown line, to
 /// compare how both sides refuse them.
 fn request(rng: &mut Rng, order: &Order, ledger: Option<&Ledger>, shopper: bool) -> RequestWire {
+    // Mostly money back: that is where the amounts are.
+    let kind = rng.pick(&[
+        RequestKind::ReturnAndRefund,
+        RequestKind::ReturnAndRefund,
+        RequestKind::ReturnAndRefund,
+        RequestKind::RefundOnly,
+        RequestKind::RefundOnly,
+        RequestKind::Exchange,
+    ]);
     let mut lines: Vec<RequestLineWire> = Vec::new();
     for _ in 0..rng.pick(&[1, 1, 1, 2, 3]) {
         let index = order
@@ -368,27 +390,29 @@ fn request(rng: &mut Rng, order: &Order, ledger: Option<&Ledger>, shopper: bool)
             1 => 0,
             _ => rng.range(1, i64::from(available.max(1)) + 1) as u32,
         };
+        // An exchange mostly names one of the line's variants, in stock or not.
+        let variants = line.variants();
+        let exchange_for =
+            (kind == RequestKind::Exchange && !variants.is_empty() && rng.percent(80)).then(|| {
+                variants[rng.range(0, variants.len() as i64) as usize]
+                    .sku()
+                    .to_owned()
+            });
         lines.push(RequestLineWire {
             line_id: line.id().to_owned(),
             quantity,
+            exchange_for,
         });
     }
     if ledger.is_some() && rng.percent(2) {
         lines.push(RequestLineWire {
             line_id: "NOPE".to_owned(),
             quantity: 1,
+            exchange_for: None,
         });
     }
     RequestWire {
-        // Mostly money back: that is where the amounts are.
-        kind: rng.pick(&[
-            RequestKind::ReturnAndRefund,
-            RequestKind::ReturnAndRefund,
-            RequestKind::ReturnAndRefund,
-            RequestKind::RefundOnly,
-            RequestKind::RefundOnly,
-            RequestKind::Exchange,
-        ]),
+        kind,
         reason: match (rng.percent(90), shopper) {
             (true, true) => rng.pick(&SHOPPER_FAULT),
             (true, false) => rng.pick(&SELLER_FAULT),
@@ -510,6 +534,7 @@ fn case(rng: &mut Rng) -> QuoteInput {
                 lines: vec![RequestLineWire {
                     line_id: "L1".to_owned(),
                     quantity: 1,
+                    exchange_for: None,
                 }],
                 note: String::new(),
                 evidence_files: 1,

@@ -310,7 +310,7 @@ fn catalog(texts: &'static refund_widget::texts::Texts) -> Vec<&'static str> {
         submitted, sent, request_number, status, timeline, cancel, cancel_confirm, cancelling,
         ship_title, carrier, tracking, ship_submit, ship_missing, rejected_because, shipped_with,
         back_to_order, nothing_left, session_expired, note_placeholder_required, your_request,
-        keep_request, line_used_up, no_lines_for_choice,
+        keep_request, line_used_up, no_lines_for_choice, exchange_for, choose_variant, out_of_stock,
     )
 }
 

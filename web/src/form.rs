@@ -376,6 +376,12 @@ fn LineItem(
         <li class="rw-line" data-line=id.clone()
             class:rw-disabled=move || !selectable()
             class:rw-selected=move || { chosen() > 0 }>
+            // The title says what it is: the picture is decoration, and one that fails to load
+            // is removed rather than shown broken.
+            {row.with_untracked(|r| r.as_ref().and_then(|r| r.image_url.clone())).map(|src| view! {
+                <img class="rw-line-img" src=src alt="" width="48" height="48" loading="lazy"
+                    on:error=|ev| { event_target::<web_sys::Element>(&ev).remove() } />
+            })}
             <div class="rw-line-info">
                 <strong class="rw-line-title">{title}</strong>
                 <Show when=move || row.with(|r| r.as_ref().is_some_and(|r| r.gift))>
@@ -418,6 +424,29 @@ fn LineItem(
                     aria-disabled=move || (!selectable() || chosen() >= available()).to_string()
                     on:click=move |_| { if chosen() < available() { set(chosen() + 1) } }>"+"</button>
             </div>
+            <Show when=move || (chosen() > 0) && row.with(|r| r.as_ref().is_some_and(|r| !r.variants.is_empty()))>
+                <label class="rw-field rw-variant">
+                    <span>{move || env.t().exchange_for}</span>
+                    <select name="exchange_for" on:change=move |ev| {
+                        let sku = event_target_value(&ev);
+                        line.with_value(|line| draft.update(|d| d.set_exchange(line, &sku)));
+                    }>
+                        <option value="" selected=move || row.with(|r| r.as_ref().is_none_or(|r| r.exchange_for.is_none()))>
+                            {move || env.t().choose_variant}
+                        </option>
+                        {move || row.with(|r| r.as_ref().map(|r| (r.variants.clone(), r.exchange_for.clone())))
+                            .map(|(variants, current)| variants.into_iter().map(|v| {
+                                let selected = current.as_deref() == Some(v.sku.as_str());
+                                let label = if v.in_stock {
+                                    v.title
+                                } else {
+                                    format!("{}{}", v.title, env.t().parens(env.t().out_of_stock))
+                                };
+                                view! { <option value=v.sku disabled=!v.in_stock selected=selected>{label}</option> }
+                            }).collect_view())}
+                    </select>
+                </label>
+            </Show>
         </li>
     }
 }
@@ -487,6 +516,7 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
     let lang = env.lang.get();
     let outcome = b.outcome;
     let no_notes = b.notes.is_empty();
+    let no_exchanges = b.exchanges.is_empty();
     let (class, verdict) = if b.to_finish {
         ("todo", t.to_finish)
     } else {
@@ -502,6 +532,9 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
             })}
             <ul class="rw-notes" hidden=no_notes>
                 {b.notes.into_iter().map(|n| view! { <li>{n}</li> }).collect_view()}
+            </ul>
+            <ul class="rw-exchanges" hidden=no_exchanges>
+                {b.exchanges.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
             </ul>
             <Show when=move || show_money>
             <dl class="rw-components">

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
-use refund_api::{ComponentSummary, QuoteSummary, ShopperRequest};
+use refund_api::{ComponentSummary, QuoteSummary, RequestedLine, ShopperRequest};
 use refund_core::messages::{self, Lang};
 use refund_core::wire::{DecimalStr, RequestLineWire, RequestWire};
 use refund_core::{
@@ -171,6 +171,24 @@ impl Loaded {
                         .collect(),
                     selectable,
                     gift: line.is_gift(),
+                    image_url: line.image_url().map(str::to_owned),
+                    variants: if kind == Some(RequestKind::Exchange) {
+                        line.variants()
+                            .iter()
+                            .map(|v| VariantChoice {
+                                sku: v.sku().to_owned(),
+                                title: v.title().to_owned(),
+                                in_stock: v.in_stock(),
+                            })
+                            .collect()
+                    } else {
+                        Vec::new()
+                    },
+                    exchange_for: draft
+                        .exchange_for
+                        .get(line.id())
+                        .filter(|sku| line.variant(sku).is_some_and(|v| v.in_stock()))
+                        .cloned(),
                 }
             })
             .collect()
@@ -220,6 +238,7 @@ impl Loaded {
             .map(|row| RequestLineWire {
                 line_id: row.id,
                 quantity: row.chosen,
+                exchange_for: row.exchange_for.filter(|_| !row.variants.is_empty()),
             })
             .collect();
         (!lines.is_empty()).then(|| RequestWire {
@@ -301,27 +320,81 @@ impl Loaded {
             quote.outcome,
             &quote.codes,
         );
+        let currency = self.order.currency();
+        // The line list shows what the rules say of each line; what only the quote knows of a
+        // line (the variant of an exchange) is said here, naming the line.
+        let line_notes = quote.lines.iter().flat_map(|l| {
+            let title = self
+                .order
+                .line_index(&l.line_id)
+                .and_then(|i| self.order.get_line(i))
+                .map_or(l.line_id.as_str(), Line::title);
+            l.codes
+                .iter()
+                .filter(|code| {
+                    matches!(
+                        code,
+                        Code::ExchangeChoiceMissing | Code::VariantOutOfStock { .. }
+                    )
+                })
+                .map(move |code| {
+                    format!(
+                        "{title}{}{}",
+                        crate::texts::texts(lang).colon,
+                        messages::shopper_code_message(code, lang, currency)
+                    )
+                })
+        });
+        let notes = line_notes.chain(b.notes.iter().cloned()).collect();
         Breakdown {
             to_finish: to_finish(quote),
+            notes,
+            exchanges: quote
+                .lines
+                .iter()
+                .filter_map(|l| {
+                    let variant = l.exchange_for.as_ref()?;
+                    let line = self.order.get_line(self.order.line_index(&l.line_id)?)?;
+                    Some(exchange(line.title(), l.quantity, &variant.title))
+                })
+                .collect(),
             ..b
         }
     }
 
     /// A recorded request's breakdown; its state, not a verdict, says where it stands.
-    pub fn recorded_breakdown(&self, quote: &QuoteSummary, lang: Lang) -> Breakdown {
+    pub fn recorded_breakdown(
+        &self,
+        quote: &QuoteSummary,
+        lines: &[RequestedLine],
+        lang: Lang,
+    ) -> Breakdown {
         let components: Vec<Component> = quote
             .components
             .iter()
             .filter_map(ComponentSummary::component)
             .collect();
-        self.breakdown_of(
+        let b = self.breakdown_of(
             &components,
             &quote.split,
             quote.total,
             lang,
             Outcome::Eligible,
             &[],
-        )
+        );
+        Breakdown {
+            exchanges: lines
+                .iter()
+                .filter_map(|l| {
+                    Some(exchange(
+                        &l.title,
+                        l.quantity,
+                        &l.exchange_for.as_ref()?.title,
+                    ))
+                })
+                .collect(),
+            ..b
+        }
     }
 
     fn breakdown_of(
@@ -373,6 +446,7 @@ impl Loaded {
                 .collect(),
             outcome,
             to_finish: false,
+            exchanges: Vec::new(),
             notes: codes
                 .iter()
                 .map(|code| messages::shopper_code_message(code, lang, currency))
@@ -381,14 +455,27 @@ impl Loaded {
     }
 }
 
-/// Whether only steps of the form (intact goods, photos, a note) keep the request from its
-/// verdict: nothing the rules refuse, on the request or on any line.
+/// One exchanged line: what goes back and what comes instead.
+fn exchange(title: &str, quantity: u32, instead: &str) -> String {
+    format!("{title} × {quantity} → {instead}")
+}
+
+/// Whether only steps of the form (intact goods, photos, a note, the variant of an exchange)
+/// keep the request from its verdict: nothing the rules refuse, on the request or on any line.
 pub fn to_finish(quote: &Quote) -> bool {
-    let blocking = |code: &&Code| code.outcome() == Outcome::Ineligible;
+    let refused = |codes: &[Code]| {
+        codes
+            .iter()
+            .any(|code| code.outcome() == Outcome::Ineligible && !code.is_step())
+    };
+    let mut every_code = quote
+        .codes
+        .iter()
+        .chain(quote.lines.iter().flat_map(|l| &l.codes));
     quote.outcome == Outcome::Ineligible
-        && quote.codes.iter().filter(blocking).all(Code::is_step)
-        && quote.codes.iter().any(Code::is_step)
-        && quote.lines.iter().all(|l| l.outcome != Outcome::Ineligible)
+        && every_code.any(Code::is_step)
+        && !refused(&quote.codes)
+        && quote.lines.iter().all(|l| !refused(&l.codes))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -413,6 +500,18 @@ pub struct LineRow {
     pub messages: Vec<String>,
     pub selectable: bool,
     pub gift: bool,
+    pub image_url: Option<String>,
+    /// What the line can be exchanged for, listed while the draft is an exchange.
+    pub variants: Vec<VariantChoice>,
+    /// The in-stock variant the draft exchanges the line for.
+    pub exchange_for: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VariantChoice {
+    pub sku: String,
+    pub title: String,
+    pub in_stock: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -435,6 +534,8 @@ pub struct Breakdown {
     pub to_finish: bool,
     /// Request-level codes explained: what blocks it, or why a person reviews it.
     pub notes: Vec<String>,
+    /// An exchange's lines, each with what it becomes: `title × quantity → variant`.
+    pub exchanges: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -460,6 +561,8 @@ pub struct Draft {
     pub kind: Option<RequestKind>,
     pub reason: Option<Reason>,
     pub quantities: BTreeMap<String, u32>,
+    /// For an exchange: the SKU each line is exchanged for.
+    pub exchange_for: BTreeMap<String, String>,
     pub note: String,
     /// Ids of evidence images already uploaded.
     pub evidence: Vec<String>,
@@ -478,6 +581,7 @@ pub struct Choices {
     kind: Option<RequestKind>,
     reason: Option<Reason>,
     quantities: BTreeMap<String, u32>,
+    exchange_for: BTreeMap<String, String>,
     note: String,
     evidence: Vec<String>,
     goods_intact: bool,
@@ -507,6 +611,15 @@ impl Draft {
     }
 
     /// Sets a line's quantity within `0..=available`.
+    /// Exchanges the line for the variant with this SKU; an empty SKU takes the choice back.
+    pub fn set_exchange(&mut self, line_id: &str, sku: &str) {
+        if sku.is_empty() {
+            self.exchange_for.remove(line_id);
+        } else {
+            self.exchange_for.insert(line_id.to_owned(), sku.to_owned());
+        }
+    }
+
     pub fn set_quantity(&mut self, line_id: &str, quantity: u32, available: u32) {
         let quantity = quantity.min(available);
         if quantity == 0 {
@@ -536,6 +649,7 @@ impl Draft {
             kind: self.kind,
             reason: self.reason,
             quantities: self.quantities.clone(),
+            exchange_for: self.exchange_for.clone(),
             note: self.note.clone(),
             evidence: self.evidence.clone(),
             goods_intact: self.goods_intact,

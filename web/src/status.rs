@@ -331,7 +331,7 @@ pub fn RequestScreen(
                     <h3>{env.t().summary}</h3>
                     {data.with_value(|l| breakdown_view(
                         env,
-                        l.recorded_breakdown(&r.quote, lang.get()),
+                        l.recorded_breakdown(&r.quote, &r.lines, lang.get()),
                         model::shows_money(r),
                         false,
                     ))}

@@ -1,7 +1,7 @@
 //! What both APIs show of a request.
 
 use chrono::{DateTime, Utc};
-use refund_core::wire::DecimalStr;
+use refund_core::wire::{DecimalStr, VariantWire};
 use refund_core::{
     Actor, Component, Currency, DeadlineKind, Outcome, Reason, RequestKind, SplitLine, State,
 };
@@ -74,6 +74,9 @@ pub struct RequestedLine {
     pub sku: String,
     pub title: String,
     pub quantity: u32,
+    /// `exchange` only: the variant the shopper wants instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_for: Option<VariantWire>,
 }
 
 /// What only the merchant's staff see of a request.
@@ -176,6 +179,9 @@ pub struct EventDetail {
     /// `assign`: who the request went to (absent: nobody).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<StaffBrief>,
+    /// `submit` of an exchange: each line and the variant asked for instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchanges: Vec<RequestedLine>,
 }
 
 /// Money paid back through one of the order's payments.

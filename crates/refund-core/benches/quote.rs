@@ -50,6 +50,8 @@ fn fixture(lines: usize) -> Fixture {
             final_sale: false,
             no_reason_waived: false,
             gift: None,
+            image_url: None,
+            exchange_variants: Vec::new(),
         })
         .collect();
     let goods: i64 = (0..lines as i64).map(|i| (1_999 + 137 * i) * 3 - 50).sum();
@@ -128,6 +130,7 @@ fn fixture(lines: usize) -> Fixture {
                 .map(|i| RequestLineWire {
                     line_id: format!("L{i}"),
                     quantity: 1,
+                    exchange_for: None,
                 })
                 .collect(),
             note: String::new(),

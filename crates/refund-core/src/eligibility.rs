@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use crate::ledger::Ledger;
 use crate::order::{LineIndex, Order, OrderFlag};
 use crate::policy::Policy;
-use crate::request::{Fault, Reason, RefundRequest, RequestKind};
+use crate::request::{Fault, Reason, RefundRequest, RequestKind, RequestLine};
 use crate::wire::{DecimalStr, OrderStatus};
 
 /// The verdict on a line or a request. Ordered from best to worst, so the verdict of several
@@ -92,6 +92,14 @@ pub enum Code {
     },
     InTransitReview,
     ExchangeReview,
+    /// An exchange of a line that lists variants, with none chosen yet.
+    ExchangeChoiceMissing,
+    /// The variant chosen for an exchange is out of stock.
+    VariantOutOfStock {
+        sku: String,
+    },
+    /// An exchange of a line whose every listed variant is out of stock.
+    NothingToExchangeFor,
     OrderFlagged {
         flag: OrderFlag,
     },
@@ -133,7 +141,10 @@ impl Code {
     pub fn is_step(&self) -> bool {
         matches!(
             self,
-            Code::IntactConfirmationMissing | Code::EvidenceRequired { .. } | Code::NoteRequired
+            Code::IntactConfirmationMissing
+                | Code::EvidenceRequired { .. }
+                | Code::NoteRequired
+                | Code::ExchangeChoiceMissing
         )
     }
 
@@ -160,6 +171,9 @@ impl Code {
             Code::KeepItemReview { .. } => "keep_item_review",
             Code::InTransitReview => "in_transit_review",
             Code::ExchangeReview => "exchange_review",
+            Code::ExchangeChoiceMissing => "exchange_choice_missing",
+            Code::VariantOutOfStock { .. } => "variant_out_of_stock",
+            Code::NothingToExchangeFor => "nothing_to_exchange_for",
             Code::OrderFlagged { .. } => "order_flagged",
             Code::AboveReviewCap { .. } => "above_review_cap",
             Code::ManualReview => "manual_review",
@@ -222,6 +236,13 @@ pub fn line_codes(
     if kind.returns_goods() && delivered.is_none() {
         codes.push(Code::NotDelivered { kind });
     }
+    let variants = order.line(line).variants();
+    if kind == RequestKind::Exchange
+        && !variants.is_empty()
+        && variants.iter().all(|v| !v.in_stock())
+    {
+        codes.push(Code::NothingToExchangeFor);
+    }
     if reason == Reason::NotReceived {
         if delivered.is_some() {
             codes.push(Code::AlreadyDelivered);
@@ -280,6 +301,22 @@ pub fn line_codes(
         }
     }
     codes
+}
+
+/// What an exchange of a line that lists variants still lacks: a choice, or one in stock. A line
+/// that lists none is exchanged for the same item.
+pub(crate) fn exchange_codes(order: &Order, requested: RequestLine) -> Option<Code> {
+    let line = order.line(requested.line());
+    if line.variants().is_empty() {
+        return None;
+    }
+    match requested.variant(order) {
+        None => Some(Code::ExchangeChoiceMissing),
+        Some(v) if !v.in_stock() => Some(Code::VariantOutOfStock {
+            sku: v.sku().to_owned(),
+        }),
+        Some(_) => None,
+    }
 }
 
 /// The blocking request-level codes: what the shopper must change or add before submitting.

@@ -43,6 +43,10 @@ pub enum InputError {
         max: u64,
     },
     InvalidEmail,
+    /// Not an absolute `https:` or `http:` address.
+    InvalidUrl {
+        field: String,
+    },
     TimeBefore {
         field: String,
         before: String,
@@ -99,6 +103,11 @@ pub enum InputError {
     DuplicateRequestLine {
         line_id: String,
     },
+    /// An exchange names a variant its line does not list.
+    UnknownVariant {
+        line_id: String,
+        sku: String,
+    },
     LedgerInconsistent {
         field: String,
     },
@@ -124,6 +133,7 @@ impl InputError {
         "too_many",
         "out_of_range",
         "invalid_email",
+        "invalid_url",
         "time_out_of_order",
         "duplicate_id",
         "quantity_zero",
@@ -141,6 +151,7 @@ impl InputError {
         "request_empty",
         "unknown_line",
         "duplicate_request_line",
+        "unknown_variant",
         "ledger_inconsistent",
         "order_mismatch",
         "time_out_of_range",
@@ -158,6 +169,7 @@ impl InputError {
             InputError::TooMany { .. } => "too_many",
             InputError::OutOfRange { .. } => "out_of_range",
             InputError::InvalidEmail => "invalid_email",
+            InputError::InvalidUrl { .. } => "invalid_url",
             InputError::TimeBefore { .. } => "time_out_of_order",
             InputError::DuplicateId { .. } => "duplicate_id",
             InputError::QuantityZero { .. } => "quantity_zero",
@@ -175,6 +187,7 @@ impl InputError {
             InputError::EmptyRequest => "request_empty",
             InputError::UnknownLine { .. } => "unknown_line",
             InputError::DuplicateRequestLine { .. } => "duplicate_request_line",
+            InputError::UnknownVariant { .. } => "unknown_variant",
             InputError::LedgerInconsistent { .. } => "ledger_inconsistent",
             InputError::OrderMismatch => "order_mismatch",
             InputError::TimeOutOfRange { .. } => "time_out_of_range",
@@ -203,6 +216,7 @@ impl InputError {
             | InputError::NotAllowed { field }
             | InputError::InvalidPercent { field, .. }
             | InputError::LedgerInconsistent { field }
+            | InputError::InvalidUrl { field }
             | InputError::TimeOutOfRange { field } => Some(field),
             InputError::UnknownCurrency { .. } => Some("currency"),
             InputError::InvalidEmail => Some("customer_email"),
@@ -211,7 +225,8 @@ impl InputError {
             InputError::InvalidUtcOffset { .. } => Some("utc_offset"),
             InputError::EmptyRequest
             | InputError::UnknownLine { .. }
-            | InputError::DuplicateRequestLine { .. } => Some("lines"),
+            | InputError::DuplicateRequestLine { .. }
+            | InputError::UnknownVariant { .. } => Some("lines"),
             InputError::UnknownLanguage { .. }
             | InputError::OrderMismatch
             | InputError::Overflow => None,

@@ -437,6 +437,21 @@ pub fn code_message(code: &Code, lang: Lang, currency: Currency) -> String {
             "换货申请由商家审核。".into(),
             "Exchanges are reviewed by the merchant.".into(),
         ),
+        Code::ExchangeChoiceMissing => pick(
+            lang,
+            "请选择要换成的款式。".into(),
+            "Choose what to exchange it for.".into(),
+        ),
+        Code::VariantOutOfStock { sku } => pick(
+            lang,
+            format!("款式“{sku}”已无库存，请换一个。"),
+            format!("\"{sku}\" is out of stock; choose another."),
+        ),
+        Code::NothingToExchangeFor => pick(
+            lang,
+            "可换的款式均已无库存。".into(),
+            "Everything this item can be exchanged for is out of stock.".into(),
+        ),
         Code::OrderFlagged { flag } => flag_message(flag, lang),
         Code::AboveReviewCap { cap } => pick(
             lang,
@@ -627,6 +642,11 @@ pub fn input_error(error: &InputError, lang: Lang) -> String {
             "customer_email 不是有效的邮箱地址。".into(),
             "customer_email is not an email address.".into(),
         ),
+        InputError::InvalidUrl { field } => pick(
+            lang,
+            format!("{field} 须是以 https:// 或 http:// 开头的完整网址。"),
+            format!("{field} must be a full address starting with https:// or http://."),
+        ),
         InputError::TimeBefore { field, before } => pick(
             lang,
             format!("{field} 不能早于 {before}。"),
@@ -713,6 +733,13 @@ pub fn input_error(error: &InputError, lang: Lang) -> String {
             lang,
             format!("商品行“{line_id}”重复出现，请合并为一行。"),
             format!("Line \"{line_id}\" appears twice; give it once with the total quantity."),
+        ),
+        InputError::UnknownVariant { line_id, sku } => pick(
+            lang,
+            format!("商品行“{line_id}”不能换成“{sku}”，请从可换的款式中选择。"),
+            format!(
+                "Line \"{line_id}\" cannot be exchanged for \"{sku}\"; choose one of the variants it lists."
+            ),
         ),
         InputError::LedgerInconsistent { field } => pick(
             lang,

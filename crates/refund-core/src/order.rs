@@ -16,13 +16,15 @@ use crate::money::{Currency, Money, allocate};
 use crate::request::clip;
 use crate::wire::{
     DecimalStr, DiscountKind, DiscountWire, GiftWire, LineWire, OrderStatus, OrderWire,
-    PaymentMethod, PaymentWire,
+    PaymentMethod, PaymentWire, VariantWire,
 };
 
 pub const MAX_LINES: usize = 1000;
 pub const MAX_QUANTITY: u32 = 100_000;
 pub const MAX_DISCOUNTS: usize = 20;
 pub const MAX_PAYMENTS: usize = 20;
+pub const MAX_VARIANTS: usize = 50;
+const MAX_URL_CHARS: usize = 2048;
 const MAX_ID_CHARS: usize = 64;
 const MAX_TEXT_CHARS: usize = 500;
 
@@ -78,9 +80,31 @@ pub struct Line {
     final_sale: bool,
     no_reason_waived: bool,
     gift: Option<Gift>,
+    image_url: Option<String>,
+    variants: Vec<Variant>,
     net: Money,
     allocated: Money,
     paid: Money,
+}
+
+/// A variant a line can be exchanged for (换货).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    sku: String,
+    title: String,
+    in_stock: bool,
+}
+
+impl Variant {
+    pub fn sku(&self) -> &str {
+        &self.sku
+    }
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    pub fn in_stock(&self) -> bool {
+        self.in_stock
+    }
 }
 
 impl Line {
@@ -119,6 +143,18 @@ impl Line {
     }
     pub fn is_gift(&self) -> bool {
         self.gift.is_some()
+    }
+    /// A picture of the product: an absolute `http(s)` address.
+    pub fn image_url(&self) -> Option<&str> {
+        self.image_url.as_deref()
+    }
+    /// What the line can be exchanged for; empty when an exchange replaces it with the same item.
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+    /// The listed variant with this SKU.
+    pub fn variant(&self, sku: &str) -> Option<&Variant> {
+        self.variants.iter().find(|v| v.sku == sku.trim())
     }
     /// `unit_price × quantity − line_discount` (§6 rule 1).
     pub fn net(&self) -> Money {
@@ -450,6 +486,16 @@ impl Order {
                         of: self.lines[g.parent.0].id.clone(),
                         unit_value: dec(g.unit_value),
                     }),
+                    image_url: l.image_url.clone(),
+                    exchange_variants: l
+                        .variants
+                        .iter()
+                        .map(|v| VariantWire {
+                            sku: v.sku.clone(),
+                            title: v.title.clone(),
+                            in_stock: v.in_stock,
+                        })
+                        .collect(),
                 })
                 .collect(),
             discounts: self
@@ -609,10 +655,63 @@ fn build_line(
         final_sale: line.final_sale,
         no_reason_waived: line.no_reason_waived,
         gift,
+        image_url: match &line.image_url {
+            Some(url) => Some(web_address(&field("image_url"), url)?),
+            None => None,
+        },
+        variants: variants(&field("exchange_variants"), &line.exchange_variants)?,
         net,
         allocated: Money::zero(currency),
         paid: net,
     })
+}
+
+/// An absolute `https:`/`http:` address without spaces or quotes: safe to put in an `src`.
+fn web_address(field: &str, url: &str) -> Result<String, InputError> {
+    let url = text(field, url, MAX_URL_CHARS, true)?;
+    let scheme_ok = ["https://", "http://"]
+        .iter()
+        .any(|scheme| url.len() > scheme.len() && url[..scheme.len()].eq_ignore_ascii_case(scheme));
+    let clean = !url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>'));
+    if scheme_ok && clean {
+        Ok(url)
+    } else {
+        Err(InputError::InvalidUrl {
+            field: field.to_owned(),
+        })
+    }
+}
+
+fn variants(field: &str, wire: &[VariantWire]) -> Result<Vec<Variant>, InputError> {
+    if wire.len() > MAX_VARIANTS {
+        return Err(InputError::TooMany {
+            field: field.to_owned(),
+            max: MAX_VARIANTS,
+        });
+    }
+    let mut variants: Vec<Variant> = Vec::with_capacity(wire.len());
+    for (i, v) in wire.iter().enumerate() {
+        let sku = text(&format!("{field}[{i}].sku"), &v.sku, MAX_ID_CHARS * 2, true)?;
+        if variants.iter().any(|other| other.sku == sku) {
+            return Err(InputError::DuplicateId {
+                field: field.to_owned(),
+                id: clip(&sku),
+            });
+        }
+        variants.push(Variant {
+            sku,
+            title: text(
+                &format!("{field}[{i}].title"),
+                &v.title,
+                MAX_TEXT_CHARS,
+                true,
+            )?,
+            in_stock: v.in_stock,
+        });
+    }
+    Ok(variants)
 }
 
 fn build_discount(

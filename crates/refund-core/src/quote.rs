@@ -34,7 +34,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::eligibility::{
-    Code, Outcome, line_codes, outcome_of, request_blockers, unshipped_refund_only,
+    Code, Outcome, exchange_codes, line_codes, outcome_of, request_blockers, unshipped_refund_only,
 };
 use crate::error::InputError;
 use crate::ledger::Ledger;
@@ -42,7 +42,7 @@ use crate::money::{Currency, Money, allocate};
 use crate::order::{LineIndex, Order};
 use crate::policy::{Policy, PolicyAmounts, ThresholdMode};
 use crate::request::{Fault, Reason, RefundRequest, RequestKind};
-use crate::wire::{DecimalStr, DiscountKind, PaymentMethod};
+use crate::wire::{DecimalStr, DiscountKind, PaymentMethod, VariantWire};
 
 /// What the engine needs from outside besides the order, policy, ledger and request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -80,6 +80,9 @@ pub struct QuoteLine {
     pub quantity: u32,
     pub outcome: Outcome,
     pub codes: Vec<Code>,
+    /// `exchange` only: the variant the shopper wants instead, as the order listed it then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_for: Option<VariantWire>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,7 +181,7 @@ pub fn quote(
     let mut lines = Vec::with_capacity(request.lines().len());
     let mut counted = Vec::with_capacity(request.lines().len());
     for requested in request.lines() {
-        let codes = line_codes(
+        let mut codes = line_codes(
             order,
             policy,
             ledger,
@@ -188,6 +191,9 @@ pub fn quote(
             requested.quantity(),
             context.now,
         );
+        if kind == RequestKind::Exchange {
+            codes.extend(exchange_codes(order, *requested));
+        }
         let outcome = outcome_of(&codes);
         if outcome != Outcome::Ineligible {
             counted.push((requested.line(), requested.quantity()));
@@ -197,6 +203,11 @@ pub fn quote(
             quantity: requested.quantity(),
             outcome,
             codes,
+            exchange_for: requested.variant(order).map(|v| VariantWire {
+                sku: v.sku().to_owned(),
+                title: v.title().to_owned(),
+                in_stock: v.in_stock(),
+            }),
         });
     }
 

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::InputError;
-use crate::order::{LineIndex, Order};
+use crate::order::{LineIndex, Order, Variant};
 use crate::wire::RequestWire;
 
 /// The longest note a shopper can write, in characters.
@@ -128,9 +128,17 @@ impl Reason {
 pub struct RequestLine {
     line: LineIndex,
     quantity: u32,
+    /// `exchange` only: the position of the chosen variant in the line's variants.
+    variant: Option<usize>,
 }
 
 impl RequestLine {
+    /// The variant chosen for an exchange, read from the order the request was checked against.
+    pub fn variant(self, order: &Order) -> Option<&Variant> {
+        self.variant
+            .and_then(|v| order.get_line(self.line)?.variants().get(v))
+    }
+
     pub fn line(self) -> LineIndex {
         self.line
     }
@@ -159,7 +167,7 @@ impl RefundRequest {
             return Err(InputError::EmptyRequest);
         }
         let mut lines: Vec<RequestLine> = Vec::with_capacity(wire.lines.len());
-        for requested in &wire.lines {
+        for (i, requested) in wire.lines.iter().enumerate() {
             let line =
                 order
                     .line_index(&requested.line_id)
@@ -171,9 +179,29 @@ impl RefundRequest {
                     line_id: clip(&requested.line_id),
                 });
             }
+            let variant = match requested.exchange_for.as_deref() {
+                None => None,
+                Some(_) if wire.kind != RequestKind::Exchange => {
+                    return Err(InputError::NotAllowed {
+                        field: format!("lines[{i}].exchange_for"),
+                    });
+                }
+                Some(sku) => Some(
+                    order
+                        .line(line)
+                        .variants()
+                        .iter()
+                        .position(|v| v.sku() == sku.trim())
+                        .ok_or_else(|| InputError::UnknownVariant {
+                            line_id: clip(&requested.line_id),
+                            sku: clip(sku),
+                        })?,
+                ),
+            };
             lines.push(RequestLine {
                 line,
                 quantity: requested.quantity,
+                variant,
             });
         }
         let note = wire.note.trim();

@@ -158,6 +158,25 @@ pub struct LineWire {
     /// Set when this line is a free gift attached to another line.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gift: Option<GiftWire>,
+    /// A picture of the product (an absolute `https:` or `http:` address), shown to the shopper
+    /// next to the line.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    /// What this line can be exchanged for (换货), in the order the shopper sees them. Empty: an
+    /// exchange replaces the item with the same one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchange_variants: Vec<VariantWire>,
+}
+
+/// A variant a line can be exchanged for: another size or colour at the same price.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct VariantWire {
+    pub sku: String,
+    pub title: String,
+    /// Out-of-stock variants are shown but cannot be chosen.
+    pub in_stock: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -325,6 +344,10 @@ pub struct RequestWire {
 pub struct RequestLineWire {
     pub line_id: String,
     pub quantity: u32,
+    /// `exchange` only: the SKU of the variant (one of the line's `exchange_variants`) the
+    /// shopper wants instead. Required when the line lists variants, absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exchange_for: Option<String>,
 }
 
 /// What earlier requests on an order already consumed: refunded requests and open ones alike.

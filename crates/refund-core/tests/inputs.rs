@@ -85,6 +85,36 @@ fn orders_that_cannot_be_real_are_refused_with_a_typed_error_naming_the_field() 
             Some("lines[0].quantity"),
         ),
         (
+            "a product picture that is not a web address",
+            json!({"lines": [{"id": "L1", "sku": "S", "title": "T", "unit_price": "248.00", "quantity": 1,
+                              "image_url": "javascript:alert(1)"}]}),
+            "invalid_url",
+            Some("lines[0].image_url"),
+        ),
+        (
+            "a product picture whose address breaks out of an attribute",
+            json!({"lines": [{"id": "L1", "sku": "S", "title": "T", "unit_price": "248.00", "quantity": 1,
+                              "image_url": "https://cdn.example.com/a.jpg\" onerror=\"x"}]}),
+            "invalid_url",
+            Some("lines[0].image_url"),
+        ),
+        (
+            "an exchange variant listed twice",
+            json!({"lines": [{"id": "L1", "sku": "S", "title": "T", "unit_price": "248.00", "quantity": 1,
+                              "exchange_variants": [
+                                  {"sku": "S-L", "title": "Large", "in_stock": true},
+                                  {"sku": "S-L", "title": "Large again", "in_stock": false}]}]}),
+            "duplicate_id",
+            Some("lines[0].exchange_variants"),
+        ),
+        (
+            "an exchange variant without a title",
+            json!({"lines": [{"id": "L1", "sku": "S", "title": "T", "unit_price": "248.00", "quantity": 1,
+                              "exchange_variants": [{"sku": "S-L", "title": " ", "in_stock": true}]}]}),
+            "required",
+            Some("lines[0].exchange_variants[0].title"),
+        ),
+        (
             "an unknown currency",
             json!({"currency": "XTS"}),
             "unknown_currency",
@@ -259,6 +289,42 @@ fn requests_must_name_known_lines_once_each() {
             .unwrap_err()
             .code(),
         "duplicate_request_line"
+    );
+}
+
+#[test]
+fn an_exchange_may_name_only_a_variant_its_line_lists_and_other_kinds_none() {
+    let order = build(patched(json!({"lines": [
+        {"id": "L1", "sku": "S-M", "title": "Shirt, M", "unit_price": "248.00", "quantity": 1,
+         "image_url": "https://cdn.example.com/shirt.jpg",
+         "exchange_variants": [{"sku": "S-L", "title": "Shirt, L", "in_stock": true}]}
+    ]})))
+    .unwrap();
+    let line = order.get_line(order.line_index("L1").unwrap()).unwrap();
+    assert_eq!(line.image_url(), Some("https://cdn.example.com/shirt.jpg"));
+    assert_eq!(line.variant("S-L").map(|v| v.title()), Some("Shirt, L"));
+    let request = |kind: &str, exchange_for: &str| -> Result<RefundRequest, InputError> {
+        let wire: RequestWire = serde_json::from_value(json!({
+            "kind": kind, "reason": "size_mismatch",
+            "lines": [{"line_id": "L1", "quantity": 1, "exchange_for": exchange_for}]
+        }))
+        .unwrap();
+        RefundRequest::new(&order, &wire)
+    };
+    let chosen = request("exchange", "S-L").unwrap();
+    assert_eq!(
+        chosen.lines()[0].variant(&order).map(|v| v.sku()),
+        Some("S-L")
+    );
+    let unknown = request("exchange", "S-XXL").unwrap_err();
+    assert_eq!(
+        (unknown.code(), unknown.field()),
+        ("unknown_variant", Some("lines"))
+    );
+    let misplaced = request("return_and_refund", "S-L").unwrap_err();
+    assert_eq!(
+        (misplaced.code(), misplaced.field()),
+        ("field_not_allowed", Some("lines[0].exchange_for"))
     );
 }
 

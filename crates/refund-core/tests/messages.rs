@@ -68,6 +68,11 @@ fn every_code() -> Vec<Code> {
         },
         Code::InTransitReview,
         Code::ExchangeReview,
+        Code::ExchangeChoiceMissing,
+        Code::VariantOutOfStock {
+            sku: "SHIRT-XL".to_owned(),
+        },
+        Code::NothingToExchangeFor,
         Code::OrderFlagged {
             flag: OrderFlag::DiscountOutsideValidity {
                 discount_id: "NEW10".to_owned(),
@@ -173,6 +178,13 @@ fn every_input_error() -> Vec<InputError> {
             max: 3650,
         },
         InputError::InvalidEmail,
+        InputError::InvalidUrl {
+            field: "lines[0].image_url".to_owned(),
+        },
+        InputError::UnknownVariant {
+            line_id: "L1".to_owned(),
+            sku: "SHIRT-XXL".to_owned(),
+        },
         InputError::TimeBefore {
             field: "delivered_at".to_owned(),
             before: "shipped_at".to_owned(),
@@ -273,7 +285,7 @@ fn every_eligibility_code_has_a_message_in_both_languages() {
     let codes = every_code();
     let mut names: Vec<&str> = codes.iter().map(Code::name).collect();
     names.dedup();
-    assert_eq!(names.len(), 26, "the list above covers every code");
+    assert_eq!(names.len(), 29, "the list above covers every code");
     for code in &codes {
         let zh = code_message(code, Lang::ZhCn, Currency::Cny);
         let en = code_message(code, Lang::En, Currency::Cny);

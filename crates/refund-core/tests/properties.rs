@@ -6,7 +6,7 @@ use refund_core::messages::{code_message, component_message};
 use refund_core::wire::{
     AutoApproveWire, DecimalStr, DiscountKind, DiscountWire, GiftWire, LedgerWire, LineUsageWire,
     LineWire, OrderStatus, OrderWire, PaymentMethod, PaymentWire, PolicyAmountsWire, PolicyWire,
-    RequestLineWire, RequestWire,
+    RequestLineWire, RequestWire, VariantWire,
 };
 use refund_core::{
     Context, Currency, Lang, Ledger, Money, Order, Outcome, Policy, Quote, Reason, RefundRequest,
@@ -110,6 +110,8 @@ fn order_strategy(delivered: bool) -> impl Strategy<Value = OrderWire> {
                         of: "L0".to_owned(),
                         unit_value: dec(s.price / 10, currency),
                     }),
+                    image_url: None,
+                    exchange_variants: Vec::new(),
                 });
             }
             let mut discount_total = 0;
@@ -270,6 +272,7 @@ fn fit(order: &Order, ledger: &Ledger, picks: &[(usize, u32)]) -> Option<Vec<Req
         lines.push(RequestLineWire {
             line_id: id,
             quantity: 1 + quantity % available,
+            exchange_for: None,
         });
     }
     (!lines.is_empty()).then_some(lines)
@@ -704,20 +707,33 @@ fn hostile_order() -> impl Strategy<Value = OrderWire> {
         any::<u32>(),
         any_decimal(),
         prop::option::of((any_id(), any_decimal())),
+        prop::option::of(any_id()),
+        prop::collection::vec((any_id(), any_id(), prop::bool::ANY), 0..3),
     )
-        .prop_map(|(id, price, quantity, discount, gift)| LineWire {
-            id,
-            sku: "S".to_owned(),
-            title: "T".to_owned(),
-            unit_price: price,
-            quantity,
-            line_discount: discount,
-            tax_included: DecimalStr::default(),
-            category: String::new(),
-            final_sale: false,
-            no_reason_waived: false,
-            gift: gift.map(|(of, unit_value)| GiftWire { of, unit_value }),
-        });
+        .prop_map(
+            |(id, price, quantity, discount, gift, image_url, variants)| LineWire {
+                id,
+                sku: "S".to_owned(),
+                title: "T".to_owned(),
+                unit_price: price,
+                quantity,
+                line_discount: discount,
+                tax_included: DecimalStr::default(),
+                category: String::new(),
+                final_sale: false,
+                no_reason_waived: false,
+                gift: gift.map(|(of, unit_value)| GiftWire { of, unit_value }),
+                image_url,
+                exchange_variants: variants
+                    .into_iter()
+                    .map(|(sku, title, in_stock)| VariantWire {
+                        sku,
+                        title,
+                        in_stock,
+                    })
+                    .collect(),
+            },
+        );
     let discount = (
         any_id(),
         prop::bool::ANY,
@@ -857,7 +873,7 @@ proptest! {
         let wire = RequestWire {
             kind: RequestKind::ALL[kind],
             reason: Reason::ALL[reason],
-            lines: lines.into_iter().map(|(line_id, quantity)| RequestLineWire { line_id, quantity }).collect(),
+            lines: lines.into_iter().map(|(line_id, quantity)| RequestLineWire { line_id, quantity, exchange_for: None }).collect(),
             note: String::new(),
             evidence_files: 0,
             goods_intact: false,

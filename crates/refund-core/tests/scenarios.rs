@@ -111,6 +111,9 @@ fn render(q: &Quote) -> String {
             line.quantity,
             json_str(&line.outcome)
         );
+        if let Some(variant) = &line.exchange_for {
+            text.push_str(&format!(" for {}", variant.sku));
+        }
         if !codes.is_empty() {
             text.push_str(&format!(": {}", codes.join(", ")));
         }
@@ -695,6 +698,93 @@ fn exchanges_move_no_money_and_are_always_reviewed() {
         expect: "
             outcome needs_review
             line L1 x1 eligible
+            codes exchange_review
+            total 0.00",
+        ..Case::default()
+    });
+}
+
+/// The base order whose shirts can be exchanged for an L (in stock) or an XL (sold out).
+fn exchangeable(l_in_stock: bool) -> Value {
+    merge(
+        base_order(),
+        json!({"lines": [
+            {"id": "L1", "sku": "SHIRT-M", "title": "Oxford shirt", "unit_price": "99.00", "quantity": 3,
+             "category": "apparel",
+             "exchange_variants": [
+                 {"sku": "SHIRT-L", "title": "Oxford shirt, L", "in_stock": l_in_stock},
+                 {"sku": "SHIRT-XL", "title": "Oxford shirt, XL", "in_stock": false}]},
+            {"id": "L2", "sku": "MUG", "title": "Mug", "unit_price": "50.00", "quantity": 1, "category": "home"}
+        ]}),
+    )
+}
+
+fn exchange_for(sku: &str) -> Value {
+    let mut r = req("exchange", "size_mismatch", &[("L1", 1)]);
+    r["lines"][0]["exchange_for"] = json!(sku);
+    r
+}
+
+#[test]
+fn an_exchange_names_an_in_stock_variant_when_the_line_lists_any() {
+    check(Case {
+        name: "variant chosen",
+        order: exchangeable(true),
+        policy: auto(),
+        request: exchange_for("SHIRT-L"),
+        expect: "
+            outcome needs_review
+            line L1 x1 eligible for SHIRT-L
+            codes exchange_review
+            total 0.00",
+        ..Case::default()
+    });
+    // Choosing is a step left to do, not a refusal.
+    check(Case {
+        name: "no variant chosen",
+        order: exchangeable(true),
+        policy: auto(),
+        request: req("exchange", "size_mismatch", &[("L1", 1)]),
+        expect: "
+            outcome ineligible
+            line L1 x1 ineligible: exchange_choice_missing
+            codes exchange_review
+            total 0.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "sold-out variant chosen",
+        order: exchangeable(true),
+        policy: auto(),
+        request: exchange_for("SHIRT-XL"),
+        expect: "
+            outcome ineligible
+            line L1 x1 ineligible for SHIRT-XL: variant_out_of_stock
+            codes exchange_review
+            total 0.00",
+        ..Case::default()
+    });
+    check(Case {
+        name: "every variant sold out",
+        order: exchangeable(false),
+        policy: auto(),
+        request: req("exchange", "size_mismatch", &[("L1", 1)]),
+        expect: "
+            outcome ineligible
+            line L1 x1 ineligible: nothing_to_exchange_for, exchange_choice_missing
+            codes exchange_review
+            total 0.00",
+        ..Case::default()
+    });
+    // A line that lists no variants is exchanged for the same item.
+    check(Case {
+        name: "nothing listed",
+        order: exchangeable(true),
+        policy: auto(),
+        request: req("exchange", "size_mismatch", &[("L2", 1)]),
+        expect: "
+            outcome needs_review
+            line L2 x1 eligible
             codes exchange_review
             total 0.00",
         ..Case::default()

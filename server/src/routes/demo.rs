@@ -19,6 +19,30 @@ pub struct DemoQuery {
     lang: Option<String>,
 }
 
+/// The demo's product pictures: a drawing per product, so the demo needs no image files.
+pub async fn demo_picture(
+    axum::extract::Path(name): axum::extract::Path<String>,
+) -> Result<impl axum::response::IntoResponse, ApiError> {
+    let drawing = match name.as_str() {
+        "tee.svg" => {
+            r##"<path d="M22 14l10 4 10-4 12 8-5 9-5-3v24H20V28l-5 3-5-9z" fill="#f4f4f0" stroke="#8a8a80" stroke-width="2"/>"##
+        }
+        "coat.svg" => {
+            r##"<path d="M24 10h16l12 8v36H12V18z" fill="#8d9196" stroke="#55595e" stroke-width="2"/><path d="M32 14v40" stroke="#55595e" stroke-width="2"/>"##
+        }
+        _ => return Err(refund_api::Problem::NotFound.into()),
+    };
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "image/svg+xml"),
+            (axum::http::header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        format!(
+            r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64"><rect width="64" height="64" rx="8" fill="#e8edf2"/>{drawing}</svg>"##
+        ),
+    ))
+}
+
 pub async fn demo_store(
     State(state): State<AppState>,
     Query(query): Query<DemoQuery>,

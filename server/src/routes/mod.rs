@@ -59,6 +59,10 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
     let router = api
         .merge(openapi::router(document.clone()))
         .route("/", axum::routing::get(demo::demo_store))
+        .route(
+            "/demo/pictures/{name}",
+            axum::routing::get(demo::demo_picture),
+        )
         .fallback(|| async { ApiError::from(Problem::UnknownEndpoint) })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(axum::middleware::from_fn(crate::error::localize))

@@ -107,6 +107,13 @@ fn decide(
         detail: EventDetail {
             total: Some(quote.total),
             outcome: Some(quote.outcome),
+            exchanges: name_lines(&quote, |id| {
+                let line = order.get_line(order.line_index(id)?)?;
+                Some((line.sku(), line.title()))
+            })
+            .into_iter()
+            .filter(|line| line.exchange_for.is_some())
+            .collect(),
             ..EventDetail::default()
         },
     }];

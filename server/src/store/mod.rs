@@ -185,6 +185,7 @@ pub fn name_lines<'a>(
                 sku: sku.to_owned(),
                 title: title.to_owned(),
                 quantity: line.quantity,
+                exchange_for: line.exchange_for.clone(),
             }
         })
         .collect()

@@ -12,6 +12,7 @@ mod desk_queue;
 mod desk_work;
 mod events;
 mod evidence;
+mod exchanges;
 mod helpers;
 mod idempotency;
 mod input;

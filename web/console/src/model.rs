@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use refund_api::{
     ActedBy, AttemptView, DeadlineView, Deduction, DeliveryLog, DeliveryState, DeliveryView,
     DisabledReason, EndpointChange, EndpointSecret, EndpointView, EventType, NewEndpoint, Payout,
-    Permission, QueueTab, RefundPaid, RequestView, Role,
+    Permission, QueueTab, RefundPaid, RequestView, RequestedLine, Role,
 };
 use refund_core::messages::Lang;
 use refund_core::wire::DecimalStr;
@@ -274,6 +274,28 @@ pub fn steps(role: Role, state: State, kind: RequestKind) -> Vec<Step> {
         State::Received => vec![Step::RecordRefund],
         _ => Vec::new(),
     }
+}
+
+/// What a line of an exchange becomes, as the desk reads it: `→ 纯棉短袖T恤 白色 L (TEE-WHITE-L)`.
+pub fn exchanged_for(line: &RequestedLine) -> Option<String> {
+    let v = line.exchange_for.as_ref()?;
+    Some(format!("→ {} ({})", v.title, v.sku))
+}
+
+/// The lines an exchange was submitted with, for the timeline: `T恤 × 1 → T恤 L (TEE-L)`.
+pub fn exchanges_line(lines: &[RequestedLine]) -> Option<String> {
+    let parts: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            Some(format!(
+                "{} × {} {}",
+                l.title,
+                l.quantity,
+                exchanged_for(l)?
+            ))
+        })
+        .collect();
+    (!parts.is_empty()).then(|| parts.join("; "))
 }
 
 /// Who took a step, as the desk's timeline says it (the engine's own labels speak to the

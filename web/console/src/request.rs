@@ -17,8 +17,8 @@ use refund_core::messages::{
 use crate::api::ApiError;
 use crate::app::{Env, Problem, run};
 use crate::model::{
-    PayoutForm, PayoutProblem, Request, Route, Step, Urgency, format_left, seconds_left, steps,
-    urgency, who,
+    PayoutForm, PayoutProblem, Request, Route, Step, Urgency, exchanged_for, exchanges_line,
+    format_left, seconds_left, steps, urgency, who,
 };
 use crate::texts::{action_label, texts};
 
@@ -342,7 +342,9 @@ fn Requested(request: Request, order: RwSignal<Option<MerchantOrderView>>) -> im
                         let price = move || order.with(|o| o.as_ref().and_then(|o| o.order.lines.iter().find(|x| x.id == line_id).map(|x| x.unit_price.0)));
                         view! {
                             <tr>
-                                <td>{l.title.clone()}</td>
+                                <td>{l.title.clone()}
+                                    {exchanged_for(&l).map(|to| view! { <span class="rd-exchange">{to}</span> })}
+                                </td>
                                 <td>{l.sku.clone()}</td>
                                 <td class="rd-num">{l.quantity}</td>
                                 <td class="rd-num">{move || price().map(|p| format_money(p, currency, env.lang.get()))}</td>
@@ -557,6 +559,7 @@ fn Timeline(request: Request) -> impl IntoView {
                             <strong>{action_label(&e.action, lang)}</strong>" · "
                             {who(e.actor, e.by.as_ref(), lang)}
                             {(e.before != Some(e.after)).then(|| format!(" → {}", state_label(e.after, lang)))}
+                            {exchanges_line(&e.detail.exchanges).map(|line| view! { <span class="rd-exchange">{line}</span> })}
                         </li>
                     }).collect_view()
                 }}

@@ -500,7 +500,7 @@ fn a_recorded_quote_reads_back_into_the_same_breakdown_the_shopper_saw() {
         serde_json::from_str(&serde_json::to_string(&quote).unwrap()).unwrap();
     for lang in Lang::ALL {
         let live = l.breakdown(&quote, lang);
-        let read_back = l.recorded_breakdown(&recorded, lang);
+        let read_back = l.recorded_breakdown(&recorded, &[], lang);
         assert!(live.rows.len() >= 3, "several components: {:?}", live.rows);
         assert_eq!(read_back.rows, live.rows);
         assert_eq!((read_back.total, read_back.split), (live.total, live.split));
@@ -1088,6 +1088,7 @@ fn a_step_left_in_the_form_reads_as_almost_there_and_a_refusal_as_not_eligible()
     assert!(!to_finish(&refused));
     let mut line_refused = steps_only;
     line_refused.lines[0].outcome = Outcome::Ineligible;
+    line_refused.lines[0].codes.push(Code::FinalSale);
     assert!(!to_finish(&line_refused));
     let eligible = quote_of(&draft(
         RequestKind::ReturnAndRefund,
@@ -1095,4 +1096,86 @@ fn a_step_left_in_the_form_reads_as_almost_there_and_a_refusal_as_not_eligible()
         &[("L1", 1)],
     ));
     assert!(!to_finish(&eligible), "nothing is left to finish");
+}
+
+/// The delivered order whose T-shirt can be exchanged for an L (in stock) or an XL (sold out),
+/// with a picture.
+fn exchangeable() -> Loaded {
+    let mut order = order_json(true);
+    order["lines"][0]["image_url"] = json!("https://cdn.example.com/tee.jpg");
+    order["lines"][0]["exchange_variants"] = json!([
+        {"sku": "TEE-L", "title": "T恤 L", "in_stock": true},
+        {"sku": "TEE-XL", "title": "T恤 XL", "in_stock": false}
+    ]);
+    loaded_with(order, policy(), json!({}))
+}
+
+#[test]
+fn an_exchange_asks_which_variant_and_carries_the_choice_into_the_quote_and_the_request() {
+    let l = exchangeable();
+    let mut d = draft(
+        RequestKind::Exchange,
+        Some(Reason::SizeMismatch),
+        &[("L1", 1)],
+    );
+    let rows = l.rows(&d, now(), Lang::En);
+    assert_eq!(
+        rows[0].image_url.as_deref(),
+        Some("https://cdn.example.com/tee.jpg")
+    );
+    let listed: Vec<(&str, bool)> = rows[0]
+        .variants
+        .iter()
+        .map(|v| (v.sku.as_str(), v.in_stock))
+        .collect();
+    assert_eq!(listed, [("TEE-L", true), ("TEE-XL", false)]);
+    assert!(rows[2].variants.is_empty(), "the socks list none");
+
+    // Not chosen yet: a step left to do, said next to the line's name, not a refusal.
+    let LiveQuote::Ready(quote) = l.quote(&d, now()) else {
+        panic!("the draft is complete");
+    };
+    assert!(to_finish(&quote));
+    let b = l.breakdown(&quote, Lang::En);
+    assert!(
+        b.notes
+            .iter()
+            .any(|n| n == "T恤: Choose what to exchange it for."),
+        "{:?}",
+        b.notes
+    );
+
+    // A sold-out variant cannot be chosen: the draft's pick is not sent.
+    d.set_exchange("L1", "TEE-XL");
+    assert_eq!(l.rows(&d, now(), Lang::En)[0].exchange_for, None);
+    assert!(matches!(l.quote(&d, now()), LiveQuote::Ready(q) if to_finish(&q)));
+
+    d.set_exchange("L1", "TEE-L");
+    let wire = l.request_wire(&d, now()).unwrap();
+    assert_eq!(wire.lines[0].exchange_for.as_deref(), Some("TEE-L"));
+    let LiveQuote::Ready(quote) = l.quote(&d, now()) else {
+        panic!("the draft is complete");
+    };
+    assert_eq!(quote.outcome, Outcome::NeedsReview);
+    assert_eq!(l.breakdown(&quote, Lang::En).exchanges, ["T恤 × 1 → T恤 L"]);
+
+    // Another kind sends no variant, and the list is not offered.
+    d.kind = Some(RequestKind::ReturnAndRefund);
+    assert!(l.rows(&d, now(), Lang::En)[0].variants.is_empty());
+    assert_eq!(
+        l.request_wire(&d, now()).unwrap().lines[0].exchange_for,
+        None
+    );
+}
+
+#[test]
+fn a_recorded_exchange_says_what_comes_instead() {
+    let l = exchangeable();
+    let r = recorded(json!({
+        "kind": "exchange",
+        "lines": [{"line_id": "L1", "sku": "TEE", "title": "T恤", "quantity": 1,
+                   "exchange_for": {"sku": "TEE-L", "title": "T恤 L", "in_stock": true}}]
+    }));
+    let b = l.recorded_breakdown(&r.quote, &r.lines, Lang::ZhCn);
+    assert_eq!(b.exchanges, ["T恤 × 1 → T恤 L"]);
 }

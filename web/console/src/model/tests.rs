@@ -550,3 +550,29 @@ fn a_delivery_says_where_it_stands_and_the_log_refreshes_itself_while_one_waits(
     assert!(!log_waits(&lines[1..]));
     assert!(!log_waits(&[]));
 }
+
+#[test]
+fn an_exchange_reads_as_each_line_and_the_variant_asked_for_instead() {
+    let line = |id: &str, to: Option<(&str, &str)>| RequestedLine {
+        line_id: id.to_owned(),
+        sku: format!("{id}-M"),
+        title: format!("Shirt {id}"),
+        quantity: 1,
+        exchange_for: to.map(|(sku, title)| refund_core::wire::VariantWire {
+            sku: sku.to_owned(),
+            title: title.to_owned(),
+            in_stock: true,
+        }),
+    };
+    let lines = [line("A", Some(("A-L", "Shirt A, L"))), line("B", None)];
+    assert_eq!(
+        exchanged_for(&lines[0]).as_deref(),
+        Some("→ Shirt A, L (A-L)")
+    );
+    assert_eq!(exchanged_for(&lines[1]), None);
+    assert_eq!(
+        exchanges_line(&lines).as_deref(),
+        Some("Shirt A × 1 → Shirt A, L (A-L)")
+    );
+    assert_eq!(exchanges_line(&lines[1..]), None);
+}
