@@ -311,6 +311,7 @@ fn catalog(texts: &'static refund_widget::texts::Texts) -> Vec<&'static str> {
         ship_title, carrier, tracking, ship_submit, ship_missing, rejected_because, shipped_with,
         back_to_order, nothing_left, session_expired, note_placeholder_required, your_request,
         keep_request, line_used_up, no_lines_for_choice, exchange_for, choose_variant, out_of_stock,
+        no_reason_until, no_reason_ended,
     )
 }
 
@@ -546,6 +547,16 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
             browser
                 .wait_for_selector("li.rw-thumb.rw-failed [role=alert]")
                 .await;
+            // A refused file is a compact tile with a placeholder, not a tall broken picture.
+            let tile = browser
+                .js(
+                    "const tile = root.querySelector('li.rw-thumb.rw-failed');
+                     return [!!tile.querySelector('img'), tile.querySelector('.rw-thumb-placeholder').getBoundingClientRect().height];",
+                    vec![],
+                )
+                .await;
+            assert_eq!(tile[0], false, "a refused photo shows no picture");
+            assert!(tile[1].as_f64().is_some_and(|h| h <= 32.0), "placeholder height {}", tile[1]);
             problems.extend(untranslated(&browser, lang, &with_file, "a refused photo").await);
             problems.extend(
                 untranslated(

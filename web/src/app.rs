@@ -368,6 +368,14 @@ fn OrderScreen(
                 {move || env.t().paid} " "
                 <strong>{move || messages::format_money(paid, currency, env.lang.get())}</strong>
             </p>
+            {
+                let window = loaded.clone();
+                let now = window.clock.now(crate::dom::browser_now());
+                let shopper = crate::dom::browser_offset();
+                move || window.no_reason_window(now, shopper, env.lang.get()).map(|text| view! {
+                    <p class="rw-muted rw-window">{text}</p>
+                })
+            }
         </section>
         <Show when={let has = !requests.is_empty(); move || has}>
             <section class="rw-card rw-requests">

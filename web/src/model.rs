@@ -113,6 +113,41 @@ impl Loaded {
         messages::format_money(amount.0, self.order.currency(), lang)
     }
 
+    /// Until when a no-reason return (无理由退货) can be asked for, or when it ended: the last
+    /// minute of the window's last day in the merchant's zone, which defines it. The zone is
+    /// named only when it is not the shopper's (`shopper`). `None` before delivery or when the
+    /// store offers no such returns.
+    pub fn no_reason_window(
+        &self,
+        now: DateTime<Utc>,
+        shopper: FixedOffset,
+        lang: Lang,
+    ) -> Option<String> {
+        let delivered = self.order.delivered_at()?;
+        let days = self.policy.no_reason_days();
+        if days == 0 || !self.policy.reason_enabled(Reason::ChangedMind) {
+            return None;
+        }
+        let end = self.policy.window_end(delivered, days)?;
+        let last = self
+            .policy
+            .window_last_day(delivered, days)?
+            .and_hms_opt(23, 59, 0)?;
+        let merchant = self.policy.offset();
+        let when = if merchant == shopper {
+            messages::format_local(last, lang)
+        } else {
+            messages::format_datetime(last.and_local_timezone(merchant).single()?, lang)
+        };
+        let t = crate::texts::texts(lang);
+        let lead = if now < end {
+            t.no_reason_until
+        } else {
+            t.no_reason_ended
+        };
+        Some(format!("{lead} {when}"))
+    }
+
     pub fn delivery(&self) -> Delivery {
         if self.order.delivered_at().is_some() {
             Delivery::Delivered
@@ -738,9 +773,9 @@ pub fn format_remaining(seconds: i64, lang: Lang) -> String {
     }
 }
 
-/// A time in the shopper's own offset, in their language.
+/// A time in the shopper's own offset, in their language; their own zone needs no label.
 pub fn format_time(at: DateTime<Utc>, offset: FixedOffset, lang: Lang) -> String {
-    messages::format_datetime(at.with_timezone(&offset), lang)
+    messages::format_local(at.with_timezone(&offset).naive_local(), lang)
 }
 
 /// The storage key for a draft: one per merchant and order.

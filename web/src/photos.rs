@@ -238,10 +238,16 @@ pub fn Photos(
                         let state = Memo::new(move |_| uploads.with(|u| {
                             u.iter().find(|x| x.local == local).map(|x| x.state.clone())
                         }));
+                        let failed = move || matches!(state.get(), Some(UploadState::Failed { .. }));
+                        // A file the browser cannot draw (or the server refused) shows a small
+                        // placeholder, never a broken picture.
+                        let undrawable = RwSignal::new(false);
+                        let preview = upload.preview.clone();
+                        let alt = name.clone();
                         view! {
-                            <li class="rw-thumb" class:rw-failed=move || matches!(state.get(), Some(UploadState::Failed { .. }))>
-                                {match upload.preview.clone() {
-                                    Some(src) => view! { <img src=src alt=name.clone() /> }.into_any(),
+                            <li class="rw-thumb" class:rw-failed=failed>
+                                {move || match preview.clone().filter(|_| !failed() && !undrawable.get()) {
+                                    Some(src) => view! { <img src=src alt=alt.clone() on:error=move |_| undrawable.set(true) /> }.into_any(),
                                     None => view! { <span class="rw-thumb-placeholder" aria-hidden="true">"🖼"</span> }.into_any(),
                                 }}
                                 <span class="rw-thumb-state">

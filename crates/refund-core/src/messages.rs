@@ -4,7 +4,7 @@
 //! Money is formatted per language and currency the way `Intl.NumberFormat` does for these
 //! locales (`¥19.90` in zh-CN, `CN¥19.90` in en, no decimals for JPY), with thousands separators.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, Timelike};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -121,12 +121,22 @@ pub fn format_date(date: NaiveDate, lang: Lang) -> String {
     )
 }
 
-/// `2026年11月20日 14:05 (UTC+08:00)` / `20 Nov 2026, 14:05 (UTC+08:00)`.
+/// `2026年11月20日 14:05 (UTC+08:00)` / `20 Nov 2026, 14:05 (UTC+08:00)`: a time in someone
+/// else's zone (the merchant's), so it says which.
 pub fn format_datetime(at: DateTime<FixedOffset>, lang: Lang) -> String {
+    format!(
+        "{} (UTC{})",
+        format_local(at.naive_local(), lang),
+        at.offset()
+    )
+}
+
+/// `2026年11月20日 14:05` / `20 Nov 2026, 14:05`: a time in the reader's own zone.
+pub fn format_local(at: NaiveDateTime, lang: Lang) -> String {
     let time = format!("{:02}:{:02}", at.hour(), at.minute());
-    let date = format_date(at.date_naive(), lang);
+    let date = format_date(at.date(), lang);
     let sep = if lang == Lang::En { "," } else { "" };
-    format!("{date}{sep} {time} (UTC{})", at.offset())
+    format!("{date}{sep} {time}")
 }
 
 pub fn reason_label(reason: Reason, lang: Lang) -> &'static str {

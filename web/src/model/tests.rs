@@ -794,11 +794,11 @@ fn the_thread_reads_oldest_first_with_the_shoppers_own_messages_told_apart() {
     let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
     assert_eq!(
         message_meta(&rows[0], beijing, Lang::ZhCn),
-        "商家 · 2026年11月20日 10:00 (UTC+08:00)"
+        "商家 · 2026年11月20日 10:00"
     );
     assert_eq!(
         message_meta(&rows[1], beijing, Lang::En),
-        "You · 20 Nov 2026, 11:00 (UTC+08:00)"
+        "You · 20 Nov 2026, 11:00"
     );
 }
 
@@ -1178,4 +1178,43 @@ fn a_recorded_exchange_says_what_comes_instead() {
     }));
     let b = l.recorded_breakdown(&r.quote, &r.lines, Lang::ZhCn);
     assert_eq!(b.exchanges, ["T恤 × 1 → T恤 L"]);
+}
+
+#[test]
+fn the_order_says_until_when_a_no_reason_return_is_possible_naming_the_merchants_zone_only_when_it_differs()
+ {
+    // Delivered 11-18 04:00 UTC (12:00 at +08:00); seven days: the last day is 25 Nov at +08:00.
+    let l = loaded();
+    let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+    assert_eq!(
+        l.no_reason_window(now(), beijing, Lang::En).as_deref(),
+        Some("No-reason returns until 25 Nov 2026, 23:59")
+    );
+    assert_eq!(
+        l.no_reason_window(now(), FixedOffset::east_opt(0).unwrap(), Lang::ZhCn)
+            .as_deref(),
+        Some("无理由退货可申请至 2026年11月25日 23:59 (UTC+08:00)")
+    );
+    let later = now() + TimeDelta::days(6);
+    assert_eq!(
+        l.no_reason_window(later, beijing, Lang::En).as_deref(),
+        Some("No-reason returns ended 25 Nov 2026, 23:59")
+    );
+    // Not delivered yet, or no such returns at this store: nothing to say.
+    let in_transit = loaded_with(order_json(false), policy(), json!({}));
+    assert_eq!(in_transit.no_reason_window(now(), beijing, Lang::En), None);
+    let none = loaded_with(
+        order_json(true),
+        json!({"utc_offset": "+08:00", "reasons": {"changed_mind": {"disabled": true}}}),
+        json!({}),
+    );
+    assert_eq!(none.no_reason_window(now(), beijing, Lang::En), None);
+}
+
+#[test]
+fn the_shoppers_own_times_carry_no_zone_label() {
+    let at: DateTime<Utc> = "2026-11-20T06:05:00Z".parse().unwrap();
+    let beijing = FixedOffset::east_opt(8 * 3600).unwrap();
+    assert_eq!(format_time(at, beijing, Lang::En), "20 Nov 2026, 14:05");
+    assert_eq!(format_time(at, beijing, Lang::ZhCn), "2026年11月20日 14:05");
 }
