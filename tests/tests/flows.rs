@@ -825,3 +825,66 @@ async fn on_a_phone_the_verdict_and_total_stay_in_view_while_the_shopper_chooses
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_exchange_names_the_size_wanted_from_those_in_stock_and_the_merchant_sees_it() {
+    flow("10-exchange-variant", |server, browser| async move {
+        browser.open_order("DEMO-1001", Lang::En.tag()).await;
+        // The T-shirt shows its picture.
+        browser
+            .wait_for(
+                "the T-shirt's picture",
+                "root.querySelector('li.rw-line[data-line=L1] img.rw-line-img')?.complete",
+            )
+            .await;
+        browser.choose_kind("exchange").await;
+        browser.choose_reason("size_mismatch").await;
+        browser.set_quantity("L1", 1).await;
+        // Until a size is chosen, that is what is left to do; the sold-out size cannot be chosen.
+        browser
+            .wait_for(
+                "the size to be asked for",
+                "root.querySelector('section.rw-summary .rw-verdict.rw-todo') \
+                 && root.querySelector('section.rw-summary').textContent.includes('Choose what to exchange it for')",
+            )
+            .await;
+        let sold_out = browser
+            .js(
+                "return root.querySelector('select[name=exchange_for] option[value=\"TEE-WHITE-XL\"]').disabled;",
+                vec![],
+            )
+            .await;
+        assert_eq!(sold_out, true);
+        browser.screenshots().await;
+
+        let select = browser.element("select[name=exchange_for]").await;
+        select
+            .select_by_value("TEE-WHITE-L")
+            .await
+            .unwrap_or_else(|e| panic!("choosing the size: {e}"));
+        browser
+            .wait_for(
+                "the exchange to be explained",
+                "root.querySelector('.rw-summary .rw-exchanges li')?.textContent.includes('→')",
+            )
+            .await;
+        let chosen = browser
+            .js("return root.querySelector('select[name=exchange_for]').value;", vec![])
+            .await;
+        assert_eq!(chosen, "TEE-WHITE-L");
+        browser.click("input[name=goods_intact]").await;
+        let number = browser.submit().await;
+        assert_eq!(browser.shown_state().await, "submitted");
+        let shown = browser.text(".rw-exchanges").await;
+        assert!(shown.contains("纯棉短袖T恤 白色 L"), "{shown}");
+
+        let recorded = server.only_request_of("DEMO-1001").await;
+        assert_eq!(recorded["number"], number.as_str());
+        assert_eq!(recorded["lines"][0]["exchange_for"]["sku"], "TEE-WHITE-L");
+        assert_eq!(
+            recorded["history"][0]["detail"]["exchanges"][0]["exchange_for"]["sku"],
+            "TEE-WHITE-L"
+        );
+    })
+    .await;
+}
