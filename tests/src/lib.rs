@@ -68,8 +68,17 @@ where
     F: FnOnce(Arc<TestServer>, Browser) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    flow_serving(server::widget_dir(), name, body).await;
+}
+
+/// [`flow`] against a server whose widget files come from `widget_dir`.
+pub async fn flow_serving<F, Fut>(widget_dir: std::path::PathBuf, name: &'static str, body: F)
+where
+    F: FnOnce(Arc<TestServer>, Browser) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     // Held here too, so the server outlives the flow even when the flow does not use it.
-    let server = Arc::new(TestServer::start().await);
+    let server = Arc::new(TestServer::serving(widget_dir).await);
     let driver = Driver::start().await;
     let browser = driver.session(&server.origin, name).await;
     let client = browser.client().clone();

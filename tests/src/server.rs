@@ -39,6 +39,21 @@ pub fn widget_dir() -> PathBuf {
     dir
 }
 
+/// Where the widget built with its test export is (`cargo xtask test` builds it):
+/// `REFUND_DIFFERENTIAL_DIR`, or `<workspace>/dist-differential`.
+pub fn differential_dir() -> PathBuf {
+    let dir = std::env::var_os("REFUND_DIFFERENTIAL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| crate::workspace_dir().join("dist-differential"));
+    assert!(
+        dir.join("refund-widget.js").is_file(),
+        "no refund-widget.js in {}: build the widget with its test export first: \
+         trunk build --release --features differential --dist dist-differential",
+        dir.display()
+    );
+    dir
+}
+
 /// Where the built refund desk is: `REFUND_CONSOLE_DIR`, or `<workspace>/dist-console`.
 pub fn console_dir() -> PathBuf {
     let dir = std::env::var_os("REFUND_CONSOLE_DIR")
@@ -81,7 +96,11 @@ impl Drop for TestServer {
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        let widget_dir = widget_dir();
+        TestServer::serving(widget_dir()).await
+    }
+
+    /// A server whose widget files come from `widget_dir`.
+    pub async fn serving(widget_dir: PathBuf) -> TestServer {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store: Arc<dyn Store> = Arc::new(
             SqliteStore::open(&dir.path().join("refunds.db"))

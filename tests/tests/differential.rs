@@ -1,5 +1,6 @@
-//! The core compiled to wasm (the shipped widget, in Chromium) quotes exactly like the native
-//! core (the server's): for thousands of generated (order, policy, ledger, request, now) cases,
+//! The core compiled to wasm (the widget's code built as it ships, plus the `quote_json` export
+//! the shipped build leaves out, in Chromium) quotes exactly like the native core (the
+//! server's): for thousands of generated (order, policy, ledger, request, now) cases,
 //! `quote_json` answers the same bytes on both sides. A shopper is shown what the server records.
 //!
 //! Cases come from a small seeded generator, so every run checks the same cases and a failure
@@ -20,7 +21,7 @@ use refund_core::{
     Context, Currency, Ledger, Order, Outcome, Policy, Reason, RefundRequest, RequestKind,
     ThresholdMode, quote,
 };
-use refund_e2e::flow;
+use refund_e2e::flow_serving;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
@@ -602,7 +603,9 @@ impl Tally {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_wasm_core_in_the_browser_quotes_byte_for_byte_like_the_native_core() {
-    flow("differential", |_server, browser| async move {
+    // The shipped widget leaves `quote_json` out; this build of the same code exports it.
+    let dir = refund_e2e::server::differential_dir();
+    flow_serving(dir, "differential", |_server, browser| async move {
         let cases = std::env::var("E2E_DIFFERENTIAL_CASES")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -616,7 +619,7 @@ async fn the_wasm_core_in_the_browser_quotes_byte_for_byte_like_the_native_core(
             .map(|i| refund_widget::quote_json(i))
             .collect();
 
-        // The shipped widget's module, loaded the way the loader does it.
+        // The widget's module, loaded the way the loader does it.
         browser.goto("lang=en").await;
         let loaded = browser
             .client()

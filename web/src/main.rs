@@ -75,7 +75,9 @@ fn browser_lang() -> Lang {
     Lang::negotiate(tags.iter().map(String::as_str))
 }
 
-/// The core quoting from JSON to JSON, for the differential test against the native build.
+/// The core quoting from JSON to JSON, for the differential test against the native build; only
+/// in the test's own build (feature `differential`), not in what shoppers download.
+#[cfg(feature = "differential")]
 #[wasm_bindgen]
 pub fn quote_json(input: &str) -> String {
     refund_widget::quote_json(input)

@@ -146,6 +146,10 @@ fn test(steps: &mut Steps) -> Result<(), String> {
     steps.run("building the widget and the desk (release)", || {
         build_widget()?.map_or(Ok(()), |sizes| widget::check_sizes(&sizes))
     })?;
+    steps.run(
+        "building the widget with its test export (release)",
+        build_differential,
+    )?;
 
     if root.join("web").join("tests").is_dir() {
         steps.run("running the widget's browser tests", || {
@@ -169,6 +173,7 @@ fn test(steps: &mut Steps) -> Result<(), String> {
             run(cargo_command(&["test", "--package", "refund-e2e"])
                 .env("CHROMEDRIVER", chromedriver)
                 .env("REFUND_WIDGET_DIR", root.join("dist"))
+                .env("REFUND_DIFFERENTIAL_DIR", root.join("dist-differential"))
                 .env("REFUND_CONSOLE_DIR", root.join("dist-console")))
         })?;
     } else {
@@ -226,6 +231,24 @@ pub fn build_widget() -> Result<Option<widget::Sizes>, String> {
     let sizes = widget::precompress(&root.join("dist"))?;
     build_console(&root)?;
     Ok(Some(sizes))
+}
+
+/// Builds the widget as it ships but with `quote_json` exported, into `dist-differential/`,
+/// for the differential test: the shipped build leaves the export and its serialisers out.
+fn build_differential() -> Result<(), String> {
+    let root = workspace_root();
+    run(Command::new("trunk")
+        .args([
+            "build",
+            "--release",
+            "--features",
+            "differential",
+            "--dist",
+            "dist-differential",
+        ])
+        .current_dir(&root)
+        .env("TRUNK_OFFLINE", "true"))?;
+    widget::optimise(&root.join("dist-differential"))
 }
 
 /// Builds the refund desk in release mode into `dist-console/`, as the widget is built.
