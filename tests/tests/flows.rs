@@ -1,6 +1,8 @@
 //! The shopper's flows through the real widget on the demo store page, against the real server
 //! (PRODUCT.md §5–§9, issues 4 and 5). Each flow has its own server and browser; flows take
-//! turns on the browser. Screenshots land in `<target>/e2e-screenshots/`.
+//! turns on the browser. Screenshots land in `<target>/e2e-screenshots/`; every view
+//! photographed is also checked with axe-core (issue 15), and any serious or critical violation
+//! fails its flow.
 
 use chrono::TimeDelta;
 use refund_core::messages::{Lang, actor_label, code_message, format_money, outcome_label};
