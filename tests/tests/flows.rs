@@ -1,8 +1,8 @@
 //! The shopper's flows through the real widget on the demo store page, against the real server
 //! (PRODUCT.md §5–§9, issues 4 and 5). Each flow has its own server and browser; flows take
-//! turns on the browser. Screenshots land in `<target>/e2e-screenshots/`; every view
-//! photographed is also checked with axe-core (issue 15), and any serious or critical violation
-//! fails its flow.
+//! turns on the browser. Screenshots land in `<target>/e2e-screenshots/`. Every photographed
+//! view, and the other states the flows pass through, are checked with axe-core in both
+//! languages at both widths (issue 15): any serious or critical violation fails the flow.
 
 use chrono::TimeDelta;
 use refund_core::messages::{Lang, actor_label, code_message, format_money, outcome_label};
@@ -502,9 +502,11 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
                 .await,
             );
         }
+        browser.accessibility_checked("the refused lookup").await;
 
         // The order with a full quote: a gift, a final-sale line, deductions.
         browser.open_order("DEMO-1003", "zh-CN").await;
+        browser.accessibility_checked("the empty form").await;
         for lang in both {
             problems.extend(untranslated(&browser, lang, &merchant, "the empty form").await);
         }
@@ -513,6 +515,9 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
         browser.set_quantity("L1", 1).await;
         browser.click("input[name=goods_intact]").await;
         browser.wait_for_quote().await;
+        browser
+            .accessibility_checked("the form with its quote")
+            .await;
         for lang in both {
             problems
                 .extend(untranslated(&browser, lang, &merchant, "the form with its quote").await);
@@ -548,6 +553,10 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
             browser
                 .wait_for_selector("li.rw-thumb.rw-failed [role=alert]")
                 .await;
+            // In both languages at once, so on the first round only.
+            if lang == both[0] {
+                browser.accessibility_checked("a refused photo").await;
+            }
             problems.extend(untranslated(&browser, lang, &with_file, "a refused photo").await);
             problems.extend(
                 untranslated(
@@ -580,6 +589,9 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
         // The order again, with its list of requests.
         browser.click("button.rw-back").await;
         browser.wait_for_selector("li.rw-request-item").await;
+        browser
+            .accessibility_checked("the order with a request")
+            .await;
         for lang in both {
             problems
                 .extend(untranslated(&browser, lang, &merchant, "the order with a request").await);
