@@ -8,6 +8,7 @@ use chrono::TimeDelta;
 use refund_core::messages::{Lang, actor_label, code_message, format_money, outcome_label};
 use refund_core::{Actor, Code, Currency, Outcome, Quote};
 use refund_e2e::{Amounts, flow};
+use refund_server::seed::DEMO_PUBLISHABLE_KEY;
 use refund_widget::texts::{EN, ZH, texts};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -825,6 +826,58 @@ async fn on_a_phone_the_verdict_and_total_stay_in_view_while_the_shopper_chooses
             )
             .await;
         browser.screenshots().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standalone_refund_page_in_the_default_theme_passes_axe_from_lookup_to_request() {
+    flow("10-standalone-page", |_server, browser| async move {
+        // The demo store sets its own accent; stores that link out to /refund get the widget's
+        // default colours, which must pass on their own.
+        let page = format!(
+            "{}/refund?merchant={DEMO_PUBLISHABLE_KEY}&lang=en",
+            browser.origin()
+        );
+        browser
+            .client()
+            .goto(&page)
+            .await
+            .unwrap_or_else(|e| panic!("opening {page}: {e}"));
+        browser.wait_for_selector("form.rw-lookup").await;
+        browser.accessibility_checked("the lookup form").await;
+
+        browser
+            .type_into("input[name=order_number]", "DEMO-1002")
+            .await;
+        browser
+            .type_into("input[name=email]", "demo@example.com")
+            .await;
+        browser.click("form.rw-lookup button[type=submit]").await;
+        browser.wait_for_selector(".rw-form").await;
+        browser.choose_kind("return_and_refund").await;
+        browser.choose_reason("quality_issue").await;
+        browser.set_quantity("L1", 1).await;
+        let photo = refund_e2e::photo();
+        browser
+            .send_file(".rw-evidence input[type=file]", photo.path())
+            .await;
+        browser
+            .wait_for(
+                "the photo to be uploaded",
+                "root.querySelector('li.rw-thumb img[src]')",
+            )
+            .await;
+        browser.wait_for_quote().await;
+        browser.screenshots().await;
+
+        browser.submit().await;
+        browser.accessibility_checked("the request's status").await;
+        browser.click("button.rw-back").await;
+        browser.wait_for_selector("li.rw-request-item").await;
+        browser
+            .accessibility_checked("the order with a request")
+            .await;
     })
     .await;
 }
