@@ -5,11 +5,13 @@ use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
+use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
@@ -545,20 +547,50 @@ impl Browser {
     }
 
     /// Saves the widget as it is now at every width of [`SCREENSHOT_WIDTHS`] in both languages,
-    /// as `<target>/e2e-screenshots/<flow>-<lang>-<width>.png`, and puts the language and the
-    /// viewport back as they were.
+    /// as `<target>/e2e-screenshots/<flow>-<lang>-<width>.png`, and checks each of those views
+    /// as [`Browser::accessibility_checked`] does.
     pub async fn screenshots(&self) {
+        self.every_view("the photographed view", true).await;
+    }
+
+    /// Checks the widget as it is now with axe-core in both languages at every width of
+    /// [`SCREENSHOT_WIDTHS`], and fails listing every violation of impact serious or critical,
+    /// each with the flow, `state` (what the screen shows), language and width.
+    ///
+    /// axe-core runs on the whole demo store page, the widget's open shadow root included: the
+    /// page is clean (axe-core leaves its hostile theme's gradient for a person to review rather
+    /// than calling it a violation), so nothing needs leaving out, and the rules about a page
+    /// as a whole (its language, its title, `aria-hidden` on its body) run too. The widget is
+    /// wholly in the viewport while axe-core runs, so colour contrast is judged on what a
+    /// shopper sees.
+    pub async fn accessibility_checked(&self, state: &str) {
+        self.every_view(state, false).await;
+    }
+
+    /// Shows the widget whole at every width in both languages, photographs each view when
+    /// `photograph`, checks each with axe-core, then puts the language and the viewport back
+    /// as they were. Fails after all four views, so one failure lists everything found.
+    async fn every_view(&self, state: &str, photograph: bool) {
         let dir = crate::target_dir().join("e2e-screenshots");
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        if photograph {
+            std::fs::create_dir_all(&dir)
+                .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
+        }
         let first = self.lang().await;
+        let mut violations = Vec::new();
         for round in 0..2 {
             if round == 1 {
                 self.toggle_lang().await;
             }
             let lang = self.lang().await;
             for width in SCREENSHOT_WIDTHS {
-                let path = dir.join(format!("{}-{lang}-{width}.png", self.flow));
-                self.widget_screenshot(width, &path).await;
+                self.show_whole_widget(width).await;
+                if photograph {
+                    let path = dir.join(format!("{}-{lang}-{width}.png", self.flow));
+                    self.screenshot(&path).await;
+                }
+                let view = format!("{} ({state}), {lang}, {width} px", self.flow);
+                violations.extend(self.accessibility_violations(&view).await);
             }
         }
         if self.lang().await != first {
@@ -566,12 +598,55 @@ impl Browser {
         }
         self.set_viewport(DEFAULT_VIEWPORT.0, DEFAULT_VIEWPORT.1)
             .await;
+        assert!(
+            violations.is_empty(),
+            "axe-core finds {} serious or critical accessibility violation(s); fix the widget \
+             (or the demo store page), not the rules:\n\n{}",
+            violations.len(),
+            violations.join("\n\n")
+        );
     }
 
-    /// The whole widget in a viewport exactly `width` pixels wide: the viewport is made as tall
-    /// as the widget and scrolled to it, so the picture shows the page around it as a shopper's
-    /// screen of that width would.
-    async fn widget_screenshot(&self, width: u32, path: &PathBuf) {
+    /// What axe-core finds of impact serious or critical on the page now, one described rule
+    /// broken per entry, each introduced by `view`.
+    async fn accessibility_violations(&self, view: &str) -> Vec<String> {
+        let loaded = self
+            .client
+            .execute("return typeof axe !== 'undefined';", vec![])
+            .await
+            .unwrap_or_else(|e| panic!("looking for axe-core: {e}"));
+        // Once per page load: the script is over half a megabyte.
+        if !truthy(&loaded) {
+            self.client
+                .execute(axe_source(), vec![])
+                .await
+                .unwrap_or_else(|e| panic!("injecting axe-core: {e}"));
+        }
+        let value = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { resultTypes: ['violations'] })
+                     .then((r) => done(r.violations), (e) => done({ error: String(e) }));",
+                vec![],
+            )
+            .await
+            .unwrap_or_else(|e| panic!("running axe-core: {e}"));
+        if let Some(error) = value.get("error") {
+            panic!("axe-core failed: {error}");
+        }
+        let found: Vec<AxeViolation> =
+            serde_json::from_value(value).expect("axe-core's list of violations");
+        found
+            .into_iter()
+            .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
+            .map(|v| v.describe(view))
+            .collect()
+    }
+
+    /// Makes the viewport exactly `width` pixels wide and as tall as the widget, and scrolls to
+    /// it, so the whole widget shows as a shopper's screen of that width would show it.
+    async fn show_whole_widget(&self, width: u32) {
         self.set_viewport(width, 800).await;
         let height = self
             .js(
@@ -604,6 +679,10 @@ impl Browser {
             self.flow
         );
         self.next_frame_viewport().await;
+    }
+
+    /// Saves what the viewport shows as a PNG at `path`.
+    async fn screenshot(&self, path: &Path) {
         let png = self
             .client
             .screenshot()
@@ -669,4 +748,66 @@ fn truthy(value: &Value) -> bool {
 /// A JS string literal for `s`.
 pub fn js_str(s: &str) -> String {
     Value::String(s.to_owned()).to_string()
+}
+
+/// One rule axe-core found broken, as `axe.run` reports it.
+#[derive(Deserialize)]
+struct AxeViolation {
+    id: String,
+    impact: Option<String>,
+    help: String,
+    #[serde(rename = "helpUrl")]
+    help_url: String,
+    nodes: Vec<AxeNode>,
+}
+
+/// An element that breaks the rule: its selector path (one list per shadow root crossed), its
+/// markup, and axe-core's account of what is wrong with it.
+#[derive(Deserialize)]
+struct AxeNode {
+    target: Value,
+    html: String,
+    #[serde(rename = "failureSummary")]
+    failure_summary: Option<String>,
+}
+
+impl AxeViolation {
+    fn describe(&self, view: &str) -> String {
+        let mut text = format!(
+            "{view}: {} ({}): {}\n  {}",
+            self.id,
+            self.impact.as_deref().unwrap_or("?"),
+            self.help,
+            self.help_url
+        );
+        for node in &self.nodes {
+            text.push_str(&format!("\n  - {}\n    {}", node.target, node.html));
+            if let Some(summary) = &node.failure_summary {
+                for line in summary.lines() {
+                    text.push_str(&format!("\n    {}", line.trim()));
+                }
+            }
+        }
+        text
+    }
+}
+
+/// axe-core's script, read once: `REFUND_AXE_JS` (set by `cargo xtask test`), else the copy
+/// `npm ci` puts under `tests/axe/`.
+fn axe_source() -> &'static str {
+    static SOURCE: OnceLock<String> = OnceLock::new();
+    SOURCE.get_or_init(|| {
+        let path = std::env::var_os("REFUND_AXE_JS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("axe/node_modules/axe-core/axe.min.js")
+            });
+        std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "no axe-core at {} ({e}): install it with `cargo xtask test` or \
+                 `npm ci --prefix tests/axe`, or point REFUND_AXE_JS at an axe.min.js",
+                path.display()
+            )
+        })
+    })
 }

@@ -6,11 +6,14 @@
 //! `refund_e2e::flow("name", |server, browser| async move { … }).await`: it gets its own server
 //! and browser session, and the browser is closed even when the flow panics.
 //!
-//! Run with `cargo test -p refund-e2e` after `cargo xtask widget`. Settings, all optional:
-//! `REFUND_WIDGET_DIR` (the built widget, default `<workspace>/dist`), `CHROMEDRIVER` (default
-//! `/usr/bin/chromedriver`), `CHROME` (the browser binary, when chromedriver should not pick
-//! it), `E2E_DIFFERENTIAL_CASES` (default 4000). Screenshots of every flow, at 360 and 1280 px
-//! wide in both languages, are written to `<target>/e2e-screenshots/`.
+//! Run with `cargo test -p refund-e2e` after `cargo xtask widget` and `npm ci --prefix tests/axe`
+//! (`cargo xtask test` does both). Settings, all optional: `REFUND_WIDGET_DIR` (the built
+//! widget, default `<workspace>/dist`), `CHROMEDRIVER` (default `/usr/bin/chromedriver`),
+//! `CHROME` (the browser binary, when chromedriver should not pick it), `REFUND_AXE_JS`
+//! (axe-core's `axe.min.js`, default `tests/axe/node_modules/axe-core/axe.min.js`),
+//! `E2E_DIFFERENTIAL_CASES` (default 4000). Screenshots of every flow, at 360 and 1280 px wide in
+//! both languages, are written to `<target>/e2e-screenshots/`, and each of those views is checked
+//! with axe-core.
 
 pub mod browser;
 pub mod desk;

@@ -1,5 +1,7 @@
 //! The refund desk end to end: the real server, the real console (and the real widget beside
-//! it) in headless Chromium, staff signed in as the demo's owner, agents and viewer.
+//! it) in headless Chromium, staff signed in as the demo's owner, agents and viewer. The states
+//! the widget reaches only through the desk (a conversation, a rejection, a return, a payout)
+//! are checked with axe-core as the shopper's flows are.
 
 use std::sync::{Arc, Mutex};
 
@@ -291,6 +293,7 @@ async fn a_quality_claim_is_talked_through_with_photos_and_approved_while_the_sh
                 .send_file(".rw-evidence input[type=file]", first.path())
                 .await;
             photos_uploaded(&shopper, ".rw-evidence", 1).await;
+            shopper.accessibility_checked("the form with an uploaded photo").await;
             shopper.wait_for_quote().await;
             let number = shopper.submit().await;
 
@@ -354,6 +357,7 @@ async fn a_quality_claim_is_talked_through_with_photos_and_approved_while_the_sh
             photos_uploaded(&shopper, ".rw-reply", 1).await;
             shopper.click("button.rw-send").await;
             widget_shows(&shopper, ".rw-msg-mine", "已补充线头的照片").await;
+            shopper.accessibility_checked("the conversation with the merchant").await;
             assert!(
                 !shopper.exists(".rw-thread-toggle .rw-unread").await,
                 "the message was read"
@@ -385,6 +389,7 @@ async fn a_quality_claim_is_talked_through_with_photos_and_approved_while_the_sh
                 )
                 .await;
             widget_shows(&shopper, ".rw-return", "文一西路 969 号").await;
+            shopper.accessibility_checked("an approved return and where to send it").await;
             assert!(
                 shopper.exists("form.rw-ship select[name=carrier]").await,
                 "the shopper is asked for the parcel, with a list of carriers"
@@ -436,6 +441,7 @@ async fn a_rejection_from_a_template_reaches_the_widget_in_the_shoppers_language
             shopper.reopen_request("DEMO-1001", "zh-CN", &n).await;
             assert_eq!(shopper.shown_state().await, "rejected");
             widget_shows(&shopper, ".rw-rejected", "照片无法看清问题").await;
+            shopper.accessibility_checked("a rejection").await;
             shopper.toggle_lang().await;
             widget_shows(
                 &shopper,
@@ -504,6 +510,7 @@ async fn a_return_goes_all_the_way_to_a_recorded_payout_that_both_screens_show_t
                 )
                 .await;
             widget_shows(&shopper, ".rw-shipment", "SF Express").await;
+            shopper.accessibility_checked("the parcel on its way").await;
 
             // The desk sees the parcel, confirms receipt and records the prefilled payout.
             desk.wait_for(
@@ -563,6 +570,7 @@ async fn a_return_goes_all_the_way_to_a_recorded_payout_that_both_screens_show_t
                 Amounts::of(&quote, Lang::En)
             );
             widget_shows(&shopper, ".rw-payout .rw-reference", "ALIPAY-RF-778899").await;
+            shopper.accessibility_checked("the recorded payout").await;
         },
     )
     .await;

@@ -1,11 +1,14 @@
 //! The shopper's flows through the real widget on the demo store page, against the real server
 //! (PRODUCT.md §5–§9, issues 4 and 5). Each flow has its own server and browser; flows take
-//! turns on the browser. Screenshots land in `<target>/e2e-screenshots/`.
+//! turns on the browser. Screenshots land in `<target>/e2e-screenshots/`. Every photographed
+//! view, and the other states the flows pass through, are checked with axe-core in both
+//! languages at both widths (issue 15): any serious or critical violation fails the flow.
 
 use chrono::TimeDelta;
 use refund_core::messages::{Lang, actor_label, code_message, format_money, outcome_label};
 use refund_core::{Actor, Code, Currency, Outcome, Quote};
 use refund_e2e::{Amounts, flow};
+use refund_server::seed::DEMO_PUBLISHABLE_KEY;
 use refund_widget::texts::{EN, ZH, texts};
 use rust_decimal::Decimal;
 use serde_json::Value;
@@ -501,9 +504,11 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
                 .await,
             );
         }
+        browser.accessibility_checked("the refused lookup").await;
 
         // The order with a full quote: a gift, a final-sale line, deductions.
         browser.open_order("DEMO-1003", "zh-CN").await;
+        browser.accessibility_checked("the empty form").await;
         for lang in both {
             problems.extend(untranslated(&browser, lang, &merchant, "the empty form").await);
         }
@@ -512,6 +517,9 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
         browser.set_quantity("L1", 1).await;
         browser.click("input[name=goods_intact]").await;
         browser.wait_for_quote().await;
+        browser
+            .accessibility_checked("the form with its quote")
+            .await;
         for lang in both {
             problems
                 .extend(untranslated(&browser, lang, &merchant, "the form with its quote").await);
@@ -557,6 +565,10 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
                 .await;
             assert_eq!(tile[0], false, "a refused photo shows no picture");
             assert!(tile[1].as_f64().is_some_and(|h| h <= 32.0), "placeholder height {}", tile[1]);
+            // In both languages at once, so on the first round only.
+            if lang == both[0] {
+                browser.accessibility_checked("a refused photo").await;
+            }
             problems.extend(untranslated(&browser, lang, &with_file, "a refused photo").await);
             problems.extend(
                 untranslated(
@@ -589,6 +601,9 @@ async fn chinese_and_english_screens_have_no_untranslated_string() {
         // The order again, with its list of requests.
         browser.click("button.rw-back").await;
         browser.wait_for_selector("li.rw-request-item").await;
+        browser
+            .accessibility_checked("the order with a request")
+            .await;
         for lang in both {
             problems
                 .extend(untranslated(&browser, lang, &merchant, "the order with a request").await);
@@ -885,6 +900,58 @@ async fn an_exchange_names_the_size_wanted_from_those_in_stock_and_the_merchant_
             recorded["history"][0]["detail"]["exchanges"][0]["exchange_for"]["sku"],
             "TEE-WHITE-L"
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_standalone_refund_page_in_the_default_theme_passes_axe_from_lookup_to_request() {
+    flow("11-standalone-page", |_server, browser| async move {
+        // The demo store sets its own accent; stores that link out to /refund get the widget's
+        // default colours, which must pass on their own.
+        let page = format!(
+            "{}/refund?merchant={DEMO_PUBLISHABLE_KEY}&lang=en",
+            browser.origin()
+        );
+        browser
+            .client()
+            .goto(&page)
+            .await
+            .unwrap_or_else(|e| panic!("opening {page}: {e}"));
+        browser.wait_for_selector("form.rw-lookup").await;
+        browser.accessibility_checked("the lookup form").await;
+
+        browser
+            .type_into("input[name=order_number]", "DEMO-1002")
+            .await;
+        browser
+            .type_into("input[name=email]", "demo@example.com")
+            .await;
+        browser.click("form.rw-lookup button[type=submit]").await;
+        browser.wait_for_selector(".rw-form").await;
+        browser.choose_kind("return_and_refund").await;
+        browser.choose_reason("quality_issue").await;
+        browser.set_quantity("L1", 1).await;
+        let photo = refund_e2e::photo();
+        browser
+            .send_file(".rw-evidence input[type=file]", photo.path())
+            .await;
+        browser
+            .wait_for(
+                "the photo to be uploaded",
+                "root.querySelector('li.rw-thumb img[src]')",
+            )
+            .await;
+        browser.wait_for_quote().await;
+        browser.screenshots().await;
+
+        browser.submit().await;
+        browser.accessibility_checked("the request's status").await;
+        browser.click("button.rw-back").await;
+        browser.wait_for_selector("li.rw-request-item").await;
+        browser
+            .accessibility_checked("the order with a request")
+            .await;
     })
     .await;
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::tools::{apt_install, find_on_path, output};
+use crate::tools::{apt_install, ensure_npm_packages, find_on_path, output};
 use crate::{run, step, target_dir, workspace_root};
 
 const SCHEMATHESIS: &str = "4.32.5";
@@ -126,25 +126,6 @@ fn ensure_schemathesis() -> Result<PathBuf, String> {
     Ok(bin)
 }
 
-/// The TypeScript client's packages, exactly as `package-lock.json` says.
-fn ensure_client_packages(dir: &Path) -> Result<(), String> {
-    if find_on_path("npm").is_none() {
-        step("installing Node.js and npm with apt-get");
-        apt_install(&["nodejs", "npm"])?;
-    }
-    let installed = dir.join("node_modules").join(".package-lock.json");
-    let lock = dir.join("package-lock.json");
-    let fresh = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    if fresh(&installed).is_some_and(|i| fresh(&lock).is_some_and(|l| i >= l)) {
-        step("the TypeScript client's packages are already installed");
-        return Ok(());
-    }
-    step("installing the TypeScript client's packages (npm ci)");
-    run(Command::new("npm")
-        .args(["ci", "--no-audit", "--no-fund"])
-        .current_dir(dir))
-}
-
 /// Generates the client from the live document, type-checks the integration, runs it.
 fn typescript_client(dir: &Path, port: u16) -> Result<(), String> {
     let url = format!("http://127.0.0.1:{port}");
@@ -226,7 +207,7 @@ bearer = "{session}"
 pub fn check_api() -> Result<(), String> {
     let client = workspace_root().join("tests").join("api-client");
     let schemathesis_bin = ensure_schemathesis()?;
-    ensure_client_packages(&client)?;
+    ensure_npm_packages(&client, "the TypeScript client's packages")?;
     let work = target_dir().join("api-clients").join("run");
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).map_err(|e| format!("{}: {e}", work.display()))?;

@@ -15,7 +15,7 @@ use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
 use tools::{
-    WASM_TARGET, chromedriver_path, ensure_binaryen, ensure_chromium, ensure_trunk,
+    WASM_TARGET, chromedriver_path, ensure_axe, ensure_binaryen, ensure_chromium, ensure_trunk,
     ensure_wasm_bindgen, ensure_wasm_target,
 };
 
@@ -170,8 +170,10 @@ fn test(steps: &mut Steps) -> Result<(), String> {
     if e2e {
         steps.run("running the end-to-end tests", || {
             let chromedriver = chromedriver_path()?;
+            let axe = ensure_axe()?;
             run(cargo_command(&["test", "--package", "refund-e2e"])
                 .env("CHROMEDRIVER", chromedriver)
+                .env("REFUND_AXE_JS", axe)
                 .env("REFUND_WIDGET_DIR", root.join("dist"))
                 .env("REFUND_DIFFERENTIAL_DIR", root.join("dist-differential"))
                 .env("REFUND_CONSOLE_DIR", root.join("dist-console")))

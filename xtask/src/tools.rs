@@ -372,6 +372,44 @@ pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     apt(&args)
 }
 
+/// The npm packages of `dir`, exactly as its `package-lock.json` says (`npm ci`), installing
+/// Node.js and npm with apt when missing. Skipped while npm's record of what it installed
+/// (`node_modules/.package-lock.json`) is no older than the lock. `what` names them in the log.
+pub fn ensure_npm_packages(dir: &Path, what: &str) -> Result<(), String> {
+    let installed = dir.join("node_modules").join(".package-lock.json");
+    let lock = dir.join("package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    if modified(&installed).is_some_and(|i| modified(&lock).is_some_and(|l| i >= l)) {
+        step(&format!("{what} already installed"));
+        return Ok(());
+    }
+    if find_on_path("npm").is_none() {
+        step("installing Node.js and npm with apt-get");
+        apt_install(&["nodejs", "npm"])?;
+    }
+    step(&format!("installing {what} (npm ci in {})", dir.display()));
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
+}
+
+/// axe-core, pinned in `tests/axe/package-lock.json`, for the end-to-end tests' accessibility
+/// checks: the path of its `axe.min.js`.
+pub fn ensure_axe() -> Result<PathBuf, String> {
+    let dir = workspace_root().join("tests").join("axe");
+    ensure_npm_packages(&dir, "axe-core")?;
+    let script = dir.join("node_modules").join("axe-core").join("axe.min.js");
+    if script.is_file() {
+        Ok(script)
+    } else {
+        Err(format!(
+            "npm ci left no {}: remove {} and run this again",
+            script.display(),
+            dir.join("node_modules").display()
+        ))
+    }
+}
+
 pub fn is_root() -> bool {
     output("id", &["-u"]).is_some_and(|uid| uid.trim() == "0")
 }
