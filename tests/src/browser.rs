@@ -171,6 +171,31 @@ fn free_port() -> u16 {
         .expect("a free loopback port")
 }
 
+/// chromedriver's passage to the DevTools protocol: `POST /session/{id}/goog/cdp/execute`.
+#[derive(Debug)]
+struct Cdp {
+    cmd: String,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// Sets `root` to the widget's shadow root (or null) for the script that follows.
 const PRELUDE: &str = "const host = document.querySelector('refund-widget'); \
                        const root = host && host.shadowRoot;";
@@ -194,6 +219,18 @@ impl Browser {
 
     pub fn flow(&self) -> &'static str {
         self.flow
+    }
+
+    /// Sends one Chrome DevTools Protocol command (`Network.emulateNetworkConditions`, ...)
+    /// through chromedriver and returns its result.
+    pub async fn cdp(&self, cmd: &str, params: Value) -> Value {
+        self.client
+            .issue_cmd(Cdp {
+                cmd: cmd.to_owned(),
+                params,
+            })
+            .await
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"))
     }
 
     /// Runs `body` with `root` bound to the widget's shadow root and returns what it returns.
