@@ -19,18 +19,36 @@ export function load() {
 }
 const sheets = new Map();
 // Styles are adopted, not inlined, so a strict Content-Security-Policy does not block them.
-function style(root, css) {
+function style(root, ...css) {
   if (root.adoptedStyleSheets !== undefined && "replaceSync" in CSSStyleSheet.prototype) {
-    let sheet = sheets.get(css);
-    if (!sheet) sheets.set(css, (sheet = new CSSStyleSheet())), sheet.replaceSync(css);
-    root.adoptedStyleSheets = [sheet];
+    root.adoptedStyleSheets = css.map((text) => {
+      let sheet = sheets.get(text);
+      if (!sheet) sheets.set(text, (sheet = new CSSStyleSheet())), sheet.replaceSync(text);
+      return sheet;
+    });
   } else {
-    const el = document.createElement("style");
-    el.textContent = css;
-    root.prepend(el);
+    root.querySelectorAll("style").forEach((el) => el.remove());
+    for (const text of css) {
+      const el = document.createElement("style");
+      el.textContent = text;
+      root.prepend(el);
+    }
   }
 }
-const PLACEHOLDER = ":host{display:block}p{font:15px/1.5 system-ui,sans-serif;color:#59636e;text-align:center;padding:24px 0;margin:0}";
+// The skeleton: the widget's shape in the store's own colours (the same custom properties the
+// widget reads), drawn the moment the element appears and kept until the first real screen.
+const V = (name, fallback) => `var(--refund-${name},${fallback})`;
+const SKELETON = `:host{display:block}.s{max-width:44rem;margin:0 auto;padding:12px;background:${V("bg", "#fff")}}` +
+  `.c{background:${V("surface", "#f6f7f9")};border:1px solid ${V("border", "#d5d9de")};border-radius:${V("radius", "10px")};padding:14px;margin-bottom:12px}` +
+  `.b{height:14px;margin:12px 0;border-radius:7px;background:${V("border", "#d5d9de")};animation:p 1.4s ease-in-out infinite}` +
+  `.t{height:22px;width:45%;margin:8px 0 20px}.f{height:44px}.w{width:62%}.n{width:30%}` +
+  `.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}p{font:15px/1.5 system-ui,sans-serif;color:#59636e;text-align:center;padding:24px 0;margin:0}` +
+  `@keyframes p{50%{opacity:.45}}@media (prefers-reduced-motion:reduce){.b{animation:none}}`;
+// An order opened from a link has its form's shape; without one the widget first asks for the
+// order number and e-mail.
+const card = (...bars) => `<div class="c">${bars.map((b) => `<div class="b ${b}"></div>`).join("")}</div>`;
+const ORDER = card("n", "w") + card("n", "f", "f", "f") + card("n", "f") + card("n", "w", "f", "w", "f");
+const LOOKUP = card("w", "n", "f", "n", "f", "f");
 class RefundWidget extends HTMLElement {
   static observedAttributes = ["lang", "merchant", "order-token", "api-base"];
   connectedCallback() {
@@ -58,7 +76,7 @@ class RefundWidget extends HTMLElement {
   }
   placeholder(failed) {
     const root = this.shadowRoot;
-    style(root, PLACEHOLDER);
+    style(root, SKELETON);
     const p = document.createElement("p");
     p.setAttribute("role", failed ? "alert" : "status");
     p.textContent = failed
@@ -69,8 +87,14 @@ class RefundWidget extends HTMLElement {
       b.textContent = this.cn ? "重试" : "Try again";
       b.onclick = () => { this.placeholder(); this.start(); };
       p.append(b);
+      return root.replaceChildren(p);
     }
-    root.replaceChildren(p);
+    p.className = "sr";
+    const s = document.createElement("div");
+    s.className = "s";
+    s.setAttribute("aria-hidden", "true");
+    s.innerHTML = `<div class="b t"></div>` + (this.hasAttribute("order-token") ? ORDER : LOOKUP);
+    root.replaceChildren(p, s);
   }
   async start() {
     try {
@@ -78,10 +102,25 @@ class RefundWidget extends HTMLElement {
       if (!this.isConnected || this.widget) return;
       const root = this.shadowRoot;
       const box = document.createElement("div");
-      root.replaceChildren(box);
-      style(root, m.widget_css());
+      box.hidden = true;
+      root.append(box);
+      const css = m.widget_css();
+      style(root, SKELETON, css);
+      // The skeleton stays until the widget draws its first real screen (its loading line,
+      // `.rw-booting`, is gone), so the shopper sees one swap, not skeleton, spinner, form.
+      const shown = () => {
+        if (!box.firstElementChild || box.querySelector(".rw-booting")) return false;
+        watch.disconnect();
+        box.hidden = false;
+        root.replaceChildren(box);
+        style(root, css);
+        return true;
+      };
+      const watch = new MutationObserver(shown);
+      watch.observe(box, { childList: true, subtree: true });
       const api = this.getAttribute("api-base") || new URL(import.meta.url).origin;
       this.widget = m.mount(box, this, this.getAttribute("merchant") || "", this.getAttribute("order-token"), this.getAttribute("lang"), api);
+      shown();
     } catch (e) {
       console.error("refund-widget:", e);
       this.placeholder(true);

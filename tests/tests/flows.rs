@@ -11,7 +11,7 @@ use refund_e2e::{Amounts, flow};
 use refund_server::seed::DEMO_PUBLISHABLE_KEY;
 use refund_widget::texts::{EN, ZH, texts};
 use rust_decimal::Decimal;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn money(minor: i64, lang: Lang) -> String {
     format_money(Decimal::new(minor, 2), Currency::Cny, lang)
@@ -952,6 +952,63 @@ async fn the_standalone_refund_page_in_the_default_theme_passes_axe_from_lookup_
         browser
             .accessibility_checked("the order with a request")
             .await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_the_wasm_downloads_the_shopper_sees_the_widgets_shape_then_the_form_in_its_place() {
+    flow("12-skeleton", |_server, browser| async move {
+        // A network slow enough that the wasm takes seconds to arrive.
+        browser.cdp("Network.enable", json!({})).await;
+        browser
+            .cdp(
+                "Network.emulateNetworkConditions",
+                json!({"offline": false, "latency": 150,
+                       "downloadThroughput": 100_000, "uploadThroughput": 100_000}),
+            )
+            .await;
+        browser.set_viewport(360, 740).await;
+        browser.goto("order=DEMO-1001&lang=en").await;
+        let skeleton = browser
+            .wait_for(
+                "the skeleton",
+                "root.querySelector('.s .c') && [
+                     root.querySelectorAll('.s .c').length,
+                     !!root.querySelector('.rw'),
+                     root.querySelector('[role=status]').textContent,
+                     root.querySelector('.s').getBoundingClientRect().height,
+                 ]",
+            )
+            .await;
+        assert_eq!(skeleton[0], 4, "the order form's four cards: {skeleton}");
+        assert_eq!(skeleton[1], false, "the widget is not drawn yet");
+        assert_eq!(skeleton[2], "Loading the refund form…");
+        assert!(skeleton[3].as_f64().is_some_and(|h| h > 300.0), "{skeleton}");
+        browser
+            .js("host.scrollIntoView({ block: 'start' });", vec![])
+            .await;
+        let png = browser.client().screenshot().await.expect("a screenshot");
+        let dir = refund_e2e::target_dir().join("e2e-screenshots");
+        std::fs::create_dir_all(&dir).expect("the screenshot directory");
+        std::fs::write(dir.join("12-skeleton-en-360.png"), png).expect("saving the screenshot");
+
+        browser
+            .cdp(
+                "Network.emulateNetworkConditions",
+                json!({"offline": false, "latency": 0,
+                       "downloadThroughput": -1, "uploadThroughput": -1}),
+            )
+            .await;
+        browser.wait_for_selector("li.rw-line").await;
+        // One swap: the form replaced the skeleton, which is gone.
+        let after = browser
+            .js(
+                "return [!!root.querySelector('.s'), !!root.querySelector('.rw-booting'), root.querySelector('.rw').getClientRects().length > 0];",
+                vec![],
+            )
+            .await;
+        assert_eq!(after, json!([false, false, true]));
     })
     .await;
 }

@@ -199,7 +199,8 @@ pub fn App(
                 </button>
             </header>
             {move || match screen.get() {
-                Screen::Loading => view! { <p class="rw-loading" role="status">{move || env.t().loading}</p> }.into_any(),
+                // `rw-booting`: the loader keeps its skeleton up until this is gone.
+                Screen::Loading => view! { <p class="rw-loading rw-booting" role="status">{move || env.t().loading}</p> }.into_any(),
                 Screen::Lookup(message) => view! { <Lookup env message typed on_found=reopen /> }.into_any(),
                 Screen::Failed(message) => view! {
                     <div class="rw-error" role="alert">

@@ -21,12 +21,12 @@ const WASM_OPT_FEATURES: &[&str] = &[
 /// The loader's budget, gzip: the one script a store puts on every page, widget or not.
 const LOADER_BUDGET_GZ: usize = 3 * 1024;
 /// What a shopper downloads (loader, glue and wasm), gzip. This is a regression ceiling just
-/// above today's size, not the 120 KB target, which the shared core cannot meet (README,
-/// "Widget size"): growth has to be a decision in a commit, never an accident. Lower it as the
-/// widget shrinks. Raised from 310 KiB for the refund desk's side of the widget (the thread with
-/// the store and its photos, the return address and carrier list, the recorded payout: about
-/// 27 KB gzip) and the request view's desk fields (about 13 KB); issue 16 cuts it to 200 KB.
-const DOWNLOAD_CEILING_GZ: usize = 345 * 1024;
+/// above today's size, not a target: growth has to be a decision in a commit, never an
+/// accident. Lower it as the widget shrinks. Raised from 310 KiB for the refund desk's side of
+/// the widget (about 40 KB gzip), then from 345 KiB for exchange variants, product pictures and
+/// the no-reason window (13 KB) and the loader's skeleton (1 KB), less `quote_json` leaving the
+/// shipped build (6 KB). Issue 16 cuts it to 200 KB.
+const DOWNLOAD_CEILING_GZ: usize = 352 * 1024;
 
 /// What the browser downloads, gzip: the loader (if it was built) and everything together.
 pub struct Sizes {
