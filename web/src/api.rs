@@ -12,6 +12,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 
+use crate::dom;
 use crate::model::{OrderResponse, RequestView};
 
 /// What went wrong with a call, in the terms the widget acts on.
@@ -106,7 +107,7 @@ impl Api {
     }
 
     async fn open(&self, body: &SessionRequest) -> Result<(), ApiError> {
-        let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
+        let json = dom::to_json(body).ok_or(ApiError::Network)?;
         let answer = self
             .send(Method::POST, "/session", Some(json), None)
             .await?;
@@ -120,7 +121,7 @@ impl Api {
     }
 
     pub async fn submit(&self, body: &ShopperRequest, key: &str) -> Result<RequestView, ApiError> {
-        let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
+        let json = dom::to_json(body).ok_or(ApiError::Network)?;
         self.call(Method::POST, "/requests", Some(json), Some(key))
             .await
     }
@@ -146,7 +147,7 @@ impl Api {
             carrier: carrier.to_owned(),
             tracking_number: tracking_number.to_owned(),
         };
-        let json = serde_json::to_string(&body).map_err(|_| ApiError::Network)?;
+        let json = dom::to_json(&body).ok_or(ApiError::Network)?;
         self.call(Method::POST, &path, Some(json), None).await
     }
 
@@ -190,7 +191,7 @@ impl Api {
     /// Writes to the merchant; answers with the thread, the message in it.
     pub async fn post_message(&self, id: &str, body: &NewMessage) -> Result<Thread, ApiError> {
         let path = format!("/requests/{}/messages", js_sys::encode_uri_component(id));
-        let json = serde_json::to_string(body).map_err(|_| ApiError::Network)?;
+        let json = dom::to_json(body).ok_or(ApiError::Network)?;
         self.call(Method::POST, &path, Some(json), None).await
     }
 
@@ -338,9 +339,9 @@ impl Api {
             return Err(ApiError::Network);
         }
         if (200..300).contains(&status) {
-            serde_json::from_str::<Uploaded>(&text)
+            dom::from_json::<Uploaded>(&text)
                 .map(|u| u.id)
-                .map_err(|_| unreadable(status))
+                .ok_or_else(|| unreadable(status))
         } else {
             Err(server_error(status, &text))
         }
@@ -366,7 +367,7 @@ async fn read<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
         .map_err(|_| ApiError::Network)?;
     // An answer without a body (204) reads as `null`.
     let text = if text.is_empty() { "null" } else { &text };
-    serde_json::from_str(text).map_err(|_| unreadable(status))
+    dom::from_json(text).ok_or_else(|| unreadable(status))
 }
 
 /// An image answer as an object URL.
@@ -386,12 +387,12 @@ async fn read_image(answer: Answer) -> Result<String, ApiError> {
 fn server_error(status: u16, text: &str) -> ApiError {
     // Only the code and message are read: the widget re-reads the order rather than take a
     // stale answer's fresh quote from the error.
-    match serde_json::from_str::<ErrorBody<ErrorHead>>(text) {
-        Ok(body) => ApiError::Server {
+    match dom::from_json::<ErrorBody<ErrorHead>>(text) {
+        Some(body) => ApiError::Server {
             status,
             head: body.error,
         },
-        Err(_) => unreadable(status),
+        None => unreadable(status),
     }
 }
 

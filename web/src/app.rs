@@ -87,7 +87,7 @@ impl Env {
         crate::texts::desk_texts(self.lang.get())
     }
 
-    pub fn emit(&self, name: &str, detail: serde_json::Value) {
+    pub fn emit(&self, name: &str, detail: impl serde::Serialize) {
         self.host
             .with_value(|host| dom::emit(host.as_ref(), name, &detail));
     }

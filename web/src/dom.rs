@@ -1,7 +1,6 @@
 //! Thin browser plumbing: the clock, randomness, storage and the host element's DOM events.
 
 use chrono::{DateTime, FixedOffset, Offset, Utc};
-use gloo_storage::{LocalStorage, Storage};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
@@ -28,17 +27,45 @@ pub fn random_key() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// JSON text read by the browser's own parser and mapped onto `T` by serde-wasm-bindgen, so the
+/// widget ships no JSON parser (about 25 KB gzip of serde_json and its per-type code).
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    let value = js_sys::JSON::parse(text).ok()?;
+    serde_wasm_bindgen::from_value(value).ok()
+}
+
+/// `value` as JSON text, written by the browser's JSON.stringify; `None` serialises as `null`,
+/// as serde_json would write it.
+pub fn to_json<T: Serialize>(value: &T) -> Option<String> {
+    js_sys::JSON::stringify(&to_js(value)?).ok()?.as_string()
+}
+
+/// `value` as a plain JavaScript value (objects for structs and maps).
+pub fn to_js<T: Serialize>(value: &T) -> Option<JsValue> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .ok()
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok()?
+}
+
 pub fn load<T: DeserializeOwned>(key: &str) -> Option<T> {
-    LocalStorage::get(key).ok()
+    from_json(&storage()?.get_item(key).ok()??)
 }
 
 /// Saves quietly: private browsing or a full quota must not break the form.
 pub fn save<T: Serialize>(key: &str, value: &T) {
-    let _ = LocalStorage::set(key, value);
+    if let (Some(storage), Some(text)) = (storage(), to_json(value)) {
+        let _ = storage.set_item(key, &text);
+    }
 }
 
 pub fn forget(key: &str) {
-    LocalStorage::delete(key);
+    if let Some(storage) = storage() {
+        let _ = storage.remove_item(key);
+    }
 }
 
 /// Puts `text` on the clipboard; `None` where the page may not (an `http:` store page has no
@@ -57,12 +84,12 @@ pub fn copy_text(text: &str) -> Option<js_sys::Promise> {
 }
 
 /// Dispatches a DOM event from the `<refund-widget>` element that crosses the shadow boundary.
-pub fn emit(host: Option<&web_sys::EventTarget>, name: &str, detail: &serde_json::Value) {
+pub fn emit(host: Option<&web_sys::EventTarget>, name: &str, detail: &impl Serialize) {
     let Some(host) = host else { return };
     let init = web_sys::CustomEventInit::new();
     init.set_bubbles(true);
     init.set_composed(true);
-    init.set_detail(&js_sys::JSON::parse(&detail.to_string()).unwrap_or(JsValue::NULL));
+    init.set_detail(&to_js(detail).unwrap_or(JsValue::NULL));
     if let Ok(event) = web_sys::CustomEvent::new_with_event_init_dict(name, &init) {
         let _ = host.dispatch_event(&event);
     }

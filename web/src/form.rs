@@ -163,11 +163,14 @@ pub fn RequestForm(
                     dom::forget(&storage_key);
                     env.emit(
                         "refund-submitted",
-                        serde_json::json!({
-                            "request_id": view.id, "number": view.number, "state": view.state,
-                            "order_number": view.order_number,
-                            "total": view.quote.total, "currency": view.quote.currency,
-                        }),
+                        crate::status::Announced {
+                            request_id: &view.id,
+                            number: &view.number,
+                            state: view.state,
+                            order_number: &view.order_number,
+                            total: Some(view.quote.total),
+                            currency: Some(view.quote.currency),
+                        },
                     );
                     phase.try_set(Phase::Editing);
                     on_submitted.try_with_value(|f| f(view));

@@ -19,6 +19,20 @@ use crate::thread::ThreadCard;
 /// How often an open request is re-read while the shopper watches it.
 const POLL_SECONDS: u32 = 15;
 
+/// What the host page hears of a request (events `refund-submitted` and `refund-status`; README,
+/// "Embed the widget"): the amount only when it was just submitted.
+#[derive(serde::Serialize)]
+pub struct Announced<'a> {
+    pub request_id: &'a str,
+    pub number: &'a str,
+    pub state: refund_core::State,
+    pub order_number: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<refund_core::wire::DecimalStr>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<refund_core::Currency>,
+}
+
 #[component]
 pub fn RequestScreen(
     env: Env,
@@ -49,10 +63,14 @@ pub fn RequestScreen(
     let announce = move |view: &RequestView| {
         env.emit(
             "refund-status",
-            serde_json::json!({
-                "request_id": view.id, "number": view.number,
-                "order_number": view.order_number, "state": view.state,
-            }),
+            Announced {
+                request_id: &view.id,
+                number: &view.number,
+                state: view.state,
+                order_number: &view.order_number,
+                total: None,
+                currency: None,
+            },
         );
     };
     request.with_untracked(announce);

@@ -25,8 +25,9 @@ const LOADER_BUDGET_GZ: usize = 3 * 1024;
 /// accident. Lower it as the widget shrinks. Raised from 310 KiB for the refund desk's side of
 /// the widget (about 40 KB gzip), then from 345 KiB for exchange variants, product pictures and
 /// the no-reason window (13 KB) and the loader's skeleton (1 KB), less `quote_json` leaving the
-/// shipped build (6 KB). Issue 16 cuts it to 200 KB.
-const DOWNLOAD_CEILING_GZ: usize = 352 * 1024;
+/// shipped build (6 KB) and serde_json giving way to the browser's JSON (14 KB). Issue 16 cuts
+/// it to 200 KB.
+const DOWNLOAD_CEILING_GZ: usize = 338 * 1024;
 
 /// What the browser downloads, gzip: the loader (if it was built) and everything together.
 pub struct Sizes {
