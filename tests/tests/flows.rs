@@ -829,6 +829,31 @@ async fn on_a_phone_the_verdict_and_total_stay_in_view_while_the_shopper_chooses
         let text = shown["text"].as_str().unwrap_or_default();
         let total = shown["total"].as_str().unwrap_or_default();
         assert!(!total.is_empty() && text.contains(total), "{shown}");
+        // What the shopper's phone shows at that moment, in both languages: the lines being
+        // chosen, and the bar with the verdict and total at the bottom.
+        let dir = refund_e2e::target_dir().join("e2e-screenshots");
+        std::fs::create_dir_all(&dir).expect("the screenshot directory");
+        for round in 0..2 {
+            if round == 1 {
+                browser.toggle_lang().await;
+            }
+            let in_view = browser
+                .js(
+                    "root.querySelector('li.rw-line[data-line=L1] button.rw-inc').scrollIntoView({block: 'center'});
+                     const bar = root.querySelector('.rw-sticky').getBoundingClientRect();
+                     return bar.top >= 0 && bar.bottom <= window.innerHeight + 0.5
+                         && root.querySelector('.rw-sticky-text').textContent.includes(
+                                root.querySelector('section.rw-summary strong.rw-total').textContent.trim());",
+                    vec![],
+                )
+                .await;
+            assert_eq!(in_view, true, "the bar and its total are in view in {}", browser.lang().await);
+            browser.next_frame_viewport().await;
+            let png = browser.client().screenshot().await.expect("a screenshot");
+            let name = format!("9-phone-choosing-{}-360.png", browser.lang().await);
+            std::fs::write(dir.join(name), png).expect("saving the screenshot");
+        }
+        browser.toggle_lang().await;
         browser.click(".rw-sticky button").await;
         browser
             .wait_for(
