@@ -359,11 +359,7 @@ impl Loaded {
         // The line list shows what the rules say of each line; what only the quote knows of a
         // line (the variant of an exchange) is said here, naming the line.
         let line_notes = quote.lines.iter().flat_map(|l| {
-            let title = self
-                .order
-                .line_index(&l.line_id)
-                .and_then(|i| self.order.get_line(i))
-                .map_or(l.line_id.as_str(), Line::title);
+            let title = self.line_title(&l.line_id);
             l.codes
                 .iter()
                 .filter(|code| {
@@ -395,6 +391,14 @@ impl Loaded {
                 .collect(),
             ..b
         }
+    }
+
+    /// The title the order gives a line, or its id for a line the order does not have.
+    fn line_title<'a>(&'a self, line_id: &'a str) -> &'a str {
+        self.order
+            .line_index(line_id)
+            .and_then(|i| self.order.get_line(i))
+            .map_or(line_id, Line::title)
     }
 
     /// A recorded request's breakdown; its state, not a verdict, says where it stands.
@@ -450,11 +454,7 @@ impl Loaded {
                     Component::Item {
                         line_id, quantity, ..
                     } => {
-                        let title = self
-                            .order
-                            .line_index(line_id)
-                            .and_then(|i| self.order.get_line(i))
-                            .map_or(line_id.as_str(), Line::title);
+                        let title = self.line_title(line_id);
                         format!("{title} × {quantity}")
                     }
                     other => crate::texts::component_title(other.name(), lang).to_owned(),
