@@ -608,11 +608,6 @@ impl Browser {
     /// `photograph`, checks each with axe-core, then puts the language and the viewport back
     /// as they were. Fails after all four views, so one failure lists everything found.
     async fn every_view(&self, state: &str, photograph: bool) {
-        let dir = crate::target_dir().join("e2e-screenshots");
-        if photograph {
-            std::fs::create_dir_all(&dir)
-                .unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
-        }
         let first = self.lang().await;
         let mut violations = Vec::new();
         for round in 0..2 {
@@ -623,8 +618,8 @@ impl Browser {
             for width in SCREENSHOT_WIDTHS {
                 self.show_whole_widget(width).await;
                 if photograph {
-                    let path = dir.join(format!("{}-{lang}-{width}.png", self.flow));
-                    self.screenshot(&path).await;
+                    self.screenshot(&format!("{}-{lang}-{width}", self.flow))
+                        .await;
                 }
                 let view = format!("{} ({state}), {lang}, {width} px", self.flow);
                 violations.extend(self.accessibility_violations(&view).await);
@@ -719,13 +714,17 @@ impl Browser {
     }
 
     /// Saves what the viewport shows as a PNG at `path`.
-    async fn screenshot(&self, path: &Path) {
+    /// Saves the viewport as it is now as `<target>/e2e-screenshots/<name>.png`.
+    pub async fn screenshot(&self, name: &str) {
+        let dir = crate::target_dir().join("e2e-screenshots");
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         let png = self
             .client
             .screenshot()
             .await
             .unwrap_or_else(|e| panic!("screenshot: {e}"));
-        std::fs::write(path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
     }
 
     /// Makes the page's viewport (not the window) `width` × `height` CSS pixels and waits for

@@ -350,8 +350,6 @@ impl Desk {
 
     /// Saves the page as it is, `width` pixels wide, as `<target>/e2e-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str, width: u32) {
-        let dir = crate::target_dir().join("e2e-screenshots");
-        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("creating {}: {e}", dir.display()));
         self.browser.set_viewport(width, 900).await;
         let height = self
             .js(
@@ -375,14 +373,7 @@ impl Desk {
             "{name}: the desk is wider than {width} px"
         );
         self.browser.next_frame_viewport().await;
-        let png = self
-            .browser
-            .client()
-            .screenshot()
-            .await
-            .unwrap_or_else(|e| panic!("screenshot: {e}"));
-        let path = dir.join(format!("{name}.png"));
-        std::fs::write(&path, png).unwrap_or_else(|e| panic!("writing {}: {e}", path.display()));
+        self.browser.screenshot(name).await;
         self.browser.set_viewport(1280, 1000).await;
     }
 }

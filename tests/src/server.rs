@@ -28,40 +28,45 @@ use serde_json::Value;
 
 /// Where the built widget is: `REFUND_WIDGET_DIR`, or `<workspace>/dist`.
 pub fn widget_dir() -> PathBuf {
-    let dir = std::env::var_os("REFUND_WIDGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_dir().join("dist"));
-    assert!(
-        dir.join("refund-widget.js").is_file(),
-        "no refund-widget.js in {}: build the widget first: cargo xtask widget",
-        dir.display()
-    );
-    dir
+    built_dir(
+        "REFUND_WIDGET_DIR",
+        "dist",
+        "refund-widget.js",
+        "build the widget first: cargo xtask widget",
+    )
 }
 
 /// Where the widget built with its test export is (`cargo xtask test` builds it):
 /// `REFUND_DIFFERENTIAL_DIR`, or `<workspace>/dist-differential`.
 pub fn differential_dir() -> PathBuf {
-    let dir = std::env::var_os("REFUND_DIFFERENTIAL_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_dir().join("dist-differential"));
-    assert!(
-        dir.join("refund-widget.js").is_file(),
-        "no refund-widget.js in {}: build the widget with its test export first: \
+    built_dir(
+        "REFUND_DIFFERENTIAL_DIR",
+        "dist-differential",
+        "refund-widget.js",
+        "build the widget with its test export first: \
          trunk build --release --features differential --dist dist-differential",
-        dir.display()
-    );
-    dir
+    )
 }
 
 /// Where the built refund desk is: `REFUND_CONSOLE_DIR`, or `<workspace>/dist-console`.
 pub fn console_dir() -> PathBuf {
-    let dir = std::env::var_os("REFUND_CONSOLE_DIR")
+    built_dir(
+        "REFUND_CONSOLE_DIR",
+        "dist-console",
+        "index.html",
+        "build the desk first: cargo xtask widget",
+    )
+}
+
+/// A build's directory: `var`, or `<workspace>/<default>`; it must hold `file`, else `how` says
+/// how to build it.
+fn built_dir(var: &str, default: &str, file: &str, how: &str) -> PathBuf {
+    let dir = std::env::var_os(var)
         .map(PathBuf::from)
-        .unwrap_or_else(|| crate::workspace_dir().join("dist-console"));
+        .unwrap_or_else(|| crate::workspace_dir().join(default));
     assert!(
-        dir.join("index.html").is_file(),
-        "no index.html in {}: build the desk first: cargo xtask widget",
+        dir.join(file).is_file(),
+        "no {file} in {}: {how}",
         dir.display()
     );
     dir

@@ -831,8 +831,6 @@ async fn on_a_phone_the_verdict_and_total_stay_in_view_while_the_shopper_chooses
         assert!(!total.is_empty() && text.contains(total), "{shown}");
         // What the shopper's phone shows at that moment, in both languages: the lines being
         // chosen, and the bar with the verdict and total at the bottom.
-        let dir = refund_e2e::target_dir().join("e2e-screenshots");
-        std::fs::create_dir_all(&dir).expect("the screenshot directory");
         for round in 0..2 {
             if round == 1 {
                 browser.toggle_lang().await;
@@ -849,9 +847,8 @@ async fn on_a_phone_the_verdict_and_total_stay_in_view_while_the_shopper_chooses
                 .await;
             assert_eq!(in_view, true, "the bar and its total are in view in {}", browser.lang().await);
             browser.next_frame_viewport().await;
-            let png = browser.client().screenshot().await.expect("a screenshot");
-            let name = format!("9-phone-choosing-{}-360.png", browser.lang().await);
-            std::fs::write(dir.join(name), png).expect("saving the screenshot");
+            let name = format!("9-phone-choosing-{}-360", browser.lang().await);
+            browser.screenshot(&name).await;
         }
         browser.toggle_lang().await;
         browser.click(".rw-sticky button").await;
@@ -1013,10 +1010,7 @@ async fn while_the_wasm_downloads_the_shopper_sees_the_widgets_shape_then_the_fo
         browser
             .js("host.scrollIntoView({ block: 'start' });", vec![])
             .await;
-        let png = browser.client().screenshot().await.expect("a screenshot");
-        let dir = refund_e2e::target_dir().join("e2e-screenshots");
-        std::fs::create_dir_all(&dir).expect("the screenshot directory");
-        std::fs::write(dir.join("12-skeleton-en-360.png"), png).expect("saving the screenshot");
+        browser.screenshot("12-skeleton-en-360").await;
 
         browser
             .cdp(

@@ -222,6 +222,7 @@ impl Loaded {
                     exchange_for: draft
                         .exchange_for
                         .get(line.id())
+                        .filter(|_| kind == Some(RequestKind::Exchange))
                         .filter(|sku| line.variant(sku).is_some_and(|v| v.in_stock()))
                         .cloned(),
                 }
@@ -273,7 +274,7 @@ impl Loaded {
             .map(|row| RequestLineWire {
                 line_id: row.id,
                 quantity: row.chosen,
-                exchange_for: row.exchange_for.filter(|_| !row.variants.is_empty()),
+                exchange_for: row.exchange_for,
             })
             .collect();
         (!lines.is_empty()).then(|| RequestWire {
@@ -538,7 +539,7 @@ pub struct LineRow {
     pub image_url: Option<String>,
     /// What the line can be exchanged for, listed while the draft is an exchange.
     pub variants: Vec<VariantChoice>,
-    /// The in-stock variant the draft exchanges the line for.
+    /// The in-stock variant the draft exchanges the line for, while the draft is an exchange.
     pub exchange_for: Option<String>,
 }
 

@@ -225,10 +225,7 @@ pub fn build_widget() -> Result<Option<widget::Sizes>, String> {
         step("no Trunk.toml yet, skipping the widget build");
         return Ok(None);
     }
-    run(Command::new("trunk")
-        .args(["build", "--release"])
-        .current_dir(&root)
-        .env("TRUNK_OFFLINE", "true"))?;
+    trunk(&root, &["build", "--release"])?;
     widget::optimise(&root.join("dist"))?;
     let sizes = widget::precompress(&root.join("dist"))?;
     build_console(&root)?;
@@ -239,26 +236,34 @@ pub fn build_widget() -> Result<Option<widget::Sizes>, String> {
 /// for the differential test: the shipped build leaves the export and its serialisers out.
 fn build_differential() -> Result<(), String> {
     let root = workspace_root();
-    run(Command::new("trunk")
-        .args([
+    trunk(
+        &root,
+        &[
             "build",
             "--release",
             "--features",
             "differential",
             "--dist",
             "dist-differential",
-        ])
-        .current_dir(&root)
-        .env("TRUNK_OFFLINE", "true"))?;
+        ],
+    )?;
     widget::optimise(&root.join("dist-differential"))
+}
+
+/// Runs Trunk in the workspace without network: it uses the tools the xtask installed.
+fn trunk(root: &Path, args: &[&str]) -> Result<(), String> {
+    run(Command::new("trunk")
+        .args(args)
+        .current_dir(root)
+        .env("TRUNK_OFFLINE", "true"))
 }
 
 /// Builds the refund desk in release mode into `dist-console/`, as the widget is built.
 fn build_console(root: &Path) -> Result<(), String> {
-    run(Command::new("trunk")
-        .args(["--config", "web/console/Trunk.toml", "build", "--release"])
-        .current_dir(root)
-        .env("TRUNK_OFFLINE", "true"))?;
+    trunk(
+        root,
+        &["--config", "web/console/Trunk.toml", "build", "--release"],
+    )?;
     let dist = root.join("dist-console");
     widget::optimise(&dist)?;
     widget::precompress_console(&dist).map(drop)

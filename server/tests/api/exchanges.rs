@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_error, order, request_body};
+use crate::helpers::{TestApp, assert_error, assert_line_refused, order, request_body};
 
 /// A1001 again, its shirts with a picture and exchangeable for an L (in stock) or an XL (sold
 /// out).
@@ -89,15 +89,7 @@ async fn an_exchange_without_a_choice_or_for_a_sold_out_variant_is_refused_per_l
         ),
     ] {
         let reply = app.submit(&session, exchange(line), code).await;
-        assert_error(
-            &reply,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "request_ineligible",
-        );
-        assert_eq!(
-            reply.body["error"]["quote"]["lines"][0]["codes"][0]["code"],
-            code
-        );
+        assert_line_refused(&reply, code);
     }
     // The mug lists no variants: it is exchanged for the same item.
     let same = exchange(json!({"line_id": "L2", "quantity": 1}));

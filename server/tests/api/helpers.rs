@@ -463,3 +463,17 @@ pub fn assert_error(reply: &Reply, status: StatusCode, code: &str) {
             .is_some_and(|m| !m.is_empty())
     );
 }
+
+/// A refused submission: 422 `request_ineligible`, the first line's first code being `code`.
+pub fn assert_line_refused(reply: &Reply, code: &str) {
+    assert_error(
+        reply,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "request_ineligible",
+    );
+    assert_eq!(
+        reply.body["error"]["quote"]["lines"][0]["codes"][0]["code"], code,
+        "{:?}",
+        reply.body
+    );
+}

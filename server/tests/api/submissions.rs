@@ -141,15 +141,7 @@ async fn ineligible_requests_are_refused_with_the_reasons_per_line() {
         "0.00",
     );
     let reply = app.submit(&session, late, "late").await;
-    assert_error(
-        &reply,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "request_ineligible",
-    );
-    assert_eq!(
-        reply.body["error"]["quote"]["lines"][0]["codes"][0]["code"],
-        "no_reason_window_closed"
-    );
+    assert_line_refused(&reply, "no_reason_window_closed");
 }
 
 #[tokio::test]
