@@ -77,6 +77,9 @@ impl Driver {
                 "--log-path={}",
                 profile.path().join("chromedriver.log").display()
             ))
+            // Chromium's own temporary directories go with the profile: a Chromium killed at
+            // the end of a flow leaves them behind.
+            .env("TMPDIR", profile.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -113,6 +113,12 @@ fn test(steps: &mut Steps) -> Result<(), String> {
     let postgres_url = cluster.as_ref().map(|c| c.url.clone()).unwrap_or_default();
     // SAFETY: no other thread exists; every test run below inherits the cluster's address.
     unsafe { std::env::set_var("REFUND_TEST_POSTGRES_URL", &postgres_url) };
+    // A test run builds each crate once: incremental artefacts would only add gigabytes to the
+    // target directory of a clean clone, whose disk is not ours to fill.
+    if std::env::var_os("CARGO_INCREMENTAL").is_none() {
+        // SAFETY: as above.
+        unsafe { std::env::set_var("CARGO_INCREMENTAL", "0") };
+    }
 
     steps.run("running every native test in the workspace", || {
         // The end-to-end tests need the built widget and a browser: they run on their own below.
@@ -140,6 +146,8 @@ fn test(steps: &mut Steps) -> Result<(), String> {
             .env("REFUND_TEST_BACKEND", "postgres"))
         },
     )?;
+    // Nothing after this step uses PostgreSQL; its files go now rather than at the end.
+    drop(cluster.take());
 
     steps.run("checking the API with outside clients", clients::check_api)?;
 
@@ -154,14 +162,22 @@ fn test(steps: &mut Steps) -> Result<(), String> {
     if root.join("web").join("tests").is_dir() {
         steps.run("running the widget's browser tests", || {
             let chromedriver = chromedriver_path()?;
-            run(cargo_command(&[
+            // The test runner's files and the profiles of the Chromium it starts go to a
+            // directory of ours, emptied afterwards: Chromium killed at the end leaves them.
+            let scratch = target_dir().join("tmp").join("widget-browser-tests");
+            std::fs::create_dir_all(&scratch)
+                .map_err(|e| format!("could not create {}: {e}", scratch.display()))?;
+            let outcome = run(cargo_command(&[
                 "test",
                 "--package",
                 "refund-widget",
                 "--target",
                 WASM_TARGET,
             ])
-            .env("CHROMEDRIVER", chromedriver))
+            .env("CHROMEDRIVER", chromedriver)
+            .env("TMPDIR", &scratch));
+            let _ = std::fs::remove_dir_all(&scratch);
+            outcome
         })?;
     } else {
         step("no web/tests yet, skipping the widget's browser tests");
@@ -195,7 +211,6 @@ fn test(steps: &mut Steps) -> Result<(), String> {
             ])
         })?;
     }
-    drop(cluster);
     step("all tests passed");
     Ok(())
 }

@@ -99,8 +99,11 @@ impl Cluster {
             ],
         )?;
         let port = free_port()?;
+        // Each test creates a database, which PostgreSQL writes through the WAL; a small WAL is
+        // recycled at checkpoints instead of growing to the default gigabyte.
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400",
+            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=400 \
+             -c max_wal_size=64MB -c min_wal_size=32MB",
             cluster.dir.display()
         );
         cluster.pg(

@@ -16,10 +16,44 @@ use std::sync::Arc;
 use refund_server::store::{Database, Store};
 use sqlx::{Connection, PgConnection};
 
-/// A database for one test; a SQLite file lives as long as this does.
+/// A database for one test; a SQLite file, or a PostgreSQL database, lives as long as this does.
 pub struct TestDb {
     pub database: Database,
+    /// The cluster's admin address and the database's name, to drop it with the test: a run
+    /// creates hundreds, and kept they would fill the disk.
+    postgres: Option<(String, String)>,
     _dir: tempfile::TempDir,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((admin, name)) = self.postgres.take() else {
+            return;
+        };
+        // Dropped on a thread of its own: this may run inside a test's runtime, which cannot
+        // block on another future.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            runtime.block_on(async {
+                let mut admin = PgConnection::connect(&admin)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // FORCE ends the connections a test's server may still hold.
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                admin.close().await.map_err(|e| e.to_string())
+            })
+        })
+        .join();
+        if let Ok(Err(error)) = dropped {
+            eprintln!("could not drop the test database: {error}");
+        }
+    }
 }
 
 impl TestDb {
@@ -64,6 +98,7 @@ pub async fn fresh() -> TestDb {
         let dir = tempfile::tempdir().unwrap();
         TestDb {
             database: Database::Sqlite(dir.path().join("refunds.db")),
+            postgres: None,
             _dir: dir,
         }
     }
@@ -85,6 +120,7 @@ pub async fn fresh_postgres(admin_url: &str) -> TestDb {
             url: with_database(admin_url, &name),
             max_connections: 16,
         },
+        postgres: Some((admin_url.to_owned(), name)),
         _dir: tempfile::tempdir().unwrap(),
     }
 }
