@@ -82,6 +82,26 @@ impl Env {
         texts(self.lang.get())
     }
 
+    /// One of the widget's words, following the language. Every such word on every screen is
+    /// this one closure type, so Leptos's renderer for it is compiled once rather than once per
+    /// word: the widget's download is what every shopper pays for.
+    pub fn text(
+        self,
+        pick: fn(&crate::texts::Texts) -> &'static str,
+    ) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        let lang = self.lang;
+        move || pick(texts(lang.get()))
+    }
+
+    /// Like [`Env::text`], for the status view's words ([`crate::texts::DeskTexts`]).
+    pub fn desk_text(
+        self,
+        pick: fn(&crate::texts::DeskTexts) -> &'static str,
+    ) -> impl Fn() -> &'static str + Copy + Send + Sync + 'static {
+        let lang = self.lang;
+        move || pick(crate::texts::desk_texts(lang.get()))
+    }
+
     /// The status view's words for the thread, the return address and the payout.
     pub fn d(&self) -> &'static crate::texts::DeskTexts {
         crate::texts::desk_texts(self.lang.get())
@@ -187,25 +207,25 @@ pub fn App(
             on:pointerdown=move |_| env.engaged.set_value(true)
             on:focusin=move |_| env.engaged.set_value(true)>
             <header class="rw-head">
-                <h2>{move || env.t().title}</h2>
+                <h2>{env.text(|t| t.title)}</h2>
                 <button
                     type="button"
                     class="rw-lang"
                     lang=move || if env.lang.get() == Lang::ZhCn { "en" } else { "zh-CN" }
-                    aria-label=move || env.t().switch_label
+                    aria-label=env.text(|t| t.switch_label)
                     on:click=move |_| env.lang.update(|l| *l = if *l == Lang::ZhCn { Lang::En } else { Lang::ZhCn })
                 >
-                    {move || env.t().switch_to}
+                    {env.text(|t| t.switch_to)}
                 </button>
             </header>
             {move || match screen.get() {
                 // `rw-booting`: the loader keeps its skeleton up until this is gone.
-                Screen::Loading => view! { <p class="rw-loading rw-booting" role="status">{move || env.t().loading}</p> }.into_any(),
+                Screen::Loading => view! { <p class="rw-loading rw-booting" role="status">{env.text(|t| t.loading)}</p> }.into_any(),
                 Screen::Lookup(message) => view! { <Lookup env message typed on_found=reopen /> }.into_any(),
                 Screen::Failed(message) => view! {
                     <div class="rw-error" role="alert">
                         <p>{message}</p>
-                        <button type="button" class="rw-focus" on:click=move |_| reopen()>{move || env.t().retry}</button>
+                        <button type="button" class="rw-focus" on:click=move |_| reopen()>{env.text(|t| t.retry)}</button>
                     </div>
                 }.into_any(),
                 Screen::Order(loaded) => view! {
@@ -267,6 +287,20 @@ pub fn RequiredField(
     }
 }
 
+/// A failure message while there is one. Every screen's messages share this one view, which
+/// keeps the widget's download smaller than a `Show` for each; `id` lets a field point at it.
+#[component]
+pub fn Alert(
+    message: RwSignal<Option<String>>,
+    #[prop(optional)] id: Option<&'static str>,
+) -> impl IntoView {
+    move || {
+        message
+            .get()
+            .map(|text| view! { <p class="rw-error" id=id role="alert">{text}</p> })
+    }
+}
+
 /// Clears a message when the language changes, so a screen never mixes two languages.
 pub fn clear_on_language_change<T: Send + Sync + 'static>(env: Env, message: RwSignal<Option<T>>) {
     on_language_change(env, move || message.set(None));
@@ -306,15 +340,13 @@ fn Lookup(
     };
     view! {
         <form class="rw-card rw-lookup" on:submit=submit novalidate>
-            <h3 class="rw-focus" tabindex="-1">{move || env.t().lookup_title}</h3>
-            <p class="rw-muted">{move || env.t().lookup_intro}</p>
-            <RequiredField label=move || env.t().order_number name="order_number" value=number
+            <h3 class="rw-focus" tabindex="-1">{env.text(|t| t.lookup_title)}</h3>
+            <p class="rw-muted">{env.text(|t| t.lookup_intro)}</p>
+            <RequiredField label=env.text(|t| t.order_number) name="order_number" value=number
                 error error_id="rw-lookup-error" />
-            <RequiredField label=move || env.t().email name="email" value=email
+            <RequiredField label=env.text(|t| t.email) name="email" value=email
                 error error_id="rw-lookup-error" input_type="email" autocomplete="email" />
-            <Show when=move || error.get().is_some()>
-                <p class="rw-error" id="rw-lookup-error" role="alert">{move || error.get()}</p>
-            </Show>
+            <Alert message=error id="rw-lookup-error" />
             <button type="submit" class="rw-primary" disabled=move || busy.get()>
                 {move || if busy.get() { env.t().finding } else { env.t().find_order }}
             </button>
@@ -353,7 +385,7 @@ fn OrderScreen(
         <section class="rw-card rw-order rw-focus" tabindex="-1">
             <div class="rw-order-head">
                 <div>
-                    <span class="rw-muted">{move || env.t().order}</span>
+                    <span class="rw-muted">{env.text(|t| t.order)}</span>
                     " "
                     <strong class="rw-order-number">{number}</strong>
                 </div>
@@ -366,7 +398,7 @@ fn OrderScreen(
                 </span>
             </div>
             <p class="rw-muted">
-                {move || env.t().paid} " "
+                {env.text(|t| t.paid)} " "
                 <strong>{move || messages::format_money(paid, currency, env.lang.get())}</strong>
             </p>
             {
@@ -378,9 +410,9 @@ fn OrderScreen(
                 })
             }
         </section>
-        <Show when={let has = !requests.is_empty(); move || has}>
+        {(!requests.is_empty()).then(|| view! {
             <section class="rw-card rw-requests">
-                <h3>{move || env.t().your_requests}</h3>
+                <h3>{env.text(|t| t.your_requests)}</h3>
                 <ul>
                     {requests.iter().map(|r| {
                         let id = r.id.clone();
@@ -407,17 +439,15 @@ fn OrderScreen(
                                     aria-label=move || format!("{} {}", env.t().view, view_number)
                                     disabled=move || opening.get().as_deref() == Some(busy_id.as_str())
                                     on:click=move |_| open_request(loaded.clone(), id.clone())>
-                                    {move || env.t().view}
+                                    {env.text(|t| t.view)}
                                 </button>
                             </li>
                         }
                     }).collect_view()}
                 </ul>
-                <Show when=move || list_error.get().is_some()>
-                    <p class="rw-error" role="alert">{move || list_error.get()}</p>
-                </Show>
+                <Alert message=list_error />
             </section>
-        </Show>
+        })}
         <RequestForm env loaded=loaded.clone()
             submit=crate::form::api_submit(env)
             on_submitted=move |view: RequestView| on_open(loaded.clone(), view)

@@ -225,13 +225,13 @@ pub fn RequestForm(
 
     let summary_box = NodeRef::<leptos::html::Section>::new();
     if nothing_left {
-        return view! { <p class="rw-card rw-empty">{move || env.t().nothing_left}</p> }.into_any();
+        return view! { <p class="rw-card rw-empty">{env.text(|t| t.nothing_left)}</p> }.into_any();
     }
     view! {
         <form class="rw-form" on:submit=|ev| ev.prevent_default() novalidate>
             <fieldset class="rw-card" disabled=locked>
-                <legend>{move || env.t().step_kind}</legend>
-                <Show when=move || !no_kinds>
+                <legend>{env.text(|t| t.step_kind)}</legend>
+                {(!no_kinds).then(|| view! {
                     <div class="rw-kinds">
                         {kinds.iter().map(|&kind| view! {
                             <label class="rw-choice">
@@ -242,23 +242,23 @@ pub fn RequestForm(
                             </label>
                         }).collect_view()}
                     </div>
-                </Show>
-                <Show when=move || no_kinds>
-                    <p class="rw-muted">{move || env.t().no_kinds}</p>
-                </Show>
+                })}
+                {no_kinds.then(|| view! {
+                    <p class="rw-muted">{env.text(|t| t.no_kinds)}</p>
+                })}
             </fieldset>
 
             <fieldset class="rw-card" disabled=locked>
-                <legend>{move || env.t().step_reason}</legend>
+                <legend>{env.text(|t| t.step_reason)}</legend>
                 <label class="rw-field">
-                    <span class="rw-sr">{move || env.t().step_reason}</span>
+                    <span class="rw-sr">{env.text(|t| t.step_reason)}</span>
                     <select name="reason"
                         on:change=move |ev| {
                             let value = event_target_value(&ev);
                             let reason = refund_core::Reason::ALL.into_iter().find(|r| r.code() == value);
                             draft.update(|d| d.reason = reason);
                         }>
-                        <option value="" selected=move || draft.with(|d| d.reason.is_none())>{move || env.t().choose_reason}</option>
+                        <option value="" selected=move || draft.with(|d| d.reason.is_none())>{env.text(|t| t.choose_reason)}</option>
                         {move || data.with(|l| l.reasons(lang.get())).into_iter().map(|(reason, label)| view! {
                             <option value=reason.code() selected=move || draft.with(|d| d.reason == Some(reason))>{label}</option>
                         }).collect_view()}
@@ -267,16 +267,16 @@ pub fn RequestForm(
             </fieldset>
 
             <fieldset class="rw-card" disabled=locked>
-                <legend>{move || env.t().step_items}</legend>
+                <legend>{env.text(|t| t.step_items)}</legend>
                 <ul class="rw-lines">
                     {line_ids.into_iter().map(|id| view! { <LineItem env rows draft id /> }).collect_view()}
                 </ul>
             </fieldset>
 
             <fieldset class="rw-card" disabled=locked>
-                <legend>{move || env.t().step_details}</legend>
+                <legend>{env.text(|t| t.step_details)}</legend>
                 <label class="rw-field">
-                    <span>{move || env.t().note}</span>
+                    <span>{env.text(|t| t.note)}</span>
                     <textarea name="note" rows="3" maxlength="500"
                         required=note_needed
                         aria-required=move || note_needed().to_string()
@@ -294,13 +294,13 @@ pub fn RequestForm(
                         <input type="checkbox" name="goods_intact"
                             prop:checked=move || draft.with(|d| d.goods_intact)
                             on:change=move |ev| draft.update(|d| d.goods_intact = event_target_checked(&ev)) />
-                        <span>{move || env.t().intact}</span>
+                        <span>{env.text(|t| t.intact)}</span>
                     </label>
                 </Show>
             </fieldset>
 
             <section class="rw-card rw-summary" node_ref=summary_box tabindex="-1">
-                <h3>{move || env.t().summary}</h3>
+                <h3>{env.text(|t| t.summary)}</h3>
                 {move || {
                     let none_choosable = rows.with(|r| r.iter().all(|row| !row.selectable));
                     data.with(|l| summary(env, l, live.get(), none_choosable))
@@ -345,7 +345,7 @@ pub fn RequestForm(
                         summary.scroll_into_view();
                     }
                     env.focus(summary_box);
-                }>{move || env.t().see_details}</button>
+                }>{env.text(|t| t.see_details)}</button>
             </div>
         </form>
     }
@@ -388,12 +388,12 @@ fn LineItem(
             <div class="rw-line-info">
                 <strong class="rw-line-title">{title}</strong>
                 <Show when=move || row.with(|r| r.as_ref().is_some_and(|r| r.gift))>
-                    <span class="rw-badge">{move || env.t().gift}</span>
+                    <span class="rw-badge">{env.text(|t| t.gift)}</span>
                 </Show>
                 <span class="rw-muted rw-line-meta">
                     {field(|r| r.sku.clone())} " · " {field(|r| r.unit_price.clone())}
-                    " · " {move || env.t().ordered} " " {move || row.with(|r| r.as_ref().map_or(0, |r| r.ordered))}
-                    " · " {move || env.t().left} " " {available}
+                    " · " {env.text(|t| t.ordered)} " " {move || row.with(|r| r.as_ref().map_or(0, |r| r.ordered))}
+                    " · " {env.text(|t| t.left)} " " {available}
                 </span>
                 // Empty lists are hidden, so screen readers do not announce them.
                 <ul class=move || format!("rw-codes rw-{}", row.with(|r| r.as_ref().map_or("eligible", |r| outcome_class(r.outcome))))
@@ -429,13 +429,13 @@ fn LineItem(
             </div>
             <Show when=move || (chosen() > 0) && row.with(|r| r.as_ref().is_some_and(|r| !r.variants.is_empty()))>
                 <label class="rw-field rw-variant">
-                    <span>{move || env.t().exchange_for}</span>
+                    <span>{env.text(|t| t.exchange_for)}</span>
                     <select name="exchange_for" on:change=move |ev| {
                         let sku = event_target_value(&ev);
                         line.with_value(|line| draft.update(|d| d.set_exchange(line, &sku)));
                     }>
                         <option value="" selected=move || row.with(|r| r.as_ref().is_none_or(|r| r.exchange_for.is_none()))>
-                            {move || env.t().choose_variant}
+                            {env.text(|t| t.choose_variant)}
                         </option>
                         {move || row.with(|r| r.as_ref().map(|r| (r.variants.clone(), r.exchange_for.clone())))
                             .map(|(variants, current)| variants.into_iter().map(|v| {
@@ -539,7 +539,7 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
             <ul class="rw-exchanges" hidden=no_exchanges>
                 {b.exchanges.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}
             </ul>
-            <Show when=move || show_money>
+            {show_money.then(|| view! {
             <dl class="rw-components">
                 {b.rows.iter().map(|row| view! {
                     <div class="rw-component" data-code=row.code>
@@ -561,7 +561,7 @@ pub fn breakdown_view(env: Env, b: Breakdown, show_money: bool, with_verdict: bo
                     </li>
                 }).collect_view()}
             </ul>
-            </Show>
+            })}
         </div>
     }
     .into_any()

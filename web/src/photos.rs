@@ -226,7 +226,7 @@ pub fn Photos(
     let message = purpose == PhotoUse::Message;
     view! {
         <div class="rw-evidence">
-            <span class="rw-label" class:rw-sr=message>{move || env.t().photos}</span>
+            <span class="rw-label" class:rw-sr=message>{env.text(|t| t.photos)}</span>
             <Show when=move || needed.get().is_some()>
                 <p class="rw-required">{move || format!("{}{}", env.t().photos_required, env.t().parens(&needed.get().unwrap_or(1).to_string()))}</p>
             </Show>
@@ -275,7 +275,7 @@ pub fn Photos(
                 </For>
             </ul>
             <label class="rw-add-photos" class:rw-prominent=move || prominent.get()>
-                <span>{move || env.t().add_photos}</span>
+                <span>{env.text(|t| t.add_photos)}</span>
                 <input type="file" node_ref=add_input accept=model::IMAGE_TYPES.join(",") multiple on:change=on_pick />
             </label>
             <small class="rw-muted">{move || if message { env.d().message_photos_hint } else { env.t().photos_hint }}</small>

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use refund_core::messages;
 
-use crate::app::{Env, RequiredField};
+use crate::app::{Alert, Env, RequiredField};
 use crate::dom;
 use crate::form::breakdown_view;
 use crate::model::{self, Carrier, Loaded, RequestView};
@@ -222,11 +222,11 @@ pub fn RequestScreen(
                 if submitted { env.t().submitted } else { env.t().your_request }
             }}</h3>
             <p class="rw-number-line">
-                <span>{move || env.t().request_number}</span>
+                <span>{env.text(|t| t.request_number)}</span>
                 <strong class="rw-request-number">{move || request.with(|r| r.number.clone())}</strong>
             </p>
             <p>
-                <span class="rw-muted">{move || env.t().status} " "</span>
+                <span class="rw-muted">{env.text(|t| t.status)} " "</span>
                 <span class=move || format!("rw-badge rw-state rw-state-{}", request.with(|r| r.state.code()))>
                     {move || messages::state_label(request.with(|r| r.state), lang.get())}
                 </span>
@@ -250,10 +250,10 @@ pub fn RequestScreen(
                 </div>
             })}
             {move || request.with(|r| model::rejection(r, lang.get())).map(|reason| view! {
-                <p class="rw-rejected"><strong>{move || env.t().rejected_because} {move || env.t().colon}</strong>{reason}</p>
+                <p class="rw-rejected"><strong>{env.text(|t| t.rejected_because)} {env.text(|t| t.colon)}</strong>{reason}</p>
             })}
             {move || request.with(|r| r.carrier.clone().zip(r.tracking_number.clone())).map(|(c, t)| view! {
-                <p class="rw-shipment"><span class="rw-muted">{move || env.t().shipped_with} {move || env.t().colon}</span>{model::carrier_shown(&c, lang.get())} " " {t}</p>
+                <p class="rw-shipment"><span class="rw-muted">{env.text(|t| t.shipped_with)} {env.text(|t| t.colon)}</span>{model::carrier_shown(&c, lang.get())} " " {t}</p>
             })}
         </section>
 
@@ -280,29 +280,27 @@ pub fn RequestScreen(
 
         <Show when=move || request.with(RequestView::awaits_shipment)>
             <form class="rw-card rw-ship" on:submit=move |ev| { ev.prevent_default(); act(Action::Ship); } novalidate>
-                <h3>{move || env.t().ship_title}</h3>
+                <h3>{env.text(|t| t.ship_title)}</h3>
                 <label class="rw-field">
-                    <span>{move || env.t().carrier}</span>
+                    <span>{env.text(|t| t.carrier)}</span>
                     <select name="carrier" required
                         aria-invalid=move || (ship_error.with(Option::is_some) && carrier.with(Option::is_none)).to_string()
                         aria-describedby=move || ship_error.with(Option::is_some).then_some("rw-ship-error")
                         on:change=move |ev| carrier.set(Carrier::from_code(&event_target_value(&ev)))>
-                        <option value="" selected=move || carrier.with(Option::is_none)>{move || env.d().choose_carrier}</option>
+                        <option value="" selected=move || carrier.with(Option::is_none)>{env.desk_text(|d| d.choose_carrier)}</option>
                         {Carrier::ALL.into_iter().map(|c| view! {
                             <option value=c.code() selected=move || carrier.get() == Some(c)>{move || c.label(lang.get())}</option>
                         }).collect_view()}
                     </select>
                 </label>
                 <Show when=move || carrier.get() == Some(Carrier::Other)>
-                    <RequiredField label=move || env.d().other_carrier name="carrier_other" value=other_carrier
+                    <RequiredField label=env.desk_text(|d| d.other_carrier) name="carrier_other" value=other_carrier
                         error=ship_error error_id="rw-ship-error" />
                 </Show>
-                <RequiredField label=move || env.t().tracking name="tracking_number" value=tracking
+                <RequiredField label=env.text(|t| t.tracking) name="tracking_number" value=tracking
                     error=ship_error error_id="rw-ship-error" />
-                <Show when=move || ship_error.get().is_some()>
-                    <p class="rw-error" id="rw-ship-error" role="alert">{move || ship_error.get()}</p>
-                </Show>
-                <button type="submit" class="rw-primary" disabled=move || busy.get()>{move || env.t().ship_submit}</button>
+                <Alert message=ship_error id="rw-ship-error" />
+                <button type="submit" class="rw-primary" disabled=move || busy.get()>{env.text(|t| t.ship_submit)}</button>
             </form>
         </Show>
 
@@ -358,18 +356,18 @@ pub fn RequestScreen(
         })}
 
         <section class="rw-card">
-            <h3>{move || env.t().timeline}</h3>
+            <h3>{env.text(|t| t.timeline)}</h3>
             // The answer to a submission has no history yet: say so until the re-read brings it,
             // and offer to try again when it fails.
             {move || match unread.get() {
                 Some(message) => view! {
                     <div class="rw-error" role="alert">
                         <p>{message}</p>
-                        <button type="button" class="rw-secondary" on:click=move |_| refresh(true)>{move || env.t().retry}</button>
+                        <button type="button" class="rw-secondary" on:click=move |_| refresh(true)>{env.text(|t| t.retry)}</button>
                     </div>
                 }.into_any(),
                 None if request.with(|r| r.history.is_empty()) => view! {
-                    <p class="rw-loading" role="status">{move || env.t().loading}</p>
+                    <p class="rw-loading" role="status">{env.text(|t| t.loading)}</p>
                 }.into_any(),
                 None => ().into_any(),
             }}
@@ -384,16 +382,14 @@ pub fn RequestScreen(
             </ol>
         </section>
 
-        <Show when=move || error.get().is_some()>
-            <p class="rw-error" role="alert">{move || error.get()}</p>
-        </Show>
+        <Alert message=error />
 
         <div class="rw-actions">
             <Show when=move || request.with(RequestView::can_cancel)>
                 <Show when=move || confirming.get()
                     fallback=move || view! {
                         <button type="button" class="rw-secondary rw-cancel" node_ref=cancel_button
-                            on:click=move |_| confirm(true)>{move || env.t().cancel}</button>
+                            on:click=move |_| confirm(true)>{env.text(|t| t.cancel)}</button>
                     }>
                     <button type="button" class="rw-danger rw-cancel-confirm" node_ref=confirm_button
                         disabled=move || busy.get()
@@ -401,10 +397,10 @@ pub fn RequestScreen(
                         {move || if busy.get() { env.t().cancelling } else { env.t().cancel_confirm }}
                     </button>
                     <button type="button" class="rw-secondary rw-keep" disabled=move || busy.get()
-                        on:click=move |_| confirm(false)>{move || env.t().keep_request}</button>
+                        on:click=move |_| confirm(false)>{env.text(|t| t.keep_request)}</button>
                 </Show>
             </Show>
-            <button type="button" class="rw-link rw-back" on:click=move |_| on_back()>{move || env.t().back_to_order}</button>
+            <button type="button" class="rw-link rw-back" on:click=move |_| on_back()>{env.text(|t| t.back_to_order)}</button>
         </div>
     }
 }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use refund_api::Thread;
 
-use crate::app::Env;
+use crate::app::{Alert, Env};
 use crate::dom;
 use crate::model::{self, PhotoUse, RequestView, ThreadShown};
 use crate::photos::{PhotoSet, Photos};
@@ -127,7 +127,7 @@ pub fn ThreadCard(
         <section class="rw-card rw-thread">
             <button type="button" class="rw-thread-toggle" aria-controls="rw-thread-body"
                 aria-expanded=move || open.get().to_string() on:click=toggle>
-                <span>{move || env.d().thread}</span>
+                <span>{env.desk_text(|d| d.thread)}</span>
                 {move || model::unread_badge(request.with(|r| r.unread), open.get()).map(|n| view! {
                     <span class="rw-badge rw-unread" aria-label=texts::unread_label(&n, lang.get())>{n.clone()}</span>
                 })}
@@ -171,21 +171,19 @@ pub fn ThreadCard(
                 </ol>
                 <form class="rw-reply" novalidate on:submit=move |ev| { ev.prevent_default(); send(); }>
                     <Show when=move || asked.get()>
-                        <p class="rw-asks" role="status">{move || env.d().asks_photos}</p>
+                        <p class="rw-asks" role="status">{env.desk_text(|d| d.asks_photos)}</p>
                     </Show>
                     <label class="rw-field">
-                        <span>{move || env.d().reply}</span>
+                        <span>{env.desk_text(|d| d.reply)}</span>
                         <textarea name="message" rows="3" node_ref=reply_box
-                            placeholder=move || env.d().reply_placeholder
+                            placeholder=env.desk_text(|d| d.reply_placeholder)
                             aria-invalid=move || send_error.with(Option::is_some).to_string()
                             aria-describedby=move || send_error.with(Option::is_some).then_some("rw-reply-error")
                             prop:value=move || text.get()
                             on:input=move |ev| text.set(event_target_value(&ev))></textarea>
                     </label>
                     <Photos env photos purpose=PhotoUse::Message prominent=asked />
-                    <Show when=move || send_error.get().is_some()>
-                        <p class="rw-error" id="rw-reply-error" role="alert">{move || send_error.get()}</p>
-                    </Show>
+                    <Alert message=send_error id="rw-reply-error" />
                     <button type="submit" class="rw-primary rw-send" disabled=move || sending.get()>
                         {move || if sending.get() { env.d().sending } else { env.d().send }}
                     </button>
@@ -217,7 +215,7 @@ fn ThreadPhoto(env: Env, id: String) -> impl IntoView {
     view! {
         <li class="rw-thumb">
             <a href=move || url.get() target="_blank" rel="noopener">
-                <img src=move || url.get() alt=move || env.d().photo />
+                <img src=move || url.get() alt=env.desk_text(|d| d.photo) />
             </a>
         </li>
     }
