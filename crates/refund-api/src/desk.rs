@@ -125,6 +125,10 @@ pub struct StaffView {
     pub active: bool,
     /// Whether they have chosen a password yet.
     pub set_up: bool,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub created_at: DateTime<Utc>,
 }
 
@@ -158,6 +162,10 @@ pub struct StaffChange {
 pub struct SetUpLink {
     pub staff: StaffView,
     pub url: String,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -375,6 +383,10 @@ pub struct MessageView {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub asks_for_photos: bool,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub at: DateTime<Utc>,
 }
 

@@ -98,6 +98,10 @@ pub struct Event {
     pub id: String,
     #[serde(rename = "type")]
     pub kind: EventType,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub timestamp: DateTime<Utc>,
     pub data: EventData,
 }
@@ -206,7 +210,15 @@ pub struct EndpointView {
     pub disabled_reason: Option<DisabledReason>,
     /// Since when its deliveries fail, while they do.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::option")
+    )]
     pub failing_since: Option<DateTime<Utc>>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub created_at: DateTime<Utc>,
 }
 
@@ -218,6 +230,10 @@ pub struct EndpointSecret {
     pub secret: String,
     /// During a rotation, the old secret keeps signing too until then.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::option")
+    )]
     pub old_secret_until: Option<DateTime<Utc>>,
 }
 
@@ -255,6 +271,10 @@ pub struct DeliveryView {
     pub attempts: Vec<AttemptView>,
     /// When it will be tried next, while it waits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::option")
+    )]
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
@@ -274,6 +294,10 @@ pub enum DeliveryState {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptView {
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<u16>,

@@ -52,6 +52,10 @@ pub struct LinkRequest {
 pub struct Link {
     /// Pass it to the widget's `order-token` attribute.
     pub token: String,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub expires_at: DateTime<Utc>,
     /// The server's standalone refund page for the order.
     pub url: String,
@@ -79,8 +83,16 @@ pub struct RequestQuery {
     /// `deadline` (soonest first) or `newest`; by default the tab's.
     pub sort: Option<QueueSort>,
     /// Submitted at or after (RFC 3339).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "refund_core::rfc3339::option")
+    )]
     pub from: Option<DateTime<Utc>>,
     /// Submitted before (RFC 3339).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(default, deserialize_with = "refund_core::rfc3339::option")
+    )]
     pub to: Option<DateTime<Utc>>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
@@ -137,8 +149,16 @@ pub struct RefundPaid {
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct StatsQuery {
     /// Submitted at or after (RFC 3339).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub from: DateTime<Utc>,
     /// Submitted before (RFC 3339).
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub to: DateTime<Utc>,
 }
 
@@ -146,7 +166,15 @@ pub struct StatsQuery {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Stats {
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub from: DateTime<Utc>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub to: DateTime<Utc>,
     pub by_reason: BTreeMap<Reason, Tally>,
     pub by_sku: BTreeMap<String, Tally>,

@@ -31,6 +31,10 @@ pub enum SessionRequest {
 pub struct SessionResponse {
     /// The bearer token of every other shopper call.
     pub session: String,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub expires_at: DateTime<Utc>,
     pub order_number: String,
 }
@@ -48,6 +52,10 @@ pub struct OrderView<Q = refund_core::Quote, D = crate::EventDetail> {
     /// The shopper's requests at this merchant in the last 30 days (auto-approval counts them).
     pub recent_requests: u32,
     /// The server's clock: windows and deadlines are judged by it.
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub server_time: DateTime<Utc>,
     /// The order's requests, oldest first, without their history.
     pub requests: Vec<RequestView<Q, D>>,

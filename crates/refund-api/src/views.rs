@@ -29,6 +29,10 @@ pub struct RequestView<Q = refund_core::Quote, D = EventDetail> {
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub evidence: Vec<String>,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub submitted_at: DateTime<Utc>,
     /// The deadline running now, if any.
     pub deadline: Option<DeadlineView>,
@@ -124,6 +128,10 @@ impl<Q, D> RequestView<Q, D> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeadlineView {
     pub kind: DeadlineKind,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub at: DateTime<Utc>,
     /// Seconds from the server's now to `at`, never negative.
     #[serde(default)]
@@ -151,6 +159,10 @@ pub struct HistoryEvent<D = EventDetail> {
     #[cfg_attr(feature = "openapi", schema(required = true))]
     pub before: Option<State>,
     pub after: State,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "refund_core::rfc3339::deserialize")
+    )]
     pub at: DateTime<Utc>,
     /// For the merchant's steps, who took it (absent in the shopper's view).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -21,6 +21,7 @@ mod order;
 mod policy;
 mod quote;
 mod request;
+pub mod rfc3339;
 pub mod wire;
 
 pub use eligibility::{Code, Outcome, line_codes, outcome_of, reason_fits};

@@ -148,6 +148,10 @@ pub enum DeadlineKind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deadline {
     pub kind: DeadlineKind,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::deserialize")
+    )]
     pub at: DateTime<Utc>,
 }
 

@@ -118,13 +118,29 @@ pub struct OrderWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub customer_id: Option<String>,
     pub status: OrderStatus,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::deserialize")
+    )]
     pub placed_at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::option")
+    )]
     pub paid_at: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::option")
+    )]
     pub shipped_at: Option<DateTime<Utc>>,
     /// 签收: absent while the shopper has not received the goods.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::option")
+    )]
     pub delivered_at: Option<DateTime<Utc>>,
     pub lines: Vec<LineWire>,
     #[serde(default)]
@@ -200,8 +216,16 @@ pub struct DiscountWire {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<DecimalStr>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::option")
+    )]
     pub valid_from: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::option")
+    )]
     pub valid_until: Option<DateTime<Utc>>,
     #[serde(default)]
     pub stackable: bool,
@@ -388,6 +412,10 @@ pub struct QuoteInput {
     pub policy: PolicyWire,
     pub ledger: LedgerWire,
     pub request: RequestWire,
+    #[cfg_attr(
+        target_arch = "wasm32",
+        serde(deserialize_with = "crate::rfc3339::deserialize")
+    )]
     pub now: DateTime<Utc>,
     pub recent_requests: u32,
 }
