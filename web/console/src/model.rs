@@ -111,9 +111,11 @@ fn encode(value: &str) -> String {
     out
 }
 
-/// A day (`YYYY-MM-DD`) as the instant it starts at `offset_minutes` east of UTC.
+/// A day (`YYYY-MM-DD`, as a date input gives it) as the instant it starts at `offset_minutes`
+/// east of UTC. Read by the core's small timestamp reader, so the console carries no chrono
+/// parser besides.
 fn day_start(day: &str, offset_minutes: i32, next: bool) -> Option<String> {
-    let date = chrono::NaiveDate::parse_from_str(day.trim(), "%Y-%m-%d").ok()?;
+    let date = refund_core::rfc3339::parse(&format!("{}T00:00:00Z", day.trim()))?.date_naive();
     let date = if next { date.succ_opt()? } else { date };
     let offset = chrono::FixedOffset::east_opt(offset_minutes * 60)?;
     let at = date
