@@ -28,11 +28,12 @@ function style(root, ...css) {
     });
   } else {
     root.querySelectorAll("style").forEach((el) => el.remove());
-    for (const text of css) {
+    // In the given order, as the adopted sheets are: later rules win ties.
+    root.prepend(...css.map((text) => {
       const el = document.createElement("style");
       el.textContent = text;
-      root.prepend(el);
-    }
+      return el;
+    }));
   }
 }
 // The skeleton: the widget's shape in the store's own colours (the same custom properties the

@@ -62,20 +62,11 @@ async fn main() {
     let driver = Driver::start().await;
     let browser = driver.session(&server.origin, "slow-phone").await;
     browser.set_viewport(360, 740).await;
-    browser.cdp("Network.enable", json!({})).await;
     browser
-        .cdp("Network.setCacheDisabled", json!({ "cacheDisabled": true }))
+        .throttle_network(150, 1_600_000 / 8, 750_000 / 8)
         .await;
     browser
-        .cdp(
-            "Network.emulateNetworkConditions",
-            json!({
-                "offline": false,
-                "latency": 150,
-                "downloadThroughput": 1_600_000 / 8,
-                "uploadThroughput": 750_000 / 8,
-            }),
-        )
+        .cdp("Network.setCacheDisabled", json!({ "cacheDisabled": true }))
         .await;
     browser
         .cdp("Emulation.setCPUThrottlingRate", json!({ "rate": 4 }))

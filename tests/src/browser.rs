@@ -236,6 +236,28 @@ impl Browser {
             .unwrap_or_else(|e| panic!("{cmd}: {e}"))
     }
 
+    /// Makes the network as slow as a phone's: `latency_ms` per request, and the given
+    /// throughputs in bytes per second.
+    pub async fn throttle_network(&self, latency_ms: u32, download: u32, upload: u32) {
+        self.cdp("Network.enable", json!({})).await;
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": latency_ms,
+                   "downloadThroughput": download, "uploadThroughput": upload}),
+        )
+        .await;
+    }
+
+    /// The network at full speed again.
+    pub async fn unthrottle_network(&self) {
+        self.cdp(
+            "Network.emulateNetworkConditions",
+            json!({"offline": false, "latency": 0,
+                   "downloadThroughput": -1, "uploadThroughput": -1}),
+        )
+        .await;
+    }
+
     /// Runs `body` with `root` bound to the widget's shadow root and returns what it returns.
     pub async fn js(&self, body: &str, args: Vec<Value>) -> Value {
         let script = format!("{PRELUDE}\n{body}");
@@ -716,7 +738,6 @@ impl Browser {
         self.next_frame_viewport().await;
     }
 
-    /// Saves what the viewport shows as a PNG at `path`.
     /// Saves the viewport as it is now as `<target>/e2e-screenshots/<name>.png`.
     pub async fn screenshot(&self, name: &str) {
         let dir = crate::target_dir().join("e2e-screenshots");

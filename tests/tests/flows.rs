@@ -982,14 +982,7 @@ async fn the_standalone_refund_page_in_the_default_theme_passes_axe_from_lookup_
 async fn while_the_wasm_downloads_the_shopper_sees_the_widgets_shape_then_the_form_in_its_place() {
     flow("12-skeleton", |_server, browser| async move {
         // A network slow enough that the wasm takes seconds to arrive.
-        browser.cdp("Network.enable", json!({})).await;
-        browser
-            .cdp(
-                "Network.emulateNetworkConditions",
-                json!({"offline": false, "latency": 150,
-                       "downloadThroughput": 100_000, "uploadThroughput": 100_000}),
-            )
-            .await;
+        browser.throttle_network(150, 100_000, 100_000).await;
         browser.set_viewport(360, 740).await;
         browser.goto("order=DEMO-1001&lang=en").await;
         let skeleton = browser
@@ -1012,13 +1005,7 @@ async fn while_the_wasm_downloads_the_shopper_sees_the_widgets_shape_then_the_fo
             .await;
         browser.screenshot("12-skeleton-en-360").await;
 
-        browser
-            .cdp(
-                "Network.emulateNetworkConditions",
-                json!({"offline": false, "latency": 0,
-                       "downloadThroughput": -1, "uploadThroughput": -1}),
-            )
-            .await;
+        browser.unthrottle_network().await;
         browser.wait_for_selector("li.rw-line").await;
         // One swap: the form replaced the skeleton, which is gone.
         let after = browser

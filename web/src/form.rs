@@ -163,14 +163,7 @@ pub fn RequestForm(
                     dom::forget(&storage_key);
                     env.emit(
                         "refund-submitted",
-                        crate::status::Announced {
-                            request_id: &view.id,
-                            number: &view.number,
-                            state: view.state,
-                            order_number: &view.order_number,
-                            total: Some(view.quote.total),
-                            currency: Some(view.quote.currency),
-                        },
+                        crate::status::Announced::of(&view, true),
                     );
                     phase.try_set(Phase::Editing);
                     on_submitted.try_with_value(|f| f(view));

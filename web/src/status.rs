@@ -33,6 +33,20 @@ pub struct Announced<'a> {
     pub currency: Option<refund_core::Currency>,
 }
 
+impl<'a> Announced<'a> {
+    /// `view` as the host page hears of it; with its amount when it was just submitted.
+    pub fn of(view: &'a RequestView, with_amount: bool) -> Announced<'a> {
+        Announced {
+            request_id: &view.id,
+            number: &view.number,
+            state: view.state,
+            order_number: &view.order_number,
+            total: with_amount.then_some(view.quote.total),
+            currency: with_amount.then_some(view.quote.currency),
+        }
+    }
+}
+
 #[component]
 pub fn RequestScreen(
     env: Env,
@@ -61,17 +75,7 @@ pub fn RequestScreen(
     let heading = NodeRef::<leptos::html::H3>::new();
 
     let announce = move |view: &RequestView| {
-        env.emit(
-            "refund-status",
-            Announced {
-                request_id: &view.id,
-                number: &view.number,
-                state: view.state,
-                order_number: &view.order_number,
-                total: None,
-                currency: None,
-            },
-        );
+        env.emit("refund-status", Announced::of(view, false));
     };
     request.with_untracked(announce);
 

@@ -15,22 +15,27 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeDelta, Utc};
 use serde::de::{Deserialize, Deserializer, Error};
 
+/// The day `text` names, written `YYYY-MM-DD` (the date part of a timestamp, or what a date
+/// input gives).
+pub fn date(text: &str) -> Option<NaiveDate> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return None;
+    }
+    let year = i32::try_from(digits(bytes, 0, 4)?).ok()?;
+    NaiveDate::from_ymd_opt(year, digits(bytes, 5, 2)?, digits(bytes, 8, 2)?)
+}
+
 /// The instant `text` names, or `None` if it is not RFC 3339 as described in the module.
 pub fn parse(text: &str) -> Option<DateTime<Utc>> {
     let bytes = text.as_bytes();
-    let digits = |at: usize, len: usize| -> Option<u32> {
-        bytes.get(at..at + len)?.iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
-    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if separators.iter().any(|&(at, c)| bytes.get(at) != Some(&c))
-        || !matches!(bytes.get(10), Some(b'T' | b't' | b' '))
+    let date = date(text.get(..10)?)?;
+    if !matches!(bytes.get(10), Some(b'T' | b't' | b' '))
+        || bytes.get(13) != Some(&b':')
+        || bytes.get(16) != Some(&b':')
     {
         return None;
     }
-    let year = i32::try_from(digits(0, 4)?).ok()?;
-    let date = NaiveDate::from_ymd_opt(year, digits(5, 2)?, digits(8, 2)?)?;
     let mut rest = bytes.get(19..)?;
     let mut nanos = 0;
     if let [b'.', fraction @ ..] = rest {
@@ -38,16 +43,21 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
         if !(1..=9).contains(&len) {
             return None;
         }
-        nanos = digits(20, len)? * 10u32.pow(9 - len as u32);
+        nanos = digits(bytes, 20, len)? * 10u32.pow(9 - len as u32);
         rest = &fraction[len..];
     }
     // Seconds of 60 are refused here, so no leap second gets through.
-    let time = NaiveTime::from_hms_nano_opt(digits(11, 2)?, digits(14, 2)?, digits(17, 2)?, nanos)?;
+    let time = NaiveTime::from_hms_nano_opt(
+        digits(bytes, 11, 2)?,
+        digits(bytes, 14, 2)?,
+        digits(bytes, 17, 2)?,
+        nanos,
+    )?;
     let offset_minutes = match rest {
         [b'Z' | b'z'] => 0,
         [sign @ (b'+' | b'-'), _, _, b':', _, _] => {
             let at = bytes.len() - 5;
-            let (hours, minutes) = (digits(at, 2)?, digits(at + 3, 2)?);
+            let (hours, minutes) = (digits(bytes, at, 2)?, digits(bytes, at + 3, 2)?);
             if hours > 23 || minutes > 59 {
                 return None;
             }
@@ -62,10 +72,21 @@ pub fn parse(text: &str) -> Option<DateTime<Utc>> {
     Some(utc.and_utc())
 }
 
+/// The number written by the `len` ASCII digits at `at`.
+fn digits(bytes: &[u8], at: usize, len: usize) -> Option<u32> {
+    bytes.get(at..at + len)?.iter().try_fold(0u32, |n, &c| {
+        c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+    })
+}
+
+/// [`parse`], as a deserializer's error when `text` is not a timestamp.
+fn read<E: Error>(text: &str) -> Result<DateTime<Utc>, E> {
+    parse(text).ok_or_else(|| E::custom("expected an RFC 3339 timestamp"))
+}
+
 /// Reads a timestamp with [`parse`]: `#[serde(deserialize_with = "…::rfc3339::deserialize")]`.
 pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DateTime<Utc>, D::Error> {
-    let text = String::deserialize(deserializer)?;
-    parse(&text).ok_or_else(|| D::Error::custom("expected an RFC 3339 timestamp"))
+    read(&String::deserialize(deserializer)?)
 }
 
 /// [`deserialize`] for an optional timestamp (`null` is `None`); the field also needs
@@ -74,6 +95,6 @@ pub fn option<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<DateTime<Utc>>, D::Error> {
     Option::<String>::deserialize(deserializer)?
-        .map(|text| parse(&text).ok_or_else(|| D::Error::custom("expected an RFC 3339 timestamp")))
+        .map(|text| read(&text))
         .transpose()
 }

@@ -1,9 +1,10 @@
 //! The browser's timestamp reader (`refund_core::rfc3339`) reads back every instant chrono
-//! writes, agrees with chrono on everything it accepts, and refuses what is not RFC 3339.
+//! writes, agrees with chrono on everything it accepts, and refuses what is not RFC 3339; its
+//! day reader takes `YYYY-MM-DD` only.
 
-use chrono::{DateTime, FixedOffset, SecondsFormat, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, SecondsFormat, TimeZone, Utc};
 use proptest::prelude::*;
-use refund_core::rfc3339::parse;
+use refund_core::rfc3339::{date, parse};
 
 fn check(text: &str, expected: Option<&str>) {
     let expected = expected.map(|e| e.parse::<DateTime<Utc>>().unwrap());
@@ -53,6 +54,23 @@ fn what_is_not_an_rfc_3339_timestamp_is_refused() {
         "2026-11-29T21:13:51UTC",
     ] {
         check(text, None);
+    }
+}
+
+#[test]
+fn a_day_is_read_only_as_yyyy_mm_dd() {
+    assert_eq!(date("2026-11-29"), NaiveDate::from_ymd_opt(2026, 11, 29));
+    assert_eq!(date("2024-02-29"), NaiveDate::from_ymd_opt(2024, 2, 29));
+    for text in [
+        "",
+        "2026-11-2",
+        "2026-1-29",
+        "2026-02-30",
+        "2026/11/29",
+        "2026-11-29T00:00:00Z",
+        " 2026-11-29",
+    ] {
+        assert_eq!(date(text), None, "{text:?}");
     }
 }
 

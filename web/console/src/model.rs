@@ -112,10 +112,9 @@ fn encode(value: &str) -> String {
 }
 
 /// A day (`YYYY-MM-DD`, as a date input gives it) as the instant it starts at `offset_minutes`
-/// east of UTC. Read by the core's small timestamp reader, so the console carries no chrono
-/// parser besides.
+/// east of UTC. Read by the core's small date reader, so the console carries no chrono parser.
 fn day_start(day: &str, offset_minutes: i32, next: bool) -> Option<String> {
-    let date = refund_core::rfc3339::parse(&format!("{}T00:00:00Z", day.trim()))?.date_naive();
+    let date = refund_core::rfc3339::date(day.trim())?;
     let date = if next { date.succ_opt()? } else { date };
     let offset = chrono::FixedOffset::east_opt(offset_minutes * 60)?;
     let at = date
