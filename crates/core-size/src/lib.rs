@@ -1,9 +1,10 @@
 //! The core's share of the widget's download, measured by `cargo xtask core-size`.
 //!
 //! One export does what the widget asks of the core on every change: read the order view the
-//! server sends (serde_json), build the domain types, quote, and put the verdict and every
-//! component into words in the shopper's language. No Leptos and no widget code, so its size is
-//! the floor under any widget that quotes in the browser with this core.
+//! server sends (in the browser, as the widget does: the browser's `JSON.parse`, then
+//! serde-wasm-bindgen), build the domain types, quote, and put the verdict and every component
+//! into words in the shopper's language. No Leptos and no widget code, so its size is the floor
+//! under any widget that quotes in the browser with this core.
 
 use refund_core::messages::{self, Lang};
 use refund_core::wire::QuoteInput;
@@ -14,7 +15,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 #[wasm_bindgen]
 pub fn explain(input: &str, lang: &str) -> String {
     let lang = Lang::from_tag(lang).unwrap_or(Lang::ZhCn);
-    let Ok(input) = serde_json::from_str::<QuoteInput>(input) else {
+    let Some(input) = read(input) else {
         return "unreadable input".to_owned();
     };
     let quoted = Order::new(&input.order).and_then(|order| {
@@ -63,6 +64,17 @@ pub fn explain(input: &str, lang: &str) -> String {
         )
     }));
     words.join("\n")
+}
+
+#[cfg(target_arch = "wasm32")]
+fn read(json: &str) -> Option<QuoteInput> {
+    serde_wasm_bindgen::from_value(js_sys::JSON::parse(json).ok()?).ok()
+}
+
+/// Natively (the tests below) there is no browser to parse the JSON.
+#[cfg(not(target_arch = "wasm32"))]
+fn read(json: &str) -> Option<QuoteInput> {
+    serde_json::from_str(json).ok()
 }
 
 /// The measured export really runs the quote path, so what `cargo xtask core-size` weighs is the
