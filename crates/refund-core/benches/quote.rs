@@ -1,4 +1,5 @@
-//! How long one quote takes for a 10-line and a 100-line order.
+//! How long one quote takes for a 10-line and a 100-line order, and how long reading an order
+//! (`Order::new`, which the server runs on every request) takes up to the largest order accepted.
 //!
 //! `cargo bench -p refund-core --bench quote`. The order has a coupon and a 满减 discount, two
 //! payments and an earlier request on every line; the request returns one unit of every line for
@@ -29,6 +30,7 @@ fn placed() -> DateTime<Utc> {
 }
 
 struct Fixture {
+    wire: OrderWire,
     order: Order,
     policy: Policy,
     ledger: Ledger,
@@ -57,7 +59,7 @@ fn fixture(lines: usize) -> Fixture {
     let goods: i64 = (0..lines as i64).map(|i| (1_999 + 137 * i) * 3 - 50).sum();
     let (coupon, threshold) = (1_000, goods / 10);
     let total = goods - coupon - threshold + 800;
-    let order = Order::new(&OrderWire {
+    let wire = OrderWire {
         number: "BENCH".to_owned(),
         currency: "CNY".to_owned(),
         customer_email: "bench@example.com".to_owned(),
@@ -99,8 +101,8 @@ fn fixture(lines: usize) -> Fixture {
                 amount: cents(1_234),
             },
         ],
-    })
-    .expect("bench order is consistent");
+    };
+    let order = Order::new(&wire).expect("bench order is consistent");
     let mut amounts = std::collections::BTreeMap::new();
     amounts.insert(
         "CNY".to_owned(),
@@ -153,6 +155,7 @@ fn fixture(lines: usize) -> Fixture {
     let check = quote(&order, &policy, &ledger, &request, context).unwrap();
     assert_ne!(check.outcome, Outcome::Ineligible);
     Fixture {
+        wire,
         order,
         policy,
         ledger,
@@ -165,6 +168,12 @@ fn fixture(lines: usize) -> Fixture {
 fn quote_order(bencher: divan::Bencher, lines: usize) {
     let f = fixture(lines);
     bencher.bench(|| quote(&f.order, &f.policy, &f.ledger, &f.request, f.context).unwrap());
+}
+
+#[divan::bench(args = [10, 100, refund_core::MAX_LINES])]
+fn read_order(bencher: divan::Bencher, lines: usize) {
+    let f = fixture(lines);
+    bencher.bench(|| Order::new(&f.wire).unwrap());
 }
 
 #[divan::bench(args = [10, 100])]

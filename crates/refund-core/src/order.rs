@@ -6,7 +6,7 @@
 //! It also does the per-order arithmetic once: each line's net, its share of every order-level
 //! discount and what was paid for it, so quoting never repeats it.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::{Deserialize, Serialize};
@@ -242,7 +242,7 @@ pub struct Order {
     payments: Vec<Payment>,
     flags: Vec<OrderFlag>,
     total_paid: Money,
-    index: BTreeMap<String, LineIndex>,
+    index: LiteMap<String, LineIndex>,
 }
 
 pub(crate) fn text(
@@ -340,7 +340,7 @@ impl Order {
                 max: MAX_LINES,
             });
         }
-        let mut index = BTreeMap::new();
+        let mut index = LiteMap::new();
         for (i, line) in wire.lines.iter().enumerate() {
             let id = text(&format!("lines[{i}].id"), &line.id, MAX_ID_CHARS, true)?;
             if index.insert(id, LineIndex(i)).is_some() {
@@ -589,7 +589,7 @@ fn build_line(
     i: usize,
     line: &LineWire,
     all: &[LineWire],
-    index: &BTreeMap<String, LineIndex>,
+    index: &LiteMap<String, LineIndex>,
     money: &impl Fn(DecimalStr, &str) -> Result<Money, InputError>,
 ) -> Result<Line, InputError> {
     let field = |name: &str| format!("lines[{i}].{name}");

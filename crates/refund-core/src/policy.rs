@@ -4,7 +4,7 @@
 //! after delivery starts the day after delivery and ends at the end of the `d`-th day, so the
 //! last instant inside is 23:59:59.999… local time and midnight is the first instant outside.
 
-use std::collections::BTreeMap;
+use litemap::LiteMap;
 
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, TimeDelta, Utc};
 use rust_decimal::Decimal;
@@ -60,7 +60,7 @@ impl PolicyAmounts {
 struct ReasonSettings {
     enabled: bool,
     evidence_required: bool,
-    labels: BTreeMap<Lang, String>,
+    labels: LiteMap<Lang, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -87,7 +87,7 @@ pub struct Policy {
     not_received_after_days: Option<u32>,
     excluded_categories: Vec<String>,
     kinds: Vec<RequestKind>,
-    reasons: BTreeMap<Reason, ReasonSettings>,
+    reasons: LiteMap<Reason, ReasonSettings>,
     min_evidence_files: u32,
     restocking_fee_percent: Decimal,
     missing_gift_deduction: bool,
@@ -98,7 +98,7 @@ pub struct Policy {
     receipt_days: u32,
     payout_days: u32,
     auto_approve: Option<AutoApprove>,
-    amounts: BTreeMap<Currency, PolicyAmounts>,
+    amounts: LiteMap<Currency, PolicyAmounts>,
 }
 
 /// A count of days (or files) up to [`MAX_DAYS`].
@@ -164,12 +164,12 @@ impl Policy {
                 kinds.push(kind);
             }
         }
-        let mut reasons = BTreeMap::new();
+        let mut reasons = LiteMap::new();
         for reason in Reason::ALL {
             let settings = wire.reasons.get(&reason).cloned().unwrap_or_default();
             reasons.insert(reason, reason_settings(reason, &settings)?);
         }
-        let mut amounts = BTreeMap::new();
+        let mut amounts = LiteMap::new();
         for (code, a) in &wire.amounts {
             let currency = Currency::from_code(code)?;
             amounts.insert(currency, policy_amounts(currency, a)?);
@@ -384,7 +384,7 @@ fn reason_settings(
     reason: Reason,
     wire: &ReasonSettingsWire,
 ) -> Result<ReasonSettings, InputError> {
-    let mut labels = BTreeMap::new();
+    let mut labels = LiteMap::new();
     for (tag, label) in &wire.labels {
         let lang =
             Lang::from_tag(tag).ok_or_else(|| InputError::UnknownLanguage { tag: clip(tag) })?;
