@@ -339,7 +339,7 @@ impl Api {
             return Err(ApiError::Network);
         }
         if (200..300).contains(&status) {
-            dom::from_json::<Uploaded>(&text)
+            browser_json::from_json::<Uploaded>(&text)
                 .map(|u| u.id)
                 .ok_or_else(|| unreadable(status))
         } else {
@@ -367,7 +367,7 @@ async fn read<T: DeserializeOwned>(answer: Answer) -> Result<T, ApiError> {
         .map_err(|_| ApiError::Network)?;
     // An answer without a body (204) reads as `null`.
     let text = if text.is_empty() { "null" } else { &text };
-    dom::from_json(text).ok_or_else(|| unreadable(status))
+    browser_json::from_json(text).ok_or_else(|| unreadable(status))
 }
 
 /// An image answer as an object URL.
@@ -387,7 +387,7 @@ async fn read_image(answer: Answer) -> Result<String, ApiError> {
 fn server_error(status: u16, text: &str) -> ApiError {
     // Only the code and message are read: the widget re-reads the order rather than take a
     // stale answer's fresh quote from the error.
-    match dom::from_json::<ErrorBody<ErrorHead>>(text) {
+    match browser_json::from_json::<ErrorBody<ErrorHead>>(text) {
         Some(body) => ApiError::Server {
             status,
             head: body.error,

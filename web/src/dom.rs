@@ -27,13 +27,6 @@ pub fn random_key() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// JSON text read by the browser's own parser and mapped onto `T` by serde-wasm-bindgen, so the
-/// widget ships no JSON parser (about 25 KB gzip of serde_json and its per-type code).
-pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
-    let value = js_sys::JSON::parse(text).ok()?;
-    serde_wasm_bindgen::from_value(value).ok()
-}
-
 /// `value` as JSON text, written by the browser's JSON.stringify; `None` serialises as `null`,
 /// as serde_json would write it.
 pub fn to_json<T: Serialize>(value: &T) -> Option<String> {
@@ -52,7 +45,7 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 pub fn load<T: DeserializeOwned>(key: &str) -> Option<T> {
-    from_json(&storage()?.get_item(key).ok()??)
+    browser_json::from_json(&storage()?.get_item(key).ok()??)
 }
 
 /// Saves quietly: private browsing or a full quota must not break the form.

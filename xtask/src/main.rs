@@ -171,6 +171,8 @@ fn test(steps: &mut Steps) -> Result<(), String> {
                 "test",
                 "--package",
                 "refund-widget",
+                "--package",
+                "browser-json",
                 "--target",
                 WASM_TARGET,
             ])

@@ -2,7 +2,7 @@
 //!
 //! One export does what the widget asks of the core on every change: read the order view the
 //! server sends (in the browser, as the widget does: the browser's `JSON.parse`, then
-//! serde-wasm-bindgen), build the domain types, quote, and put the verdict and every component
+//! `browser-json`), build the domain types, quote, and put the verdict and every component
 //! into words in the shopper's language. No Leptos and no widget code, so its size is the floor
 //! under any widget that quotes in the browser with this core.
 
@@ -68,7 +68,7 @@ pub fn explain(input: &str, lang: &str) -> String {
 
 #[cfg(target_arch = "wasm32")]
 fn read(json: &str) -> Option<QuoteInput> {
-    serde_wasm_bindgen::from_value(js_sys::JSON::parse(json).ok()?).ok()
+    browser_json::from_json(json)
 }
 
 /// Natively (the tests below) there is no browser to parse the JSON.

@@ -98,14 +98,14 @@ impl Api {
         let text = response.text().await.map_err(|_| ApiError::Network)?;
         if response.ok() {
             let text = if text.is_empty() { "null" } else { &text };
-            return serde_json::from_str(text).map_err(|_| unreadable(status));
+            return browser_json::from_json(text).ok_or_else(|| unreadable(status));
         }
-        let error = match serde_json::from_str::<ErrorBody<ErrorHead>>(&text) {
-            Ok(body) => ApiError::Server {
+        let error = match browser_json::from_json::<ErrorBody<ErrorHead>>(&text) {
+            Some(body) => ApiError::Server {
                 status,
                 head: body.error,
             },
-            Err(_) => unreadable(status),
+            None => unreadable(status),
         };
         if status == 401
             && (error.is(ErrorCode::DeskSessionEnded) || error.is(ErrorCode::Unauthorized))

@@ -1,0 +1,336 @@
+//! What the browser's `JSON.parse` made of the server's answer, read into the widget's types.
+//!
+//! A serde deserializer over a [`JsValue`], written for the widget rather than taken from
+//! serde-wasm-bindgen (which still writes what the widget sends) because of its error type:
+//! [`Unreadable`] keeps no message. The widget never shows why an answer could not be read, only
+//! that it could not, yet every error serde's derived code can raise ("invalid type: floating
+//! point `1.5`, expected u32") would otherwise be formatted, and the formatting code for every
+//! field of every type, float printing included, would travel in every shopper's download. Not
+//! keeping it is about 5% of the download (README, "Widget size").
+//!
+//! It reads what `JSON.parse` produces: null, booleans, numbers, strings, arrays and plain
+//! objects, as serde_json reads the text, with three differences, none of which the server
+//! writes: a struct is read from an object only, never from an array of its fields; an integer
+//! past 2^53, which `JSON.parse` has already rounded, is refused rather than read as another
+//! number; and since `JSON.parse` keeps no notation, an integral number written as `1e3` or
+//! `2.0` is an integer.
+
+use std::fmt;
+
+use js_sys::{Array, Object};
+use serde::de::{self, DeserializeOwned, DeserializeSeed, IntoDeserializer, Visitor};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// The largest integer a JavaScript number holds exactly.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// JSON text, parsed by the browser and read into `T`; `None` if it is not JSON or not a `T`.
+pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
+    from_value(js_sys::JSON::parse(text).ok()?)
+}
+
+/// A value `JSON.parse` produced, read into `T`.
+pub fn from_value<T: DeserializeOwned>(value: JsValue) -> Option<T> {
+    T::deserialize(Parsed(value)).ok()
+}
+
+/// Why an answer was not read: deliberately nothing more (see the module's docs).
+#[derive(Debug)]
+pub struct Unreadable;
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("unreadable")
+    }
+}
+
+impl std::error::Error for Unreadable {}
+
+impl de::Error for Unreadable {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Unreadable
+    }
+}
+
+struct Parsed(JsValue);
+
+impl<'de> de::Deserializer<'de> for Parsed {
+    type Error = Unreadable;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        let value = self.0;
+        if value.is_null() || value.is_undefined() {
+            visitor.visit_unit()
+        } else if let Some(b) = value.as_bool() {
+            visitor.visit_bool(b)
+        } else if let Some(n) = value.as_f64() {
+            number(n, visitor)
+        } else if let Some(s) = value.as_string() {
+            visitor.visit_string(s)
+        } else if Array::is_array(&value) {
+            seq(value.unchecked_into(), visitor)
+        } else if value.is_object() {
+            visitor.visit_map(Entries::new(&value.unchecked_into()))
+        } else {
+            Err(Unreadable)
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        if self.0.is_null() || self.0.is_undefined() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    /// A unit variant is its name; a variant with content is an object of one key.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Unreadable> {
+        if let Some(name) = self.0.as_string() {
+            return visitor.visit_enum(name.into_deserializer());
+        }
+        let mut entries = Entries::new(self.0.dyn_ref::<Object>().ok_or(Unreadable)?);
+        match (entries.next(), entries.next()) {
+            (Some((name, content)), None) => visitor.visit_enum(Variant { name, content }),
+            _ => Err(Unreadable),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        visitor.visit_unit()
+    }
+
+    // What a type asks for is all it may be: each visitor is compiled for that one shape.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Unreadable> {
+        self.deserialize_map(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        if !self.0.is_object() || Array::is_array(&self.0) {
+            return Err(Unreadable);
+        }
+        visitor.visit_map(Entries::new(&self.0.unchecked_into()))
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        if !Array::is_array(&self.0) {
+            return Err(Unreadable);
+        }
+        seq(self.0.unchecked_into(), visitor)
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        visitor.visit_string(self.0.as_string().ok_or(Unreadable)?)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Unreadable> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        visitor.visit_bool(self.0.as_bool().ok_or(Unreadable)?)
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        number(self.0.as_f64().ok_or(Unreadable)?, visitor)
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        self.deserialize_u64(visitor)
+    }
+
+    serde::forward_to_deserialize_any! {
+        i8 i16 i32 i128 u8 u16 u128 f32 f64 char bytes byte_buf unit unit_struct tuple
+        tuple_struct
+    }
+}
+
+/// A JSON number as serde_json would read its text: an integer when it is one (up to 2^53, which
+/// a JavaScript number holds exactly), a float otherwise.
+fn number<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, Unreadable> {
+    if n.fract() != 0.0 || n.abs() > MAX_SAFE_INTEGER {
+        visitor.visit_f64(n)
+    } else if n < 0.0 {
+        visitor.visit_i64(n as i64)
+    } else {
+        visitor.visit_u64(n as u64)
+    }
+}
+
+/// `items` read by `visitor`, which must take them all (a pair is not read from three).
+fn seq<'de, V: Visitor<'de>>(items: Array, visitor: V) -> Result<V::Value, Unreadable> {
+    let mut items = Items::new(items);
+    let value = visitor.visit_seq(&mut items)?;
+    if items.next < items.items.length() {
+        return Err(Unreadable);
+    }
+    Ok(value)
+}
+
+/// An array's elements, in order.
+struct Items {
+    items: Array,
+    next: u32,
+}
+
+impl Items {
+    fn new(items: Array) -> Items {
+        Items { items, next: 0 }
+    }
+}
+
+impl<'de> de::SeqAccess<'de> for Items {
+    type Error = Unreadable;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Unreadable> {
+        if self.next >= self.items.length() {
+            return Ok(None);
+        }
+        let item = self.items.get(self.next);
+        self.next += 1;
+        seed.deserialize(Parsed(item)).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some((self.items.length() - self.next) as usize)
+    }
+}
+
+/// An object's own keys and values, in the object's order.
+struct Entries {
+    entries: Array,
+    next: u32,
+    value: JsValue,
+}
+
+impl Entries {
+    fn new(object: &Object) -> Entries {
+        Entries {
+            entries: Object::entries(object),
+            next: 0,
+            value: JsValue::UNDEFINED,
+        }
+    }
+
+    fn next(&mut self) -> Option<(String, JsValue)> {
+        let (key, value) = self.next_pair()?;
+        Some((key.as_string()?, value))
+    }
+
+    fn next_pair(&mut self) -> Option<(JsValue, JsValue)> {
+        if self.next >= self.entries.length() {
+            return None;
+        }
+        let pair: Array = self.entries.get(self.next).unchecked_into();
+        self.next += 1;
+        Some((pair.get(0), pair.get(1)))
+    }
+}
+
+impl<'de> de::MapAccess<'de> for Entries {
+    type Error = Unreadable;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Unreadable> {
+        let Some((key, value)) = self.next_pair() else {
+            return Ok(None);
+        };
+        self.value = value;
+        seed.deserialize(Parsed(key)).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, Unreadable> {
+        seed.deserialize(Parsed(std::mem::replace(
+            &mut self.value,
+            JsValue::UNDEFINED,
+        )))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some((self.entries.length() - self.next) as usize)
+    }
+}
+
+/// A variant written as `{"name": content}`.
+struct Variant {
+    name: String,
+    content: JsValue,
+}
+
+impl<'de> de::EnumAccess<'de> for Variant {
+    type Error = Unreadable;
+    type Variant = Parsed;
+
+    fn variant_seed<V: DeserializeSeed<'de>>(
+        self,
+        seed: V,
+    ) -> Result<(V::Value, Parsed), Unreadable> {
+        let name = seed.deserialize(self.name.into_deserializer())?;
+        Ok((name, Parsed(self.content)))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for Parsed {
+    type Error = Unreadable;
+
+    fn unit_variant(self) -> Result<(), Unreadable> {
+        de::Deserialize::deserialize(self)
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Unreadable> {
+        seed.deserialize(self)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Unreadable> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Unreadable> {
+        de::Deserializer::deserialize_any(self, visitor)
+    }
+}

@@ -1,0 +1,228 @@
+//! The reader against serde_json, which the server writes with: what serde_json reads from a
+//! text, the reader reads from the browser's parse of it, and what serde_json refuses, it
+//! refuses, but for the three differences the module's docs name, each tested here.
+
+#![cfg(target_arch = "wasm32")]
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use serde::Deserialize;
+use serde::de::{DeserializeOwned, IgnoredAny};
+use wasm_bindgen_test::*;
+
+use browser_json::from_json;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Shapes {
+    text: String,
+    count: u32,
+    signed: i64,
+    flag: bool,
+    maybe: Option<u32>,
+    #[serde(default)]
+    list: Vec<u8>,
+    map: BTreeMap<String, u32>,
+    kinds: BTreeMap<Kind, bool>,
+    kind: Kind,
+    tagged: Vec<Tagged>,
+    id: Id,
+    pair: (u8, String),
+    letter: char,
+}
+
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Kind {
+    RefundOnly,
+    Exchange,
+    #[serde(other)]
+    Unknown,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+enum Tagged {
+    Plain,
+    WithAmount { amount: String, count: u32 },
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Id(String);
+
+#[derive(Debug, PartialEq, Deserialize)]
+enum Outer {
+    Unit,
+    New(u32),
+    Pair(u8, u8),
+    Fields { a: u8 },
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Strict {
+    a: u8,
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Lenient {
+    a: u8,
+}
+
+const SHAPES: &str = r#"{
+    "text": "T恤 \"白\" ✓", "count": 4294967295, "signed": -9007199254740991, "flag": true,
+    "maybe": null, "list": [0, 255], "map": {"b": 2, "a": 1},
+    "kinds": {"exchange": true, "refund_only": false}, "kind": "refund_only",
+    "tagged": [{"code": "plain"}, {"amount": "8.00", "code": "with_amount", "count": 2}],
+    "id": "REQ-1", "pair": [7, "seven"], "letter": "退"
+}"#;
+
+/// The reader and serde_json agree on `json`, and `accepted` says whether both read it.
+fn check<T: DeserializeOwned + PartialEq + Debug>(json: &str, accepted: bool) {
+    let expected = serde_json::from_str::<T>(json).ok();
+    assert_eq!(
+        expected.is_some(),
+        accepted,
+        "serde_json on {json}: {expected:?}"
+    );
+    assert_eq!(from_json::<T>(json), expected, "{json}");
+}
+
+/// `SHAPES` with `field` set to `value` (raw JSON) or, with `None`, without it.
+fn shapes_with(field: &str, value: Option<&str>) -> String {
+    let mut object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(SHAPES).unwrap();
+    match value {
+        Some(v) => object.insert(field.to_owned(), serde_json::from_str(v).unwrap()),
+        None => object.remove(field),
+    };
+    serde_json::Value::Object(object).to_string()
+}
+
+#[wasm_bindgen_test]
+fn every_shape_the_server_writes_reads_as_serde_json_reads_it() {
+    check::<Shapes>(SHAPES, true);
+    for (field, value, accepted) in [
+        ("maybe", Some("7"), true),
+        ("maybe", None, true),
+        ("list", None, true),
+        ("list", Some("[]"), true),
+        ("map", Some("{}"), true),
+        ("kind", Some(r#""exchange""#), true),
+        ("kind", Some(r#""something_new""#), true),
+        ("kinds", Some(r#"{"something_new": true}"#), true),
+        (
+            "tagged",
+            Some(r#"[{"code": "with_amount", "amount": "1.00", "count": 0}]"#),
+            true,
+        ),
+        ("signed", Some("0"), true),
+        ("signed", Some("-1"), true),
+        (
+            "unknown_field",
+            Some(r#"{"ignored": [1, {"x": null}]}"#),
+            true,
+        ),
+        ("text", None, false),
+        ("text", Some("null"), false),
+        ("text", Some("3"), false),
+        ("count", Some(r#""3""#), false),
+        ("count", Some("-1"), false),
+        ("count", Some("1.5"), false),
+        ("count", Some("4294967296"), false),
+        ("count", Some("null"), false),
+        ("flag", Some("1"), false),
+        ("maybe", Some(r#""7""#), false),
+        ("list", Some("[256]"), false),
+        ("list", Some(r#"{"0": 1}"#), false),
+        ("map", Some("[]"), false),
+        ("map", Some(r#"{"a": "1"}"#), false),
+        ("kind", Some("0"), false),
+        (
+            "kind",
+            Some(r#"{"refund_only": null, "exchange": null}"#),
+            false,
+        ),
+        ("tagged", Some(r#"[{"amount": "1.00", "count": 1}]"#), false),
+        (
+            "tagged",
+            Some(r#"[{"code": "with_amount", "amount": "1.00"}]"#),
+            false,
+        ),
+        ("tagged", Some(r#"[{"code": "unheard_of"}]"#), false),
+        ("id", Some("7"), false),
+        ("pair", Some("[7]"), false),
+        ("pair", Some(r#"[7, "seven", 8]"#), false),
+        ("letter", Some(r#""退款""#), false),
+        ("letter", Some(r#""""#), false),
+    ] {
+        check::<Shapes>(&shapes_with(field, value), accepted);
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_object_is_never_read_as_an_array_nor_an_array_as_an_object() {
+    check::<Lenient>(r#"{"a": 1}"#, true);
+    // serde_json reads a struct from an array of its fields; the server never writes one.
+    assert!(serde_json::from_str::<Lenient>("[1]").is_ok());
+    assert_eq!(from_json::<Lenient>("[1]"), None);
+    check::<Vec<u8>>(r#"{"0": 1}"#, false);
+    check::<Strict>(r#"{"a": 1}"#, true);
+    check::<Strict>(r#"{"a": 1, "b": 2}"#, false);
+    check::<Lenient>(r#"{"a": 1, "b": 2}"#, true);
+}
+
+#[wasm_bindgen_test]
+fn each_form_of_an_enum_variant_reads_as_serde_json_reads_it() {
+    for (json, accepted) in [
+        (r#""Unit""#, true),
+        (r#"{"Unit": null}"#, true),
+        (r#"{"New": 7}"#, true),
+        (r#"{"Pair": [1, 2]}"#, true),
+        (r#"{"Fields": {"a": 1}}"#, true),
+        (r#""New""#, false),
+        (r#""Nothing""#, false),
+        (r#"{"New": 7, "Unit": null}"#, false),
+        (r#"{}"#, false),
+        (r#"{"Pair": [1]}"#, false),
+        (r#"{"Fields": {"a": 256}}"#, false),
+        ("null", false),
+    ] {
+        check::<Outer>(json, accepted);
+    }
+}
+
+#[wasm_bindgen_test]
+fn integers_read_exactly_up_to_the_largest_a_javascript_number_holds() {
+    check::<u64>("9007199254740991", true);
+    check::<i64>("-9007199254740991", true);
+    check::<u8>("255", true);
+    check::<u8>("256", false);
+    check::<i32>("-2147483648", true);
+    check::<i32>("-2147483649", false);
+    check::<f64>("1.5", true);
+    check::<f64>("2", true);
+    // JSON.parse has already rounded these; they are refused rather than read as another number.
+    for past in ["9007199254740993", "18446744073709551615"] {
+        assert!(serde_json::from_str::<u64>(past).is_ok());
+        assert_eq!(from_json::<u64>(past), None, "{past}");
+    }
+    // JSON.parse keeps the number, not how it was written.
+    for (written, read) in [("1e3", 1000), ("2.0", 2)] {
+        assert!(serde_json::from_str::<u32>(written).is_err());
+        assert_eq!(from_json::<u32>(written), Some(read), "{written}");
+    }
+}
+
+#[wasm_bindgen_test]
+fn text_that_is_not_json_or_not_the_type_asked_for_reads_as_nothing() {
+    assert_eq!(from_json::<Lenient>(""), None);
+    assert_eq!(from_json::<Lenient>("{"), None);
+    assert_eq!(from_json::<Lenient>("<html>"), None);
+    check::<Option<Lenient>>("null", true);
+    check::<IgnoredAny>(r#"{"anything": [true, 1.5, "x", null]}"#, true);
+    check::<()>("null", true);
+    check::<String>(r#""\u00e9\ud83d\ude00""#, true);
+}
