@@ -20,7 +20,7 @@ use tools::{
 };
 
 /// Crates that ship inside the shopper's download and so must build for the browser.
-const WASM_CRATES: &[&str] = &["refund-core", "refund-core-size"];
+const WASM_CRATES: &[&str] = &["refund-core", "refund-core-size", "leptos-floor"];
 
 fn main() -> ExitCode {
     let task = std::env::args().nth(1);
@@ -39,7 +39,7 @@ fn main() -> ExitCode {
             );
             eprintln!("       cargo xtask widget  build the widget (release) into ./dist");
             eprintln!(
-                "       cargo xtask core-size  measure the core's share of the widget's download"
+                "       cargo xtask core-size  measure the core's share of the widget's download, and Leptos's"
             );
             eprintln!(
                 "       cargo xtask bench   run the load benchmark on SQLite and a throwaway PostgreSQL"
@@ -313,31 +313,39 @@ fn widget_only(steps: &mut Steps) -> Result<(), String> {
     )
 }
 
-/// Builds `refund-core-size` (the core's work in the widget, and nothing else) as the widget is
-/// built, and prints its sizes: the floor under the widget's download.
+/// Builds `refund-core-size` (the core's work in the widget, and nothing else) and
+/// `leptos-floor` (Leptos and the widget's runtime pieces, and nothing of ours) as the widget is
+/// built, and prints their sizes: the two floors under the widget's download.
 fn core_size(steps: &mut Steps) -> Result<(), String> {
     steps.run("checking the tools", || {
         ensure_wasm_target()?;
         ensure_wasm_bindgen()?;
         ensure_binaryen()
     })?;
-    steps.run("measuring the core in the browser", || {
-        cargo(&[
-            "build",
-            "--package",
-            "refund-core-size",
-            "--lib",
-            "--target",
-            WASM_TARGET,
-            "--profile",
-            "wasm",
-        ])?;
-        let wasm = target_dir()
-            .join(WASM_TARGET)
-            .join("wasm")
-            .join("refund_core_size.wasm");
-        widget::core_size(&wasm, &target_dir().join("core-size"))
-    })
+    for (package, what) in [
+        ("refund-core-size", "the core in the browser"),
+        ("leptos-floor", "Leptos and the widget's plumbing alone"),
+    ] {
+        steps.run(&format!("measuring {what}"), || {
+            cargo(&[
+                "build",
+                "--package",
+                package,
+                "--lib",
+                "--target",
+                WASM_TARGET,
+                "--profile",
+                "wasm",
+            ])?;
+            let name = package.replace('-', "_");
+            let wasm = target_dir()
+                .join(WASM_TARGET)
+                .join("wasm")
+                .join(format!("{name}.wasm"));
+            widget::weigh(&wasm, &target_dir().join(package), what)
+        })?;
+    }
+    Ok(())
 }
 
 /// Builds the widget and the server in release mode and runs the server on a SQLite file under

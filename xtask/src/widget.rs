@@ -154,8 +154,8 @@ fn downloaded(files: &[Compressed]) -> (usize, usize) {
 }
 
 /// Binds and optimises `wasm` exactly as the widget's build does, into `out`, and prints its
-/// size table: the core's share of every shopper's download.
-pub fn core_size(wasm: &Path, out: &Path) -> Result<(), String> {
+/// size table, totalled as `what`: a share of every shopper's download.
+pub fn weigh(wasm: &Path, out: &Path, what: &str) -> Result<(), String> {
     let _ = std::fs::remove_dir_all(out);
     let status = Command::new("wasm-bindgen")
         .args(["--target", "web", "--no-typescript", "--out-dir"])
@@ -167,7 +167,7 @@ pub fn core_size(wasm: &Path, out: &Path) -> Result<(), String> {
         return Err(format!("wasm-bindgen failed with {status}"));
     }
     optimise(out)?;
-    size_table(out, "the core in the browser (js + wasm)").map(drop)
+    size_table(out, &format!("{what} (js + wasm)")).map(drop)
 }
 
 fn gzip(raw: &[u8]) -> Result<Vec<u8>, String> {
