@@ -509,6 +509,11 @@ fn a_recorded_quote_reads_back_into_the_same_breakdown_the_shopper_saw() {
 
 /// A recorded return of two T-shirts, with `fields` over the defaults.
 fn recorded(fields: serde_json::Value) -> RequestView {
+    serde_json::from_value(recorded_json(fields)).unwrap()
+}
+
+/// [`recorded`] as the server writes it.
+fn recorded_json(fields: serde_json::Value) -> serde_json::Value {
     let mut view = json!({
         "id": "r1", "number": "RF1", "order_number": "T-1", "kind": "return_and_refund",
         "reason": "quality_issue", "state": "approved", "submitted_at": now(), "deadline": null,
@@ -518,11 +523,26 @@ fn recorded(fields: serde_json::Value) -> RequestView {
     for (key, value) in fields.as_object().unwrap() {
         view[key] = value.clone();
     }
-    serde_json::from_value(view).unwrap()
+    view
 }
 
 fn thread(messages: serde_json::Value) -> Thread {
     serde_json::from_value(json!({"messages": messages, "unread": 0})).unwrap()
+}
+
+#[test]
+fn the_order_lists_the_shoppers_requests_newest_first() {
+    let first = recorded_json(json!({"id": "r1", "number": "RF1"}));
+    let later = now() + TimeDelta::hours(1);
+    let second = recorded_json(json!({"id": "r2", "number": "RF2", "submitted_at": later}));
+    let response: OrderResponse = serde_json::from_value(json!({
+        "order": order_json(true), "policy": policy(), "ledger": {}, "recent_requests": 0,
+        "server_time": now(), "requests": [first, second]
+    }))
+    .unwrap();
+    let loaded = Loaded::new(response, now()).unwrap();
+    let numbers: Vec<&str> = loaded.requests.iter().map(|r| r.number.as_str()).collect();
+    assert_eq!(numbers, ["RF2", "RF1"]);
 }
 
 #[test]
