@@ -5,9 +5,8 @@
 //! reasons are offered, each line's status, the live quote and its explanation) is a pure
 //! function of those two and the server-aligned clock, computed by the same core the server uses.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, FixedOffset, TimeDelta, Utc};
+use litemap::LiteMap;
 use refund_api::{ComponentSummary, QuoteSummary, RequestedLine, ShopperRequest};
 use refund_core::messages::{self, Lang};
 use refund_core::wire::{DecimalStr, RequestLineWire, RequestWire};
@@ -598,9 +597,11 @@ pub struct SplitRow {
 pub struct Draft {
     pub kind: Option<RequestKind>,
     pub reason: Option<Reason>,
-    pub quantities: BTreeMap<String, u32>,
+    #[serde(with = "by_line")]
+    pub quantities: ByLine<u32>,
     /// For an exchange: the SKU each line is exchanged for.
-    pub exchange_for: BTreeMap<String, String>,
+    #[serde(with = "by_line")]
+    pub exchange_for: ByLine<String>,
     pub note: String,
     /// Ids of evidence images already uploaded.
     pub evidence: Vec<String>,
@@ -618,15 +619,58 @@ pub struct Draft {
 pub struct Choices {
     kind: Option<RequestKind>,
     reason: Option<Reason>,
-    quantities: BTreeMap<String, u32>,
-    exchange_for: BTreeMap<String, String>,
+    quantities: ByLine<u32>,
+    exchange_for: ByLine<String>,
     note: String,
     evidence: Vec<String>,
     goods_intact: bool,
 }
 
+/// A draft's choice for each line, by line id: a sorted Vec rather than a B-tree, whose code
+/// would cost every shopper's download more for a handful of lines.
+pub type ByLine<V> = LiteMap<String, V>;
+
+/// [`ByLine`] kept in storage as a JSON object, as it always was.
+mod by_line {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    use super::ByLine;
+
+    pub fn serialize<S: Serializer, V: Serialize>(
+        lines: &ByLine<V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(lines.iter())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
+        deserializer: D,
+    ) -> Result<ByLine<V>, D::Error> {
+        struct Lines<V>(PhantomData<V>);
+        impl<'de, V: Deserialize<'de>> Visitor<'de> for Lines<V> {
+            type Value = ByLine<V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object keyed by line id")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ByLine<V>, A::Error> {
+                let mut lines = ByLine::new();
+                while let Some((id, value)) = map.next_entry()? {
+                    lines.insert(id, value);
+                }
+                Ok(lines)
+            }
+        }
+        deserializer.deserialize_map(Lines(PhantomData))
+    }
+}
+
 impl Draft {
-    /// A fresh draft with the first offered kind chosen.
     /// A new draft: a delivered order starts as a return (what a shopper who has the goods
     /// usually wants), any other as the first kind offered.
     pub fn for_order(loaded: &Loaded) -> Draft {
@@ -648,7 +692,6 @@ impl Draft {
         self.quantities.get(line_id).copied().unwrap_or(0)
     }
 
-    /// Sets a line's quantity within `0..=available`.
     /// Exchanges the line for the variant with this SKU; an empty SKU takes the choice back.
     pub fn set_exchange(&mut self, line_id: &str, sku: &str) {
         if sku.is_empty() {
@@ -658,6 +701,7 @@ impl Draft {
         }
     }
 
+    /// Sets a line's quantity within `0..=available`.
     pub fn set_quantity(&mut self, line_id: &str, quantity: u32, available: u32) {
         let quantity = quantity.min(available);
         if quantity == 0 {

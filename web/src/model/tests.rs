@@ -328,6 +328,30 @@ fn an_unanswered_body_stored_by_an_earlier_widget_is_resent_byte_for_byte() {
 }
 
 #[test]
+fn a_draft_is_stored_as_an_earlier_widget_stored_it_so_an_update_loses_no_choice() {
+    let stored = r#"{"kind":"exchange","reason":"size_mismatch","quantities":{"L3":1,"L1":2},"exchange_for":{"L1":"TEE-L"},"note":"","evidence":[],"goods_intact":true,"idempotency_key":null,"pending":null}"#;
+    let d: Draft = serde_json::from_str(stored).unwrap();
+    assert_eq!(
+        (d.quantity("L1"), d.quantity("L3"), d.quantity("L2")),
+        (2, 1, 0)
+    );
+    assert_eq!(d.exchange_for.get("L1").map(String::as_str), Some("TEE-L"));
+    let written = serde_json::to_value(&d).unwrap();
+    assert_eq!(written["quantities"], json!({"L1": 2, "L3": 1}));
+    assert_eq!(written["exchange_for"], json!({"L1": "TEE-L"}));
+    let mut cleared = d.clone();
+    cleared.set_quantity("L1", 0, 3);
+    cleared.set_exchange("L1", "");
+    assert_eq!(
+        serde_json::to_value(&cleared).unwrap()["quantities"],
+        json!({"L3": 1})
+    );
+    assert!(cleared.exchange_for.is_empty());
+    let empty: Draft = serde_json::from_str("{}").unwrap();
+    assert_eq!(empty, Draft::default());
+}
+
+#[test]
 fn a_restored_draft_drops_choices_the_order_no_longer_offers() {
     let l = loaded_with(
         order_json(true),
