@@ -244,8 +244,8 @@ pub fn build_widget() -> Result<Option<widget::Sizes>, String> {
     }
     trunk(&root, &["build", "--release"])?;
     widget::optimise(&root.join("dist"))?;
-    let sizes = widget::precompress(&root.join("dist"))?;
-    build_console(&root)?;
+    let mut sizes = widget::precompress(&root.join("dist"))?;
+    sizes.console_gz = Some(build_console(&root)?);
     Ok(Some(sizes))
 }
 
@@ -275,15 +275,16 @@ fn trunk(root: &Path, args: &[&str]) -> Result<(), String> {
         .env("TRUNK_OFFLINE", "true"))
 }
 
-/// Builds the refund desk in release mode into `dist-console/`, as the widget is built.
-fn build_console(root: &Path) -> Result<(), String> {
+/// Builds the refund desk in release mode into `dist-console/`, as the widget is built, and
+/// returns its download, gzip.
+fn build_console(root: &Path) -> Result<usize, String> {
     trunk(
         root,
         &["--config", "web/console/Trunk.toml", "build", "--release"],
     )?;
     let dist = root.join("dist-console");
     widget::optimise(&dist)?;
-    widget::precompress_console(&dist).map(drop)
+    widget::precompress_console(&dist)
 }
 
 /// Builds the widget; sizes over their limits fail the tests but only get a warning here, so
