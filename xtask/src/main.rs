@@ -19,7 +19,8 @@ use tools::{
     ensure_wasm_bindgen, ensure_wasm_target,
 };
 
-/// Crates that ship inside the shopper's download and so must build for the browser.
+/// Crates that must build for the browser: what ships in the shopper's download, and the two
+/// that weigh its floors.
 const WASM_CRATES: &[&str] = &["refund-core", "refund-core-size", "leptos-floor"];
 
 fn main() -> ExitCode {

@@ -6,14 +6,20 @@
 //! that it could not, yet every error serde's derived code can raise ("invalid type: floating
 //! point `1.5`, expected u32") would otherwise be formatted, and the formatting code for every
 //! field of every type, float printing included, would travel in every shopper's download. Not
-//! keeping it is about 5% of the download (README, "Widget size").
+//! keeping it is about 7% of the download (README, "Widget size").
 //!
-//! It reads what `JSON.parse` produces: null, booleans, numbers, strings, arrays and plain
-//! objects, as serde_json reads the text, with three differences, none of which the server
-//! writes: a struct is read from an object only, never from an array of its fields; an integer
-//! past 2^53, which `JSON.parse` has already rounded, is refused rather than read as another
-//! number; and since `JSON.parse` keeps no notation, an integral number written as `1e3` or
-//! `2.0` is an integer.
+//! It reads what `JSON.parse` produces (null, booleans, numbers, strings, arrays and plain
+//! objects) as serde_json reads the same text, but for these differences, none of which is in
+//! anything the server writes:
+//!
+//! - a struct is read from an object only, never from an array of its fields;
+//! - an integer past 2^53 − 1 is refused: `JSON.parse` has already rounded it (2^53 + 1 parses
+//!   as 2^53), so it is not read as another number;
+//! - `JSON.parse` keeps no notation, so an integral number written as `1e3` or `2.0` is an
+//!   integer;
+//! - map keys are strings or enum names; a map keyed by numbers is refused;
+//! - a key given twice reads with its last value, the one `JSON.parse` keeps (serde_json refuses
+//!   a struct field given twice), and a lone surrogate in a string reads as U+FFFD.
 
 use std::fmt;
 
@@ -26,12 +32,7 @@ const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
 
 /// JSON text, parsed by the browser and read into `T`; `None` if it is not JSON or not a `T`.
 pub fn from_json<T: DeserializeOwned>(text: &str) -> Option<T> {
-    from_value(js_sys::JSON::parse(text).ok()?)
-}
-
-/// A value `JSON.parse` produced, read into `T`.
-pub fn from_value<T: DeserializeOwned>(value: JsValue) -> Option<T> {
-    T::deserialize(Parsed(value)).ok()
+    T::deserialize(Parsed(js_sys::JSON::parse(text).ok()?)).ok()
 }
 
 /// Why an answer was not read: deliberately nothing more (see the module's docs).
@@ -93,6 +94,9 @@ impl<'de> de::Deserializer<'de> for Parsed {
     ) -> Result<V::Value, Unreadable> {
         if let Some(name) = self.0.as_string() {
             return visitor.visit_enum(name.into_deserializer());
+        }
+        if Array::is_array(&self.0) {
+            return Err(Unreadable);
         }
         let mut entries = Entries::new(self.0.dyn_ref::<Object>().ok_or(Unreadable)?);
         match (entries.next(), entries.next()) {
@@ -171,10 +175,10 @@ impl<'de> de::Deserializer<'de> for Parsed {
     }
 }
 
-/// A JSON number as serde_json would read its text: an integer when it is one (up to 2^53, which
-/// a JavaScript number holds exactly), a float otherwise.
+/// A JSON number as serde_json would read its text: an integer when it is one (up to 2^53 − 1,
+/// beyond which `JSON.parse` has rounded it), a float otherwise, `-0` included.
 fn number<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, Unreadable> {
-    if n.fract() != 0.0 || n.abs() > MAX_SAFE_INTEGER {
+    if n.fract() != 0.0 || n.abs() > MAX_SAFE_INTEGER || (n == 0.0 && n.is_sign_negative()) {
         visitor.visit_f64(n)
     } else if n < 0.0 {
         visitor.visit_i64(n as i64)

@@ -1,6 +1,6 @@
 //! The reader against serde_json, which the server writes with: what serde_json reads from a
 //! text, the reader reads from the browser's parse of it, and what serde_json refuses, it
-//! refuses, but for the three differences the module's docs name, each tested here.
+//! refuses, but for the differences the crate's docs name, each tested here.
 
 #![cfg(target_arch = "wasm32")]
 
@@ -189,9 +189,13 @@ fn each_form_of_an_enum_variant_reads_as_serde_json_reads_it() {
         (r#"{"Pair": [1]}"#, false),
         (r#"{"Fields": {"a": 256}}"#, false),
         ("null", false),
+        (r#"[null]"#, false),
+        (r#"["Unit"]"#, false),
     ] {
         check::<Outer>(json, accepted);
     }
+    check::<Kind>(r#"["exchange"]"#, false);
+    check::<Kind>("{}", false);
 }
 
 #[wasm_bindgen_test]
@@ -204,8 +208,16 @@ fn integers_read_exactly_up_to_the_largest_a_javascript_number_holds() {
     check::<i32>("-2147483649", false);
     check::<f64>("1.5", true);
     check::<f64>("2", true);
-    // JSON.parse has already rounded these; they are refused rather than read as another number.
-    for past in ["9007199254740993", "18446744073709551615"] {
+    check::<u32>("-0", false);
+    check::<i64>("-0", false);
+    check::<f64>("-0", true);
+    // JSON.parse has already rounded these (2^53 + 1 parses as 2^53, so 2^53 cannot be trusted
+    // either); they are refused rather than read as another number.
+    for past in [
+        "9007199254740992",
+        "9007199254740993",
+        "18446744073709551615",
+    ] {
         assert!(serde_json::from_str::<u64>(past).is_ok());
         assert_eq!(from_json::<u64>(past), None, "{past}");
     }
@@ -214,6 +226,26 @@ fn integers_read_exactly_up_to_the_largest_a_javascript_number_holds() {
         assert!(serde_json::from_str::<u32>(written).is_err());
         assert_eq!(from_json::<u32>(written), Some(read), "{written}");
     }
+}
+
+#[wasm_bindgen_test]
+fn what_json_parse_already_settled_reads_as_it_settled_it() {
+    // JSON.parse keeps a key's last value; serde_json refuses a struct field given twice.
+    assert!(serde_json::from_str::<Lenient>(r#"{"a": 1, "a": 2}"#).is_err());
+    assert_eq!(
+        from_json::<Lenient>(r#"{"a": 1, "a": 2}"#),
+        Some(Lenient { a: 2 })
+    );
+    check::<BTreeMap<String, u8>>(r#"{"a": 1, "a": 2}"#, true);
+    // A lone surrogate is not text; JSON.parse's string holds it, and it reads as U+FFFD.
+    assert!(serde_json::from_str::<String>(r#""\ud800""#).is_err());
+    assert_eq!(
+        from_json::<String>(r#""\ud800""#),
+        Some("\u{fffd}".to_owned())
+    );
+    // Map keys are strings or enum names; the server writes no map keyed by numbers.
+    assert!(serde_json::from_str::<BTreeMap<u32, u8>>(r#"{"3": 1}"#).is_ok());
+    assert_eq!(from_json::<BTreeMap<u32, u8>>(r#"{"3": 1}"#), None);
 }
 
 #[wasm_bindgen_test]

@@ -1,5 +1,6 @@
 //! How long one quote takes for a 10-line and a 100-line order, and how long reading an order
-//! (`Order::new`, which the server runs on every request) takes up to the largest order accepted.
+//! (`Order::new`, which the server runs on every request) takes up to the largest order accepted,
+//! with its line ids in order and in reverse.
 //!
 //! `cargo bench -p refund-core --bench quote`. The order has a coupon and a 满减 discount, two
 //! payments and an earlier request on every line; the request returns one unit of every line for
@@ -39,9 +40,14 @@ struct Fixture {
 }
 
 fn fixture(lines: usize) -> Fixture {
+    fixture_with_ids(lines, |i| format!("L{i}"))
+}
+
+/// The bench order with line `i` named `id(i)`.
+fn fixture_with_ids(lines: usize, id: fn(usize) -> String) -> Fixture {
     let line_wires: Vec<LineWire> = (0..lines)
         .map(|i| LineWire {
-            id: format!("L{i}"),
+            id: id(i),
             sku: format!("SKU-{i}"),
             title: format!("Item {i}"),
             unit_price: cents(1_999 + 137 * i as i64),
@@ -130,7 +136,7 @@ fn fixture(lines: usize) -> Fixture {
             reason,
             lines: (0..lines)
                 .map(|i| RequestLineWire {
-                    line_id: format!("L{i}"),
+                    line_id: id(i),
                     quantity: 1,
                     exchange_for: None,
                 })
@@ -173,6 +179,13 @@ fn quote_order(bencher: divan::Bencher, lines: usize) {
 #[divan::bench(args = [10, 100, refund_core::MAX_LINES])]
 fn read_order(bencher: divan::Bencher, lines: usize) {
     let f = fixture(lines);
+    bencher.bench(|| Order::new(&f.wire).unwrap());
+}
+
+/// The line index is a sorted Vec: ids that arrive in reverse order are its worst case.
+#[divan::bench(args = [refund_core::MAX_LINES])]
+fn read_order_with_ids_in_reverse(bencher: divan::Bencher, lines: usize) {
+    let f = fixture_with_ids(lines, |i| format!("L{:06}", 999_999 - i));
     bencher.bench(|| Order::new(&f.wire).unwrap());
 }
 
