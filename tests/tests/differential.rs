@@ -308,7 +308,9 @@ fn policy(rng: &mut Rng, currency: Currency, goods: i64) -> PolicyWire {
             ReasonSettingsWire {
                 disabled: rng.percent(50),
                 evidence_required: rng.percent(50).then(|| rng.percent(50)),
-                labels: BTreeMap::from([("en".to_owned(), "Renamed".to_owned())]),
+                labels: [("en".to_owned(), "Renamed".to_owned())]
+                    .into_iter()
+                    .collect(),
             },
         );
     }

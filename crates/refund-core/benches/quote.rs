@@ -109,16 +109,13 @@ fn fixture_with_ids(lines: usize, id: fn(usize) -> String) -> Fixture {
         ],
     };
     let order = Order::new(&wire).expect("bench order is consistent");
-    let mut amounts = std::collections::BTreeMap::new();
-    amounts.insert(
-        "CNY".to_owned(),
-        PolicyAmountsWire {
-            return_shipping_fee: cents(800),
-            standard_shipping_fee: cents(1_000),
-            free_shipping_threshold: Some(cents(9_900)),
-            ..PolicyAmountsWire::default()
-        },
-    );
+    let cny = PolicyAmountsWire {
+        return_shipping_fee: cents(800),
+        standard_shipping_fee: cents(1_000),
+        free_shipping_threshold: Some(cents(9_900)),
+        ..PolicyAmountsWire::default()
+    };
+    let amounts = [("CNY".to_owned(), cny)].into_iter().collect();
     let policy = Policy::new(&PolicyWire {
         restocking_fee_percent: DecimalStr(Decimal::new(5, 0)),
         threshold_mode: refund_core::ThresholdMode::Resettle,

@@ -1,13 +1,12 @@
 //! Wire types: exactly what crosses JSON, with serde and nothing else.
 //!
-//! Every struct rejects unknown fields, money is a decimal string (`"19.90"`, never a float), and
-//! times are RFC 3339. None of these types is trusted: the domain types ([`crate::Order`],
-//! [`crate::Policy`], [`crate::RefundRequest`], [`crate::Ledger`]) are built from them through
-//! checked constructors.
-
-use std::collections::BTreeMap;
+//! Every struct rejects unknown fields, money is a decimal string (`"19.90"`, never a float),
+//! times are RFC 3339, and maps are JSON objects. None of these types is trusted: the domain
+//! types ([`crate::Order`], [`crate::Policy`], [`crate::RefundRequest`], [`crate::Ledger`]) are
+//! built from them through checked constructors.
 
 use chrono::{DateTime, Utc};
+use litemap::LiteMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -254,7 +253,15 @@ pub struct PolicyWire {
     pub not_received_after_days: Option<u32>,
     pub excluded_categories: Vec<String>,
     pub kinds: Vec<RequestKind>,
-    pub reasons: BTreeMap<Reason, ReasonSettingsWire>,
+    #[serde(with = "object")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            value_type = std::collections::BTreeMap<Reason, ReasonSettingsWire>,
+            default = json!({})
+        )
+    )]
+    pub reasons: LiteMap<Reason, ReasonSettingsWire>,
     pub min_evidence_files: u32,
     pub restocking_fee_percent: DecimalStr,
     pub missing_gift_deduction: bool,
@@ -269,7 +276,15 @@ pub struct PolicyWire {
     pub auto_approve: Option<AutoApproveWire>,
     /// Money settings per currency code; a currency not listed has no fees, no thresholds, no
     /// auto-approval and no cap.
-    pub amounts: BTreeMap<String, PolicyAmountsWire>,
+    #[serde(with = "object")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            value_type = std::collections::BTreeMap<String, PolicyAmountsWire>,
+            default = json!({})
+        )
+    )]
+    pub amounts: LiteMap<String, PolicyAmountsWire>,
 }
 
 impl Default for PolicyWire {
@@ -293,7 +308,7 @@ impl Default for PolicyWire {
                 RequestKind::ReturnAndRefund,
                 RequestKind::Exchange,
             ],
-            reasons: BTreeMap::new(),
+            reasons: LiteMap::new(),
             min_evidence_files: 1,
             restocking_fee_percent: DecimalStr::default(),
             missing_gift_deduction: true,
@@ -304,7 +319,7 @@ impl Default for PolicyWire {
             receipt_days: 10,
             payout_days: 7,
             auto_approve: None,
-            amounts: BTreeMap::new(),
+            amounts: LiteMap::new(),
         }
     }
 }
@@ -318,7 +333,12 @@ pub struct ReasonSettingsWire {
     pub disabled: bool,
     pub evidence_required: Option<bool>,
     /// The merchant's own labels, by language tag (`"zh-CN"`, `"en"`).
-    pub labels: BTreeMap<String, String>,
+    #[serde(with = "object")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::BTreeMap<String, String>, default = json!({}))
+    )]
+    pub labels: LiteMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -379,12 +399,22 @@ pub struct RequestLineWire {
 #[serde(deny_unknown_fields, default)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LedgerWire {
-    pub lines: BTreeMap<String, LineUsageWire>,
+    #[serde(with = "object")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::BTreeMap<String, LineUsageWire>, default = json!({}))
+    )]
+    pub lines: LiteMap<String, LineUsageWire>,
     pub shipping_refunded: bool,
     pub lost_free_shipping_charged: bool,
     pub threshold_discounts_charged: Vec<String>,
     /// Gift units, by gift line id, whose value is deducted because the gift was kept.
-    pub gift_units_charged: BTreeMap<String, u32>,
+    #[serde(with = "object")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = std::collections::BTreeMap<String, u32>, default = json!({}))
+    )]
+    pub gift_units_charged: LiteMap<String, u32>,
     /// Amount refunded or requested from each payment, in the order's payment order.
     pub payments: Vec<DecimalStr>,
 }
@@ -418,4 +448,49 @@ pub struct QuoteInput {
     )]
     pub now: DateTime<Utc>,
     pub recent_requests: u32,
+}
+
+/// A wire map as a JSON object, in key order, read with the last value of a repeated key (as a
+/// `BTreeMap` would be). The maps are `LiteMap`s, sorted Vecs: a handful of entries each, and in
+/// the browser a B-tree's code and serde's own map reader cost the widget 6.5 KB gzip (README,
+/// "Widget size").
+mod object {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use litemap::LiteMap;
+    use serde::de::{MapAccess, Visitor};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer, K: Serialize, V: Serialize>(
+        map: &LiteMap<K, V>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(map.iter())
+    }
+
+    pub fn deserialize<'de, D, K, V>(deserializer: D) -> Result<LiteMap<K, V>, D::Error>
+    where
+        D: Deserializer<'de>,
+        K: Deserialize<'de> + Ord,
+        V: Deserialize<'de>,
+    {
+        struct Entries<K, V>(PhantomData<(K, V)>);
+        impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Visitor<'de> for Entries<K, V> {
+            type Value = LiteMap<K, V>;
+
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<LiteMap<K, V>, A::Error> {
+                let mut entries = LiteMap::new();
+                while let Some((key, value)) = map.next_entry()? {
+                    entries.insert(key, value);
+                }
+                Ok(entries)
+            }
+        }
+        deserializer.deserialize_map(Entries(PhantomData))
+    }
 }

@@ -268,6 +268,38 @@ fn the_wire_refuses_floats_unknown_fields_and_exotic_number_forms() {
 }
 
 #[test]
+fn the_wires_maps_are_objects_written_in_key_order_and_read_with_a_repeated_keys_last_value() {
+    let text = r#"{"amounts": {"USD": {"return_shipping_fee": "1.00"}, "CNY": {}},
+        "reasons": {"size_mismatch": {"labels": {"zh-CN": "尺码", "en": "Size", "en": "Fit"}},
+                    "changed_mind": {"disabled": true}}}"#;
+    let policy: PolicyWire = serde_json::from_str(text).unwrap();
+    let written = serde_json::to_string(&policy).unwrap();
+    // In the keys' order: currency codes and language tags alphabetically.
+    let amounts = written
+        .find(r#""amounts":{"CNY""#)
+        .zip(written.find(r#""USD""#));
+    assert!(amounts.is_some_and(|(cny, usd)| cny < usd), "{written}");
+    assert!(
+        written.contains(r#""labels":{"en":"Fit","zh-CN":"尺码"}"#),
+        "{written}"
+    );
+    assert_eq!(
+        serde_json::from_str::<PolicyWire>(&written).unwrap(),
+        policy
+    );
+    for not_an_object in [
+        json!({"amounts": []}),
+        json!({"reasons": [["changed_mind", {}]]}),
+    ] {
+        assert!(serde_json::from_value::<PolicyWire>(not_an_object).is_err());
+    }
+    assert_eq!(
+        serde_json::to_value(PolicyWire::default()).unwrap()["amounts"],
+        json!({})
+    );
+}
+
+#[test]
 fn requests_must_name_known_lines_once_each() {
     let order = build(base_order()).unwrap();
     let request = |lines: Value| -> Result<RefundRequest, InputError> {

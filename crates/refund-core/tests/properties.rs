@@ -1,6 +1,7 @@
 //! Invariants of the engine over random orders, policies and request sequences.
 
 use chrono::{DateTime, TimeDelta, Utc};
+use litemap::LiteMap;
 use proptest::prelude::*;
 use refund_core::messages::{code_message, component_message};
 use refund_core::wire::{
@@ -13,7 +14,6 @@ use refund_core::{
     RequestKind, ThresholdMode, allocate, quote,
 };
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
 
 fn placed() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-01T10:00:00+08:00")
@@ -186,7 +186,7 @@ fn policy_strategy() -> impl Strategy<Value = PolicyWire> {
     )
         .prop_map(
             |(percent, fee, free_threshold, standard, resettle, gift, shipping, auto)| {
-                let mut amounts = BTreeMap::new();
+                let mut amounts = LiteMap::new();
                 for currency in [Currency::Cny, Currency::Jpy, Currency::Kwd, Currency::Usd] {
                     amounts.insert(
                         currency.code().to_owned(),
