@@ -1,6 +1,7 @@
 //! How long one quote takes for a 10-line and a 100-line order, and how long reading an order
 //! (`Order::new`, which the server runs on every request) takes up to the largest order accepted,
-//! with its line ids in order and in reverse.
+//! with its line ids in order and in reverse, and reading the largest policy the API takes with
+//! its keys in reverse.
 //!
 //! `cargo bench -p refund-core --bench quote`. The order has a coupon and a 满减 discount, two
 //! payments and an earlier request on every line; the request returns one unit of every line for
@@ -184,6 +185,19 @@ fn read_order(bencher: divan::Bencher, lines: usize) {
 fn read_order_with_ids_in_reverse(bencher: divan::Bencher, lines: usize) {
     let f = fixture_with_ids(lines, |i| format!("L{:06}", 999_999 - i));
     bencher.bench(|| Order::new(&f.wire).unwrap());
+}
+
+/// A wire map's worst case: a policy as large as the API takes (64 KiB) whose keys arrive in
+/// reverse order. Reading must stay far from quadratic.
+#[divan::bench]
+fn read_a_64_kib_policy_with_its_keys_in_reverse(bencher: divan::Bencher) {
+    let keys: Vec<String> = (0..6_000)
+        .rev()
+        .map(|i| format!(r#""{i:04}":{{}}"#))
+        .collect();
+    let text = format!(r#"{{"amounts":{{{}}}}}"#, keys.join(","));
+    assert!(text.len() <= 64 * 1024);
+    bencher.bench(|| serde_json::from_str::<PolicyWire>(&text).unwrap());
 }
 
 #[divan::bench(args = [10, 100])]
