@@ -597,10 +597,10 @@ pub struct SplitRow {
 pub struct Draft {
     pub kind: Option<RequestKind>,
     pub reason: Option<Reason>,
-    #[serde(with = "by_line")]
+    #[serde(with = "refund_core::wire::object")]
     pub quantities: ByLine<u32>,
     /// For an exchange: the SKU each line is exchanged for.
-    #[serde(with = "by_line")]
+    #[serde(with = "refund_core::wire::object")]
     pub exchange_for: ByLine<String>,
     pub note: String,
     /// Ids of evidence images already uploaded.
@@ -627,48 +627,9 @@ pub struct Choices {
 }
 
 /// A draft's choice for each line, by line id: a sorted Vec rather than a B-tree, whose code
-/// would cost every shopper's download more for a handful of lines.
+/// would cost every shopper's download more for a handful of lines. Stored as a JSON object,
+/// as the wire's maps are (`refund_core::wire::object`), and as earlier widgets stored it.
 pub type ByLine<V> = LiteMap<String, V>;
-
-/// [`ByLine`] kept in storage as a JSON object, as it always was.
-mod by_line {
-    use std::fmt;
-    use std::marker::PhantomData;
-
-    use serde::de::{MapAccess, Visitor};
-    use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-    use super::ByLine;
-
-    pub fn serialize<S: Serializer, V: Serialize>(
-        lines: &ByLine<V>,
-        serializer: S,
-    ) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(lines.iter())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>, V: Deserialize<'de>>(
-        deserializer: D,
-    ) -> Result<ByLine<V>, D::Error> {
-        struct Lines<V>(PhantomData<V>);
-        impl<'de, V: Deserialize<'de>> Visitor<'de> for Lines<V> {
-            type Value = ByLine<V>;
-
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object keyed by line id")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ByLine<V>, A::Error> {
-                let mut lines = ByLine::new();
-                while let Some((id, value)) = map.next_entry()? {
-                    lines.insert(id, value);
-                }
-                Ok(lines)
-            }
-        }
-        deserializer.deserialize_map(Lines(PhantomData))
-    }
-}
 
 impl Draft {
     /// A new draft: a delivered order starts as a return (what a shopper who has the goods
