@@ -191,13 +191,13 @@ fn number<'de, V: Visitor<'de>>(n: f64, visitor: V) -> Result<V::Value, Unreadab
 fn seq<'de, V: Visitor<'de>>(items: Array, visitor: V) -> Result<V::Value, Unreadable> {
     let mut items = Items::new(items);
     let value = visitor.visit_seq(&mut items)?;
-    if items.next < items.items.length() {
+    if items.left() > 0 {
         return Err(Unreadable);
     }
     Ok(value)
 }
 
-/// An array's elements, in order.
+/// An array's elements, in order: a sequence's, or an object's `[key, value]` pairs.
 struct Items {
     items: Array,
     next: u32,
@@ -206,6 +206,18 @@ struct Items {
 impl Items {
     fn new(items: Array) -> Items {
         Items { items, next: 0 }
+    }
+
+    fn take(&mut self) -> Option<JsValue> {
+        if self.next >= self.items.length() {
+            return None;
+        }
+        self.next += 1;
+        Some(self.items.get(self.next - 1))
+    }
+
+    fn left(&self) -> usize {
+        (self.items.length() - self.next) as usize
     }
 }
 
@@ -216,31 +228,26 @@ impl<'de> de::SeqAccess<'de> for Items {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Unreadable> {
-        if self.next >= self.items.length() {
-            return Ok(None);
-        }
-        let item = self.items.get(self.next);
-        self.next += 1;
-        seed.deserialize(Parsed(item)).map(Some)
+        self.take()
+            .map(|item| seed.deserialize(Parsed(item)))
+            .transpose()
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some((self.items.length() - self.next) as usize)
+        Some(self.left())
     }
 }
 
 /// An object's own keys and values, in the object's order.
 struct Entries {
-    entries: Array,
-    next: u32,
+    pairs: Items,
     value: JsValue,
 }
 
 impl Entries {
     fn new(object: &Object) -> Entries {
         Entries {
-            entries: Object::entries(object),
-            next: 0,
+            pairs: Items::new(Object::entries(object)),
             value: JsValue::UNDEFINED,
         }
     }
@@ -251,11 +258,7 @@ impl Entries {
     }
 
     fn next_pair(&mut self) -> Option<(JsValue, JsValue)> {
-        if self.next >= self.entries.length() {
-            return None;
-        }
-        let pair: Array = self.entries.get(self.next).unchecked_into();
-        self.next += 1;
+        let pair: Array = self.pairs.take()?.unchecked_into();
         Some((pair.get(0), pair.get(1)))
     }
 }
@@ -285,7 +288,7 @@ impl<'de> de::MapAccess<'de> for Entries {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some((self.entries.length() - self.next) as usize)
+        Some(self.pairs.left())
     }
 }
 

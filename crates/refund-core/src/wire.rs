@@ -451,9 +451,10 @@ pub struct QuoteInput {
 }
 
 /// A map as a JSON object, for `#[serde(with = "refund_core::wire::object")]`: written in key
-/// order, read with the last value of a repeated key (as a `BTreeMap` would be). The maps are `LiteMap`s, sorted Vecs: usually a few entries, at most a
-/// ledger's line ids, and in the browser a B-tree's code and serde's own map reader cost the
-/// widget 6.4 KB gzip (README, "Widget size").
+/// order, read with the last value of a repeated key (as a `BTreeMap` would be). The maps are
+/// `LiteMap`s, sorted Vecs: usually a few entries, at most a ledger's line ids, and in the
+/// browser a B-tree's code and serde's own map reader cost the widget 6.4 KB gzip (README,
+/// "Widget size").
 pub mod object {
     use std::fmt;
     use std::marker::PhantomData;
