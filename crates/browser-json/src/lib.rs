@@ -12,7 +12,9 @@
 //! objects) as serde_json reads the same text, but for these differences, none of which is in
 //! anything the server writes:
 //!
-//! - a struct is read from an object only, never from an array of its fields;
+//! - a struct is read from an object only, never from an array of its fields, and its fields
+//!   are looked up by name, so keys it does not know are passed over even where the type denies
+//!   unknown fields (the server refuses them in what it receives; it never writes them);
 //! - an integer past 2^53 − 1 is refused: `JSON.parse` has already rounded it (2^53 + 1 parses
 //!   as 2^53), so it is not read as another number;
 //! - `JSON.parse` keeps no notation, so an integral number written as `1e3` or `2.0` is an
@@ -113,10 +115,16 @@ impl<'de> de::Deserializer<'de> for Parsed {
     fn deserialize_struct<V: Visitor<'de>>(
         self,
         _name: &'static str,
-        _fields: &'static [&'static str],
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Unreadable> {
-        self.deserialize_map(visitor)
+        if !self.0.is_object() || Array::is_array(&self.0) {
+            return Err(Unreadable);
+        }
+        visitor.visit_seq(Fields {
+            object: self.0.unchecked_into(),
+            names: fields.iter(),
+        })
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
@@ -289,6 +297,67 @@ impl<'de> de::MapAccess<'de> for Entries {
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.pairs.left())
+    }
+}
+
+/// A struct's fields, looked up by name in its declared order: serde's derived code then reads
+/// them as a sequence, so no type carries the code that matches keys to fields.
+struct Fields {
+    object: Object,
+    names: std::slice::Iter<'static, &'static str>,
+}
+
+impl Fields {
+    /// The next field's value, `Some(None)` when the object lacks it, `None` past the last.
+    /// Kept apart from `next_element_seed`, which is compiled once per field type.
+    fn next(&mut self) -> Option<Option<JsValue>> {
+        let name = JsValue::from_str(self.names.next()?);
+        // Only the object's own keys: `constructor` and the like are on every object's prototype.
+        Some(
+            Object::has_own(&self.object, &name)
+                .then(|| js_sys::Reflect::get(&self.object, &name).unwrap_or(JsValue::UNDEFINED)),
+        )
+    }
+}
+
+impl<'de> de::SeqAccess<'de> for Fields {
+    type Error = Unreadable;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Unreadable> {
+        match self.next() {
+            None => Ok(None),
+            Some(Some(value)) => seed.deserialize(Parsed(value)).map(Some),
+            // An absent field is `None` to an option; to anything else it is no element at all,
+            // which serde's derived code turns into the field's default or into an error.
+            Some(None) => Ok(seed.deserialize(Absent).ok()),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.names.len())
+    }
+}
+
+/// A field the object does not have.
+struct Absent;
+
+impl<'de> de::Deserializer<'de> for Absent {
+    type Error = Unreadable;
+
+    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Unreadable> {
+        Err(Unreadable)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
+        visitor.visit_none()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
+        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
     }
 }
 

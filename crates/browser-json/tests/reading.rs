@@ -170,8 +170,38 @@ fn an_object_is_never_read_as_an_array_nor_an_array_as_an_object() {
     assert_eq!(from_json::<Lenient>("[1]"), None);
     check::<Vec<u8>>(r#"{"0": 1}"#, false);
     check::<Strict>(r#"{"a": 1}"#, true);
-    check::<Strict>(r#"{"a": 1, "b": 2}"#, false);
     check::<Lenient>(r#"{"a": 1, "b": 2}"#, true);
+}
+
+#[derive(Debug, PartialEq, Deserialize)]
+struct Inherited {
+    constructor: Option<u8>,
+    #[serde(default)]
+    to_string: u8,
+    #[serde(rename = "valueOf")]
+    value_of: u8,
+}
+
+#[wasm_bindgen_test]
+fn a_struct_reads_its_fields_by_name_from_the_objects_own_keys_only() {
+    // Fields are looked up, not matched against every key, so a key the type does not know is
+    // passed over even where the type denies unknown fields; the server never writes one.
+    assert!(serde_json::from_str::<Strict>(r#"{"a": 1, "b": 2}"#).is_err());
+    assert_eq!(
+        from_json::<Strict>(r#"{"a": 1, "b": 2}"#),
+        Some(Strict { a: 1 })
+    );
+    // Every object inherits `constructor`, `valueOf` and the like; only its own keys are fields.
+    for (json, accepted) in [
+        (r#"{"valueOf": 1}"#, true),
+        (r#"{"constructor": 2, "to_string": 3, "valueOf": 4}"#, true),
+        (r#"{"constructor": null, "valueOf": 0}"#, true),
+        (r#"{}"#, false),
+        (r#"{"constructor": 2}"#, false),
+        (r#"{"valueOf": null}"#, false),
+    ] {
+        check::<Inherited>(json, accepted);
+    }
 }
 
 #[wasm_bindgen_test]
