@@ -669,9 +669,12 @@ fn build_line(
 /// An absolute `https:`/`http:` address without spaces or quotes: safe to put in an `src`.
 fn web_address(field: &str, url: &str) -> Result<String, InputError> {
     let url = text(field, url, MAX_URL_CHARS, true)?;
-    let scheme_ok = ["https://", "http://"]
-        .iter()
-        .any(|scheme| url.len() > scheme.len() && url[..scheme.len()].eq_ignore_ascii_case(scheme));
+    // Compared as bytes: a wide character where the scheme would end is no char boundary to
+    // slice a `str` at.
+    let scheme_ok = ["https://", "http://"].iter().any(|scheme| {
+        url.len() > scheme.len()
+            && url.as_bytes()[..scheme.len()].eq_ignore_ascii_case(scheme.as_bytes())
+    });
     let clean = !url
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>'));

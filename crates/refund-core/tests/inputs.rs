@@ -92,6 +92,13 @@ fn orders_that_cannot_be_real_are_refused_with_a_typed_error_naming_the_field() 
             Some("lines[0].image_url"),
         ),
         (
+            "a product picture whose address has a wide character where the scheme would end",
+            json!({"lines": [{"id": "L1", "sku": "S", "title": "T", "unit_price": "248.00", "quantity": 1,
+                              "image_url": "https:/图片.example.com/a.jpg"}]}),
+            "invalid_url",
+            Some("lines[0].image_url"),
+        ),
+        (
             "a product picture whose address breaks out of an attribute",
             json!({"lines": [{"id": "L1", "sku": "S", "title": "T", "unit_price": "248.00", "quantity": 1,
                               "image_url": "https://cdn.example.com/a.jpg\" onerror=\"x"}]}),
