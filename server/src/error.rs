@@ -154,6 +154,18 @@ pub async fn localize(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(error.body(lang)))
 }
 
+/// A handler that panicked: logged with what the panic said, answered as any other server fault
+/// (`CatchPanicLayer` in the router), so the client gets the one error shape, not a dropped
+/// connection.
+pub fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let said = payload
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| payload.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("no message");
+    ApiError::internal(format_args!("a handler panicked: {said}")).into_response()
+}
+
 fn plain_client_error(status: StatusCode) -> ApiError {
     match status {
         StatusCode::METHOD_NOT_ALLOWED => Problem::MethodNotAllowed,
@@ -164,4 +176,38 @@ fn plain_client_error(status: StatusCode) -> ApiError {
         _ => Problem::InvalidRequest,
     }
     .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::{Body, to_bytes};
+    use axum::http::{Request, StatusCode};
+    use tower::ServiceExt;
+    use tower_http::catch_panic::CatchPanicLayer;
+
+    #[tokio::test]
+    async fn a_handler_that_panics_is_answered_as_a_server_fault_without_what_it_said() {
+        async fn explode() -> StatusCode {
+            panic!("the secret cause")
+        }
+        let app = Router::new()
+            .route("/", axum::routing::get(explode))
+            .layer(CatchPanicLayer::custom(super::panicked))
+            .layer(axum::middleware::from_fn(super::localize));
+        let answer = app
+            .oneshot(Request::get("/").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = String::from_utf8(
+            to_bytes(answer.into_body(), 1 << 16)
+                .await
+                .unwrap()
+                .to_vec(),
+        )
+        .unwrap();
+        assert!(body.contains(r#""code":"internal""#), "{body}");
+        assert!(!body.contains("secret"), "{body}");
+    }
 }
