@@ -6,6 +6,9 @@
 //! (四舍五入) at the currency's exponent, computed in integer minor units so no intermediate
 //! precision is ever lost.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use core::fmt;
 use core::str::FromStr;
 
@@ -308,13 +311,16 @@ pub fn allocate(total: Money, weights: &[Money]) -> Option<Vec<Money>> {
         let product = t.checked_mul(w.minor())?;
         let floor = product / sum;
         shares.push(floor);
-        remainders.push((product % sum, index));
+        remainders.push((product % sum, Reverse(index)));
         given += floor;
     }
     let left_over = usize::try_from(t - given).ok()?;
-    // Largest remainder first; on equal remainders the earlier index wins.
-    remainders.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-    for &(_, index) in remainders.iter().take(left_over) {
+    // Largest remainder first; on equal remainders the earlier index wins. Fewer units are left
+    // over than there are weights, so a heap hands them out without sorting every remainder
+    // (and keeps a sort's code out of the widget's download).
+    let mut remainders = BinaryHeap::from(remainders);
+    for _ in 0..left_over {
+        let (_, Reverse(index)) = remainders.pop()?;
         shares[index] += 1;
     }
     shares

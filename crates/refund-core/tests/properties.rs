@@ -623,6 +623,29 @@ proptest! {
     }
 
     #[test]
+    fn left_over_units_go_to_the_largest_remainders_and_on_a_tie_to_the_earlier_weight(
+        weights in prop::collection::vec(0i64..12, 1..40),
+        total in 0i64..200,
+    ) {
+        let currency = Currency::Cny;
+        let weights: Vec<Money> = weights.iter().map(|w| Money::from_minor((*w).into(), currency).unwrap()).collect();
+        let sum: i128 = weights.iter().map(|w| w.minor()).sum();
+        prop_assume!(sum > 0);
+        let t = i128::from(total);
+        // The method as the brief states it: floors of the exact quotas, then one unit each to
+        // the largest remainders, earlier weights first among equals.
+        let mut expected: Vec<i128> = weights.iter().map(|w| t * w.minor() / sum).collect();
+        let mut order: Vec<usize> = (0..weights.len()).collect();
+        order.sort_by_key(|&i| (std::cmp::Reverse(t * weights[i].minor() % sum), i));
+        let left_over = t - expected.iter().sum::<i128>();
+        for &i in order.iter().take(usize::try_from(left_over).unwrap()) {
+            expected[i] += 1;
+        }
+        let shares = allocate(Money::from_minor(t, currency).unwrap(), &weights).unwrap();
+        prop_assert_eq!(shares.iter().map(|s| s.minor()).collect::<Vec<_>>(), expected);
+    }
+
+    #[test]
     fn wire_types_and_quotes_round_trip_through_json_without_loss(
         order in order_strategy(true),
         policy in policy_strategy(),
