@@ -15,6 +15,10 @@
 //! - a struct is read from an object only, never from an array of its fields, and its fields
 //!   are looked up by name, so keys it does not know are passed over even where the type denies
 //!   unknown fields (the server refuses them in what it receives; it never writes them);
+//! - a field the object lacks takes its `#[serde(default)]`, and without one it is refused even
+//!   when it is an `Option` (serde_json reads that as `None`): serde writes such a field as
+//!   `null`, and only a field with a default is ever left out (every `skip_serializing_if` here
+//!   is on a field with a default), so an absent one means the answer is not what the type says;
 //! - an integer past 2^53 − 1 is refused: `JSON.parse` has already rounded it (2^53 + 1 parses
 //!   as 2^53), so it is not read as another number;
 //! - `JSON.parse` keeps no notation, so an integral number written as `1e3` or `2.0` is an
@@ -22,6 +26,11 @@
 //! - map keys are strings or enum names; a map keyed by numbers is refused;
 //! - a key given twice reads with its last value, the one `JSON.parse` keeps (serde_json refuses
 //!   a struct field given twice), and a lone surrogate in a string reads as U+FFFD.
+//!
+//! Fields are looked up by the names serde's derived code lists, one per field, which rules out
+//! two serde attributes on any type read here: `alias` (an alias joins the list, and every later
+//! field would be looked up under the wrong name) and adjacent tagging (`tag` with `content`).
+//! `tests/supported.rs` checks that no crate whose types the browser reads uses either.
 
 use std::fmt;
 
@@ -313,10 +322,10 @@ impl Fields {
     fn next(&mut self) -> Option<Option<JsValue>> {
         let name = JsValue::from_str(self.names.next()?);
         // Only the object's own keys: `constructor` and the like are on every object's prototype.
-        Some(
-            Object::has_own(&self.object, &name)
-                .then(|| js_sys::Reflect::get(&self.object, &name).unwrap_or(JsValue::UNDEFINED)),
-        )
+        // (`Object.hasOwn` would say so more directly, but it is ES2022, newer than some of the
+        // phone browsers the widget runs in.)
+        let own = !Object::get_own_property_descriptor(&self.object, &name).is_undefined();
+        Some(own.then(|| js_sys::Reflect::get(&self.object, &name).unwrap_or(JsValue::UNDEFINED)))
     }
 }
 
@@ -328,36 +337,15 @@ impl<'de> de::SeqAccess<'de> for Fields {
         seed: T,
     ) -> Result<Option<T::Value>, Unreadable> {
         match self.next() {
-            None => Ok(None),
+            // An absent field is no element at all, which serde's derived code turns into the
+            // field's default or, without one, into an error.
+            None | Some(None) => Ok(None),
             Some(Some(value)) => seed.deserialize(Parsed(value)).map(Some),
-            // An absent field is `None` to an option; to anything else it is no element at all,
-            // which serde's derived code turns into the field's default or into an error.
-            Some(None) => Ok(seed.deserialize(Absent).ok()),
         }
     }
 
     fn size_hint(&self) -> Option<usize> {
         Some(self.names.len())
-    }
-}
-
-/// A field the object does not have.
-struct Absent;
-
-impl<'de> de::Deserializer<'de> for Absent {
-    type Error = Unreadable;
-
-    fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Unreadable> {
-        Err(Unreadable)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
-        visitor.visit_none()
-    }
-
-    serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf unit
-        unit_struct newtype_struct seq tuple tuple_struct map struct enum identifier ignored_any
     }
 }
 
