@@ -36,13 +36,15 @@ const LOADER_BUDGET_GZ: usize = 3 * 1024;
 /// failure messages (2.3 KB) and a small RFC 3339 reader instead of chrono's parser (6.4 KB),
 /// then the domain's, the wire's and the draft's small maps as sorted Vecs (12 KB),
 /// `browser-json`, whose errors keep no message, reading the server's answers (23 KB) and no
-/// sort of the order's requests (1.7 KB). Issue 16 cuts it to 200 KB.
-const DOWNLOAD_CEILING_GZ: usize = 292 * 1024;
+/// sort of the order's requests (1.7 KB), then struct fields looked up by name rather than
+/// matched key by key (6.1 KB) and a heap instead of a sort in the discount allocation (1.7 KB).
+/// Issue 16 asks for 200 KB (README, "Widget size").
+const DOWNLOAD_CEILING_GZ: usize = 283 * 1024;
 
 /// What a staff member downloads for the refund desk (js, wasm and css), gzip: a regression
 /// ceiling just above today's size, as the widget's. Staff download it once, then from cache,
 /// so it has no target of its own; growth still has to be a decision in a commit.
-const CONSOLE_CEILING_GZ: usize = 350 * 1024;
+const CONSOLE_CEILING_GZ: usize = 340 * 1024;
 
 /// What the browser downloads, gzip: the loader (if it was built) and everything together, and
 /// the desk's download once it is built.
@@ -331,7 +333,7 @@ mod tests {
     fn check_console(console_gz: usize) -> Result<(), String> {
         check_sizes(&Sizes {
             loader_gz: Some(1_890),
-            download_gz: 297_267,
+            download_gz: 288_508,
             console_gz: Some(console_gz),
         })
     }
@@ -349,11 +351,11 @@ mod tests {
 
     #[test]
     fn the_build_fails_when_the_loader_or_the_download_outgrows_its_limit() {
-        assert_eq!(check(Some(1_890), 297_267), Ok(()));
+        assert_eq!(check(Some(1_890), 288_508), Ok(()));
         assert_eq!(check(Some(LOADER_BUDGET_GZ), DOWNLOAD_CEILING_GZ), Ok(()));
-        let loader = check(Some(LOADER_BUDGET_GZ + 1), 297_267).unwrap_err();
+        let loader = check(Some(LOADER_BUDGET_GZ + 1), 288_508).unwrap_err();
         assert!(loader.contains("loader is 3073 B gzip"), "{loader}");
-        let missing = check(None, 297_267).unwrap_err();
+        let missing = check(None, 288_508).unwrap_err();
         assert!(missing.contains("loader was not built"), "{missing}");
         let download = check(Some(1_890), DOWNLOAD_CEILING_GZ + 1).unwrap_err();
         let over = format!("widget is {} B gzip", DOWNLOAD_CEILING_GZ + 1);
@@ -362,7 +364,7 @@ mod tests {
 
     #[test]
     fn the_build_fails_when_the_desk_outgrows_its_ceiling() {
-        assert_eq!(check_console(354_382), Ok(()));
+        assert_eq!(check_console(344_999), Ok(()));
         assert_eq!(check_console(CONSOLE_CEILING_GZ), Ok(()));
         let desk = check_console(CONSOLE_CEILING_GZ + 1).unwrap_err();
         let over = format!("desk is {} B gzip", CONSOLE_CEILING_GZ + 1);
