@@ -68,11 +68,22 @@ fn decode_cursor(cursor: &str) -> Result<Cursor, ApiError> {
     })
 }
 
-fn invalid_query(detail: impl Into<String>) -> ApiError {
+pub(super) fn invalid_query(detail: impl Into<String>) -> ApiError {
     Problem::InvalidQuery {
         detail: detail.into(),
     }
     .into()
+}
+
+/// A query's timestamp, if given, in the years the system keeps; past them the stores' text and
+/// timestamp comparisons would silently find nothing, or fail.
+pub(super) fn query_time(name: &str, at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+    match at {
+        Some(at) if !refund_core::in_supported_years(at) => Err(invalid_query(format!(
+            "{name} must fall in the years 1970 to 9999"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 fn cursor_of(q: &RequestQuery) -> Result<Option<Cursor>, ApiError> {
@@ -92,6 +103,8 @@ fn filter_of(caller: &Caller, q: &RequestQuery) -> Result<RequestFilter, ApiErro
         )));
     }
     cursor_of(q)?;
+    query_time("from", q.from)?;
+    query_time("to", q.to)?;
     let assignee = match q.assignee.as_deref().map(str::trim) {
         None | Some("") => None,
         Some("none") => Some(AssigneeFilter::Nobody),
@@ -597,7 +610,11 @@ impl Service {
             .filter(|r| !r.is_empty())
             .map(|r| text("reference", r, MAX_REFERENCE_CHARS))
             .transpose()?;
-        let total: Decimal = payouts.iter().map(|p| p.amount.0).sum();
+        // Amounts no split could hold may not even add up; they are the same mismatch.
+        let total = payouts
+            .iter()
+            .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.amount.0))
+            .ok_or(Problem::PayoutMismatch)?;
         let mut step = Step::new(
             Actor::Merchant,
             Event::RecordRefund,

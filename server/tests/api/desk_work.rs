@@ -339,6 +339,15 @@ async fn a_payout_may_keep_back_a_stated_deduction_but_never_pay_more_than_quote
         StatusCode::UNPROCESSABLE_ENTITY,
         "payout_mismatch",
     );
+    let max = "79228162514264337593543950335";
+    let overflowing =
+        pay(json!({"payouts": [{"payment": 0, "amount": max}, {"payment": 1, "amount": max}]}))
+            .await;
+    assert_error(
+        &overflowing,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "payout_mismatch",
+    );
     let everything = pay(json!({"payouts": [{"payment": 0, "amount": "0.00"}],
                                 "deduction": {"amount": "99.00", "reason": "全损"}}))
     .await;
