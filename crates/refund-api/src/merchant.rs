@@ -184,9 +184,9 @@ pub struct Stats {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Tally {
     /// Requests submitted in the period, whatever became of them.
-    pub requests: u32,
+    pub requests: u64,
     /// Units asked for.
-    pub units: u32,
+    pub units: u64,
     /// Money refunded or still promised (requests not rejected, cancelled or closed), by
     /// currency code.
     pub amounts: BTreeMap<String, DecimalStr>,

@@ -35,7 +35,7 @@ pub use messages::Lang;
 pub use money::{Currency, MAX_INPUT_AMOUNT, Money, allocate, parse_decimal};
 pub use order::{
     Discount, Gift, Line, LineIndex, MAX_DISCOUNTS, MAX_LINES, MAX_PAYMENTS, MAX_QUANTITY,
-    MAX_VARIANTS, Order, OrderFlag, Payment, Variant,
+    MAX_VARIANTS, Order, OrderFlag, Payment, Variant, in_supported_years,
 };
 pub use policy::{AutoApprove, MAX_DAYS, Policy, PolicyAmounts, ThresholdMode};
 pub use quote::{Component, Context, Quote, QuoteLine, SplitLine, quote};

@@ -266,10 +266,15 @@ pub(crate) fn text(
     Ok(value.to_owned())
 }
 
-/// Timestamps must lie in 1970 to 9999, so every date computed from them is representable.
+/// Whether `at` lies in the years 1970 to 9999, which every timestamp the system takes must:
+/// dates computed from it stay representable, and stored as RFC 3339 text they sort as time.
+pub fn in_supported_years(at: DateTime<Utc>) -> bool {
+    (1970..=9999).contains(&at.year())
+}
+
 fn in_range(field: &str, value: Option<DateTime<Utc>>) -> Result<(), InputError> {
     let Some(value) = value else { return Ok(()) };
-    if (1970..=9999).contains(&value.year()) {
+    if in_supported_years(value) {
         Ok(())
     } else {
         Err(InputError::TimeOutOfRange {

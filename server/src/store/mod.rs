@@ -242,8 +242,9 @@ pub struct StatsGroup {
     pub sku: Option<String>,
     pub currency: String,
     /// Requests (for a reason), or request lines (for a SKU).
-    pub requests: u32,
-    pub units: u32,
+    pub requests: u64,
+    /// A sum of quantities, each up to `u32::MAX`: wider than any one of them.
+    pub units: u64,
     /// How many of those still hold money (a sum of zero still counts as an amount).
     pub live: u32,
     /// Totals (for a reason) or item amounts (for a SKU) of live requests, in minor units.

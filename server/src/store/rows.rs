@@ -32,6 +32,9 @@ pub(crate) trait Columns {
     fn small(&self, column: &str) -> StoreResult<u32> {
         u32::try_from(self.int(column)?).map_err(corrupt)
     }
+    fn count(&self, column: &str) -> StoreResult<u64> {
+        u64::try_from(self.int(column)?).map_err(corrupt)
+    }
     fn opt_json<T: DeserializeOwned>(&self, column: &str) -> StoreResult<Option<T>> {
         self.opt_text(column)?
             .map(|text| serde_json::from_str(&text).map_err(corrupt))
@@ -406,8 +409,8 @@ pub(crate) fn stats_group(row: &impl Columns) -> StoreResult<StatsGroup> {
         reason: row.opt_code("reason")?,
         sku: row.opt_text("sku")?,
         currency: row.text("currency")?,
-        requests: row.small("requests")?,
-        units: row.small("units")?,
+        requests: row.count("requests")?,
+        units: row.count("units")?,
         live: row.small("live")?,
         amount_minor: row.int("amount_minor")?,
     })

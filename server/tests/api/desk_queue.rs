@@ -154,6 +154,13 @@ async fn the_queue_filters_by_kind_reason_amount_and_assignee() {
         StatusCode::BAD_REQUEST,
         "invalid_query",
     );
+    // chrono reads years past 9999, which the stores would compare as text and find nothing.
+    assert_error(
+        &app.merchant("GET", "/requests?to=%2B10000-01-01T00:00:00Z", None)
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid_query",
+    );
 }
 
 #[tokio::test]

@@ -75,4 +75,13 @@ async fn statistics_count_requests_and_amounts_by_reason_and_sku() {
         )
         .await;
     assert_eq!(empty.body["by_reason"], json!({}));
+    for far in ["to=%2B10000-01-01T00:00:00Z", "from=-0001-01-01T00:00:00Z"] {
+        let period = if far.starts_with("to") {
+            format!("/stats?from=2026-11-01T00:00:00Z&{far}")
+        } else {
+            format!("/stats?{far}&to=2026-12-01T00:00:00Z")
+        };
+        let refused = app.merchant("GET", &period, None).await;
+        assert_error(&refused, StatusCode::BAD_REQUEST, "invalid_query");
+    }
 }
