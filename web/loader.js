@@ -6,10 +6,12 @@ const GLUE = "__GLUE__";
 let engine;
 let attempt = 0;
 export function load() {
-  // A failed import stays cached under its URL, so a retry asks under a new one.
+  // A failed import stays cached under its URL, so a retry asks under a new one. The wasm
+  // downloads beside the glue, not after it.
   const url = new URL(GLUE + (attempt ? "?retry=" + attempt : ""), import.meta.url);
-  return (engine ||= import(url).then(async (m) => {
-    await m.default({ module_or_path: new URL(GLUE.replace(/\.js$/, "_bg.wasm"), import.meta.url) });
+  const wasm = new URL(GLUE.replace(/\.js$/, "_bg.wasm"), import.meta.url);
+  return (engine ||= Promise.all([import(url), fetch(wasm)]).then(async ([m, code]) => {
+    await m.default({ module_or_path: code });
     return m;
   }).catch((e) => {
     engine = undefined;

@@ -1018,3 +1018,31 @@ async fn while_the_wasm_downloads_the_shopper_sees_the_widgets_shape_then_the_fo
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_the_wasm_cannot_be_fetched_the_shopper_is_told_and_trying_again_loads_the_form() {
+    flow("13-load-failure", |_server, browser| async move {
+        // The loader asks for the wasm beside the glue; here that download fails.
+        browser.cdp("Network.enable", json!({})).await;
+        browser
+            .cdp("Network.setBlockedURLs", json!({"urls": ["*_bg.wasm*"]}))
+            .await;
+        browser.goto("order=DEMO-1001&lang=en").await;
+        let failed = browser
+            .wait_for(
+                "the failure message",
+                "root.querySelector('[role=alert] button') && root.querySelector('[role=alert]').textContent",
+            )
+            .await;
+        assert_eq!(failed, "The refund form could not load. Try again");
+        assert!(!browser.exists(".rw").await, "no widget was drawn");
+
+        browser
+            .cdp("Network.setBlockedURLs", json!({"urls": []}))
+            .await;
+        browser.click("[role=alert] button").await;
+        browser.wait_for_selector("li.rw-line").await;
+        assert!(!browser.exists("[role=alert]").await);
+    })
+    .await;
+}
