@@ -90,15 +90,17 @@ impl Api {
         format!("{}{path}", self.base.get_value())
     }
 
-    /// Opens a session from the link token, if there is one.
-    pub async fn open_from_token(&self) -> Result<(), ApiError> {
-        match self.token.get_value() {
-            Some(token) => self.open(&SessionRequest::Link { token }).await,
-            None => Err(ApiError::Network),
-        }
+    /// Opens a session from the link token, if there is one; the order comes with it.
+    pub async fn open_from_token(&self) -> Result<OrderResponse, ApiError> {
+        self.open(&self.link()?).await
     }
 
-    pub async fn open_with_lookup(&self, number: &str, email: &str) -> Result<(), ApiError> {
+    /// Opens a session by looking the order up; the order comes with it.
+    pub async fn open_with_lookup(
+        &self,
+        number: &str,
+        email: &str,
+    ) -> Result<OrderResponse, ApiError> {
         self.open(&SessionRequest::Lookup {
             order_number: number.to_owned(),
             email: email.to_owned(),
@@ -106,14 +108,24 @@ impl Api {
         .await
     }
 
-    async fn open(&self, body: &SessionRequest) -> Result<(), ApiError> {
+    /// Opens a fresh session from the link token after one expired, passing over the order.
+    async fn reopen(&self) -> Result<IgnoredAny, ApiError> {
+        self.open(&self.link()?).await
+    }
+
+    fn link(&self) -> Result<SessionRequest, ApiError> {
+        let token = self.token.get_value().ok_or(ApiError::Network)?;
+        Ok(SessionRequest::Link { token })
+    }
+
+    async fn open<O: DeserializeOwned>(&self, body: &SessionRequest) -> Result<O, ApiError> {
         let json = dom::to_json(body).ok_or(ApiError::Network)?;
         let answer = self
             .send(Method::POST, "/session", Some(json), None)
             .await?;
-        let session: SessionResponse = read(answer).await?;
-        self.session.set(Some(session.session));
-        Ok(())
+        let opened: SessionResponse<O> = read(answer).await?;
+        self.session.set(Some(opened.session));
+        Ok(opened.order)
     }
 
     pub async fn order(&self) -> Result<OrderResponse, ApiError> {
@@ -238,7 +250,7 @@ impl Api {
         if !session_invalid(&first) {
             return first;
         }
-        if self.open_from_token().await.is_ok() {
+        if self.reopen().await.is_ok() {
             return self.send(method, path, body, key).await;
         }
         self.lost.set(true);
@@ -296,7 +308,7 @@ impl Api {
         if !session_invalid(&first) {
             return first;
         }
-        if self.open_from_token().await.is_ok() {
+        if self.reopen().await.is_ok() {
             return self.upload_once(file, progress).await;
         }
         self.lost.set(true);

@@ -11,7 +11,7 @@ use wasm_bindgen::JsCast;
 use crate::api::{Api, ApiError};
 use crate::dom;
 use crate::form::RequestForm;
-use crate::model::{Delivery, Loaded, RequestView};
+use crate::model::{Delivery, Loaded, OrderResponse, RequestView};
 use crate::status::RequestScreen;
 use crate::texts::texts;
 
@@ -159,26 +159,30 @@ pub fn App(
         });
     });
 
-    // Opens the order: a session from the link token when there is one, then the order view.
+    // Opens the order: the order view of the session there is, or a session from the link
+    // token, which brings the order view with it.
     let open = move || {
         screen.set(Screen::Loading);
         spawn_local(async move {
-            if !env.api.has_session() {
-                if !env.api.has_token() {
-                    screen.set(Screen::Lookup(None));
-                    return;
-                }
-                if let Err(error) = env.api.open_from_token().await {
-                    screen.set(Screen::Failed(env.error_text(&error)));
-                    return;
-                }
-            }
-            screen.set(load_order(env).await);
+            let answer = if env.api.has_session() {
+                env.api.order().await
+            } else if env.api.has_token() {
+                env.api.open_from_token().await
+            } else {
+                screen.set(Screen::Lookup(None));
+                return;
+            };
+            screen.set(order_screen(env, answer));
         });
     };
     let reopen = move || {
         follow.set_value(true);
         open();
+    };
+    // The lookup opened a session, and its order came with it.
+    let found = move |order: OrderResponse| {
+        follow.set_value(true);
+        screen.set(order_screen(env, Ok(order)));
     };
     // A looked-up session that expired mid-way: ask for the order again (the draft is kept).
     Effect::new(move |_| {
@@ -221,7 +225,7 @@ pub fn App(
             {move || match screen.get() {
                 // `rw-booting`: the loader keeps its skeleton up until this is gone.
                 Screen::Loading => view! { <p class="rw-loading rw-booting" role="status">{env.text(|t| t.loading)}</p> }.into_any(),
-                Screen::Lookup(message) => view! { <Lookup env message typed on_found=reopen /> }.into_any(),
+                Screen::Lookup(message) => view! { <Lookup env message typed on_found=found /> }.into_any(),
                 Screen::Failed(message) => view! {
                     <div class="rw-error" role="alert">
                         <p>{message}</p>
@@ -239,9 +243,9 @@ pub fn App(
     }
 }
 
-/// Loads the order view into a screen.
-async fn load_order(env: Env) -> Screen {
-    match env.api.order().await {
+/// The screen for the order view the server answered with.
+fn order_screen(env: Env, answer: Result<OrderResponse, ApiError>) -> Screen {
+    match answer {
         Ok(response) => match Loaded::new(response, dom::browser_now()) {
             Ok(loaded) => Screen::Order(Arc::new(loaded)),
             Err(error) => Screen::Failed(messages::input_error(&error, env.lang.get_untracked())),
@@ -312,7 +316,7 @@ fn Lookup(
     message: Option<String>,
     /// The order number and email, owned by the app so they outlive this form.
     typed: (RwSignal<String>, RwSignal<String>),
-    on_found: impl Fn() + Copy + Send + Sync + 'static,
+    on_found: impl Fn(OrderResponse) + Copy + Send + Sync + 'static,
 ) -> impl IntoView {
     let (number, email) = typed;
     let busy = RwSignal::new(false);
@@ -332,7 +336,7 @@ fn Lookup(
         error.set(None);
         spawn_local(async move {
             match env.api.open_with_lookup(n.trim(), e.trim()).await {
-                Ok(()) => on_found(),
+                Ok(order) => on_found(order),
                 Err(e) => error.set(Some(env.error_text(&e))),
             }
             busy.set(false);

@@ -39,7 +39,7 @@ const LOADER_BUDGET_GZ: usize = 3 * 1024;
 /// sort of the order's requests (1.7 KB), then struct fields looked up by name rather than
 /// matched key by key (6.1 KB) and a heap instead of a sort in the discount allocation (1.7 KB).
 /// Issue 16 asks for 200 KB (README, "Widget size").
-const DOWNLOAD_CEILING_GZ: usize = 283 * 1024;
+const DOWNLOAD_CEILING_GZ: usize = 284 * 1024;
 
 /// What a staff member downloads for the refund desk (js, wasm and css), gzip: a regression
 /// ceiling just above today's size, as the widget's. Staff download it once, then from cache,

@@ -25,10 +25,11 @@ pub enum SessionRequest {
     },
 }
 
-/// A session for one order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+/// A session for one order, with the order as `GET /order` would answer it, so a client shows
+/// it without another round trip. `O` lets a client read the order view as it reads `GET /order`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-pub struct SessionResponse {
+pub struct SessionResponse<O = OrderView> {
     /// The bearer token of every other shopper call.
     pub session: String,
     #[cfg_attr(
@@ -37,6 +38,8 @@ pub struct SessionResponse {
     )]
     pub expires_at: DateTime<Utc>,
     pub order_number: String,
+    /// What `GET /order` answers for this session, as of its opening.
+    pub order: O,
 }
 
 /// `GET /order`: everything a client needs to quote locally with the engine.

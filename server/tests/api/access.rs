@@ -276,3 +276,26 @@ async fn a_forged_link_is_invalid_whatever_expiry_it_claims() {
     let reply = app.open(json!({"token": forged})).await;
     assert_error(&reply, StatusCode::UNAUTHORIZED, "link_invalid");
 }
+
+#[tokio::test]
+async fn a_session_comes_with_its_order_as_get_order_answers_it() {
+    let app = TestApp::new().await;
+    let earlier = app.session("A1001").await;
+    app.submitted(&earlier, one_shirt("99.00"), "s").await;
+    let link = app
+        .merchant("POST", "/orders/A1001/links", Some(json!({})))
+        .await;
+    let opened = app.open(json!({"token": link.body["token"]})).await;
+    assert_eq!(opened.status, StatusCode::OK, "{:?}", opened.body);
+    let session = opened.body["session"].as_str().unwrap();
+    let order = app.shopper(session, "GET", "/order", None, None).await;
+    assert_eq!(order.status, StatusCode::OK);
+    assert_eq!(opened.body["order"], order.body);
+    assert_eq!(order.body["requests"].as_array().unwrap().len(), 1);
+
+    let looked_up = app
+        .open(json!({"order_number": "A1001", "email": "li.lei@example.com"}))
+        .await;
+    assert_eq!(looked_up.status, StatusCode::OK, "{:?}", looked_up.body);
+    assert_eq!(looked_up.body["order"], order.body);
+}

@@ -8,6 +8,7 @@ use refund_core::Quote;
 use crate::error::ApiError;
 use crate::routes::extract::{JsonBody, Session};
 use crate::routes::{AppState, Side, view};
+use crate::store::OrderSnapshot;
 
 /// Everything the widget needs to quote locally: the order, the policy in force, what earlier
 /// requests consumed, the shopper's recent request count, and the requests so far.
@@ -23,24 +24,33 @@ pub async fn order_view(
     State(state): State<AppState>,
     session: Session,
 ) -> Result<Json<OrderView>, ApiError> {
-    let quoting = state.service.quoting(&session.order).await?;
+    Ok(Json(shopper_view(&state, session.order).await?))
+}
+
+/// The order as its shopper sees it: what `GET /order` answers, and `POST /session` with the
+/// session it opens.
+pub(crate) async fn shopper_view(
+    state: &AppState,
+    snapshot: OrderSnapshot,
+) -> Result<OrderView, ApiError> {
+    let quoting = state.service.quoting(&snapshot).await?;
     let requests = state
         .service
         .store()
-        .requests_for_order(&session.order.order.id)
+        .requests_for_order(&snapshot.order.id)
         .await?;
     let now = quoting.context.now;
-    Ok(Json(OrderView {
-        order: session.order.order.wire,
+    Ok(OrderView {
+        order: snapshot.order.wire,
         policy: quoting.policy.to_wire(),
         ledger: quoting.ledger.to_wire(&quoting.order),
-        recent_requests: session.order.recent_requests,
+        recent_requests: snapshot.recent_requests,
         server_time: now,
         requests: requests
             .iter()
             .map(|r| view(r, Vec::new(), now, Side::Shopper))
             .collect(),
-    }))
+    })
 }
 
 /// Quotes a request without recording anything: the same computation a submission makes.

@@ -17,6 +17,8 @@ use crate::error::ApiError;
 use crate::routes::AppState;
 use crate::routes::budget::Budget;
 use crate::routes::extract::{ClientAddr, JsonBody, Shop, client_key, link_refused};
+use crate::routes::shopper::order::shopper_view;
+use crate::service::recent_since;
 
 /// How long a shopper session lasts.
 const SESSION_TTL: TimeDelta = TimeDelta::hours(2);
@@ -82,12 +84,6 @@ pub async fn open_session(
             if claims.m != merchant.id {
                 return Err(Problem::LinkInvalid.into());
             }
-            state
-                .service
-                .store()
-                .order(&merchant.id, &claims.o)
-                .await?
-                .ok_or(Problem::NotFound)?;
             claims.o
         }
         SessionRequest::Lookup {
@@ -116,6 +112,13 @@ pub async fn open_session(
             number.to_owned()
         }
     };
+    let snapshot = state
+        .service
+        .store()
+        .order_snapshot(&merchant.id, &order_number, recent_since(now))
+        .await?
+        .ok_or(Problem::NotFound)?;
+    let order = shopper_view(&state, snapshot).await?;
     let expires_at = now + SESSION_TTL;
     let session = sign(
         &merchant.signing_secret,
@@ -130,5 +133,6 @@ pub async fn open_session(
         session,
         expires_at,
         order_number,
+        order,
     }))
 }
