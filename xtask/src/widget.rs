@@ -37,8 +37,9 @@ const LOADER_BUDGET_GZ: usize = 3 * 1024;
 /// then the domain's, the wire's and the draft's small maps as sorted Vecs (12 KB),
 /// `browser-json`, whose errors keep no message, reading the server's answers (23 KB) and no
 /// sort of the order's requests (1.7 KB), then struct fields looked up by name rather than
-/// matched key by key (6.1 KB) and a heap instead of a sort in the discount allocation (1.7 KB).
-/// Issue 16 asks for 200 KB (README, "Widget size").
+/// matched key by key (6.1 KB) and a heap instead of a sort in the discount allocation (1.7 KB),
+/// less the order view read from the session's answer (0.4 KB). Issue 16 asks for 200 KB
+/// (README, "Widget size").
 const DOWNLOAD_CEILING_GZ: usize = 284 * 1024;
 
 /// What a staff member downloads for the refund desk (js, wasm and css), gzip: a regression
@@ -333,7 +334,7 @@ mod tests {
     fn check_console(console_gz: usize) -> Result<(), String> {
         check_sizes(&Sizes {
             loader_gz: Some(1_890),
-            download_gz: 288_508,
+            download_gz: 288_988,
             console_gz: Some(console_gz),
         })
     }
@@ -351,11 +352,11 @@ mod tests {
 
     #[test]
     fn the_build_fails_when_the_loader_or_the_download_outgrows_its_limit() {
-        assert_eq!(check(Some(1_890), 288_508), Ok(()));
+        assert_eq!(check(Some(1_890), 288_988), Ok(()));
         assert_eq!(check(Some(LOADER_BUDGET_GZ), DOWNLOAD_CEILING_GZ), Ok(()));
-        let loader = check(Some(LOADER_BUDGET_GZ + 1), 288_508).unwrap_err();
+        let loader = check(Some(LOADER_BUDGET_GZ + 1), 288_988).unwrap_err();
         assert!(loader.contains("loader is 3073 B gzip"), "{loader}");
-        let missing = check(None, 288_508).unwrap_err();
+        let missing = check(None, 288_988).unwrap_err();
         assert!(missing.contains("loader was not built"), "{missing}");
         let download = check(Some(1_890), DOWNLOAD_CEILING_GZ + 1).unwrap_err();
         let over = format!("widget is {} B gzip", DOWNLOAD_CEILING_GZ + 1);
