@@ -26,7 +26,8 @@ pub enum SessionRequest {
 }
 
 /// A session for one order, with the order as `GET /order` would answer it, so a client shows
-/// it without another round trip. `O` lets a client read the order view as it reads `GET /order`.
+/// it without another round trip.
+// `O` lets a client read the order view as it reads `GET /order`'s.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SessionResponse<O = OrderView> {

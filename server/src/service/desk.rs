@@ -610,11 +610,11 @@ impl Service {
             .filter(|r| !r.is_empty())
             .map(|r| text("reference", r, MAX_REFERENCE_CHARS))
             .transpose()?;
-        // Amounts no split could hold may not even add up; they are the same mismatch.
+        // Amounts no split could hold may not even add up. `check_payout` refuses them, with the
+        // split expected, once the request is read; until then the sum is only a maybe.
         let total = payouts
             .iter()
-            .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.amount.0))
-            .ok_or(Problem::PayoutMismatch)?;
+            .try_fold(Decimal::ZERO, |sum, p| sum.checked_add(p.amount.0));
         let mut step = Step::new(
             Actor::Merchant,
             Event::RecordRefund,
@@ -627,12 +627,16 @@ impl Service {
         };
         step.payout = Some(PayoutRecord {
             payouts: payouts.clone(),
-            total: DecimalStr(total),
+            total: DecimalStr(total.unwrap_or_default()),
             deduction: deduction.clone(),
             reference,
         });
         self.act(&caller.merchant.id, request_id, step, move |current| {
-            check_payout(current, &payouts, deduction.as_ref())
+            check_payout(current, &payouts, deduction.as_ref())?;
+            // Payouts that match a split add up; this only keeps a wrong total from being kept.
+            total
+                .map(drop)
+                .ok_or_else(|| Problem::PayoutMismatch.into())
         })
         .await
     }

@@ -246,7 +246,7 @@ pub struct StatsGroup {
     /// A sum of quantities, each up to `u32::MAX`: wider than any one of them.
     pub units: u64,
     /// How many of those still hold money (a sum of zero still counts as an amount).
-    pub live: u32,
+    pub live: u64,
     /// Totals (for a reason) or item amounts (for a SKU) of live requests, in minor units.
     pub amount_minor: i64,
 }

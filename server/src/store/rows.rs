@@ -411,7 +411,7 @@ pub(crate) fn stats_group(row: &impl Columns) -> StoreResult<StatsGroup> {
         currency: row.text("currency")?,
         requests: row.count("requests")?,
         units: row.count("units")?,
-        live: row.small("live")?,
+        live: row.count("live")?,
         amount_minor: row.int("amount_minor")?,
     })
 }

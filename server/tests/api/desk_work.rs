@@ -348,6 +348,21 @@ async fn a_payout_may_keep_back_a_stated_deduction_but_never_pay_more_than_quote
         StatusCode::UNPROCESSABLE_ENTITY,
         "payout_mismatch",
     );
+    assert_eq!(
+        overflowing.body["error"]["expected"],
+        json!([{"payment": 0, "amount": "99.00"}]),
+        "the split that would match"
+    );
+    let elsewhere = app
+        .decide(
+            "rq_no_such_request",
+            "refund",
+            Some(
+                json!({"payouts": [{"payment": 0, "amount": max}, {"payment": 1, "amount": max}]}),
+            ),
+        )
+        .await;
+    assert_error(&elsewhere, StatusCode::NOT_FOUND, "not_found");
     let everything = pay(json!({"payouts": [{"payment": 0, "amount": "0.00"}],
                                 "deduction": {"amount": "99.00", "reason": "全损"}}))
     .await;
