@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Response};
 use refund_api::{ErrorBody, ErrorDetail, Payout, Problem};
 use refund_core::wire::DecimalStr;
 use refund_core::{InputError, Lang, LifecycleError, Quote};
+use std::any::Any;
+use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::store::StoreError;
 
@@ -154,10 +156,14 @@ pub async fn localize(request: Request, next: Next) -> Response {
     Response::from_parts(parts, axum::body::Body::from(error.body(lang)))
 }
 
-/// A handler that panicked: logged with what the panic said, answered as any other server fault
-/// (`CatchPanicLayer` in the router), so the client gets the one error shape, not a dropped
-/// connection.
-pub fn panicked(payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+/// What a handler that panics answers, as any other server fault: the one error shape, not a
+/// dropped connection.
+pub fn catch_panics() -> CatchPanicLayer<fn(Box<dyn Any + Send + 'static>) -> Response> {
+    CatchPanicLayer::custom(panicked)
+}
+
+/// A handler that panicked: logged with what the panic said, answered as a server fault.
+fn panicked(payload: Box<dyn Any + Send + 'static>) -> Response {
     let said = payload
         .downcast_ref::<&str>()
         .copied()
@@ -184,7 +190,6 @@ mod tests {
     use axum::body::{Body, to_bytes};
     use axum::http::{Request, StatusCode};
     use tower::ServiceExt;
-    use tower_http::catch_panic::CatchPanicLayer;
 
     #[tokio::test]
     async fn a_handler_that_panics_is_answered_as_a_server_fault_without_what_it_said() {
@@ -193,7 +198,7 @@ mod tests {
         }
         let app = Router::new()
             .route("/", axum::routing::get(explode))
-            .layer(CatchPanicLayer::custom(super::panicked))
+            .layer(super::catch_panics())
             .layer(axum::middleware::from_fn(super::localize));
         let answer = app
             .oneshot(Request::get("/").body(Body::empty()).unwrap())

@@ -106,10 +106,7 @@ impl<'de> de::Deserializer<'de> for Parsed {
         if let Some(name) = self.0.as_string() {
             return visitor.visit_enum(name.into_deserializer());
         }
-        if Array::is_array(&self.0) {
-            return Err(Unreadable);
-        }
-        let mut entries = Entries::new(self.0.dyn_ref::<Object>().ok_or(Unreadable)?);
+        let mut entries = Entries::new(&self.object()?);
         match (entries.next(), entries.next()) {
             (Some((name, content)), None) => visitor.visit_enum(Variant { name, content }),
             _ => Err(Unreadable),
@@ -127,20 +124,14 @@ impl<'de> de::Deserializer<'de> for Parsed {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Unreadable> {
-        if !self.0.is_object() || Array::is_array(&self.0) {
-            return Err(Unreadable);
-        }
         visitor.visit_seq(Fields {
-            object: self.0.unchecked_into(),
+            object: self.object()?,
             names: fields.iter(),
         })
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
-        if !self.0.is_object() || Array::is_array(&self.0) {
-            return Err(Unreadable);
-        }
-        visitor.visit_map(Entries::new(&self.0.unchecked_into()))
+        visitor.visit_map(Entries::new(&self.object()?))
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unreadable> {
@@ -189,6 +180,16 @@ impl<'de> de::Deserializer<'de> for Parsed {
     serde::forward_to_deserialize_any! {
         i8 i16 i32 i128 u8 u16 u128 f32 f64 char bytes byte_buf unit unit_struct tuple
         tuple_struct
+    }
+}
+
+impl Parsed {
+    /// The value as a plain object; an array is not one here.
+    fn object(self) -> Result<Object, Unreadable> {
+        if !self.0.is_object() || Array::is_array(&self.0) {
+            return Err(Unreadable);
+        }
+        Ok(self.0.unchecked_into())
     }
 }
 
@@ -317,15 +318,16 @@ struct Fields {
 }
 
 impl Fields {
-    /// The next field's value, `Some(None)` when the object lacks it, `None` past the last.
-    /// Kept apart from `next_element_seed`, which is compiled once per field type.
-    fn next(&mut self) -> Option<Option<JsValue>> {
+    /// The next field's value; `None` when the object lacks it or past the last field, which
+    /// serde's derived code reads alike. Kept apart from `next_element_seed`, which is compiled
+    /// once per field type.
+    fn next(&mut self) -> Option<JsValue> {
         let name = JsValue::from_str(self.names.next()?);
         // Only the object's own keys: `constructor` and the like are on every object's prototype.
         // (`Object.hasOwn` would say so more directly, but it is ES2022, newer than some of the
         // phone browsers the widget runs in.)
         let own = !Object::get_own_property_descriptor(&self.object, &name).is_undefined();
-        Some(own.then(|| js_sys::Reflect::get(&self.object, &name).unwrap_or(JsValue::UNDEFINED)))
+        own.then(|| js_sys::Reflect::get(&self.object, &name).unwrap_or(JsValue::UNDEFINED))
     }
 }
 
@@ -336,12 +338,11 @@ impl<'de> de::SeqAccess<'de> for Fields {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Unreadable> {
-        match self.next() {
-            // An absent field is no element at all, which serde's derived code turns into the
-            // field's default or, without one, into an error.
-            None | Some(None) => Ok(None),
-            Some(Some(value)) => seed.deserialize(Parsed(value)).map(Some),
-        }
+        // An absent field is no element at all, which serde's derived code turns into the
+        // field's default or, without one, into an error.
+        self.next()
+            .map(|value| seed.deserialize(Parsed(value)))
+            .transpose()
     }
 
     fn size_hint(&self) -> Option<usize> {

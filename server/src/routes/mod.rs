@@ -65,9 +65,7 @@ pub fn router(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         )
         .fallback(|| async { ApiError::from(Problem::UnknownEndpoint) })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            crate::error::panicked,
-        ))
+        .layer(crate::error::catch_panics())
         .layer(axum::middleware::from_fn(crate::error::localize))
         .route_layer(axum::middleware::from_fn(ops::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())

@@ -19,7 +19,7 @@ use rust_decimal::Decimal;
 use super::events::Happened;
 use super::lifecycle::Step;
 use super::staff::{Caller, text};
-use super::{Service, Stop, retrying};
+use super::{Service, Stop, invalid_query, query_time, retrying};
 use crate::error::ApiError;
 use crate::store::{
     AssigneeFilter, Cursor, DeskList, MessageRow, Page, RequestFilter, Sort, StoredRequest,
@@ -66,24 +66,6 @@ fn decode_cursor(cursor: &str) -> Result<Cursor, ApiError> {
         submitted_at: time(submitted)?,
         id: id.to_owned(),
     })
-}
-
-pub(super) fn invalid_query(detail: impl Into<String>) -> ApiError {
-    Problem::InvalidQuery {
-        detail: detail.into(),
-    }
-    .into()
-}
-
-/// A query's timestamp, if given, in the years the system keeps; past them the stores' text and
-/// timestamp comparisons would silently find nothing, or fail.
-pub(super) fn query_time(name: &str, at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
-    match at {
-        Some(at) if !refund_core::in_supported_years(at) => Err(invalid_query(format!(
-            "{name} must fall in the years 1970 to 9999"
-        ))),
-        _ => Ok(()),
-    }
 }
 
 fn cursor_of(q: &RequestQuery) -> Result<Option<Cursor>, ApiError> {

@@ -8,7 +8,7 @@ use refund_core::wire::{OrderWire, PolicyWire};
 use refund_core::{Currency, Policy, Reason};
 use rust_decimal::Decimal;
 
-use super::{LIVE, Service, retrying};
+use super::{LIVE, Service, query_time, retrying};
 use crate::error::ApiError;
 use crate::store::{Evidence, Merchant, NewMerchant, StatsGroup, Store};
 
@@ -115,11 +115,14 @@ impl Service {
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Result<Stats, ApiError> {
-        super::desk::query_time("from", Some(from))?;
-        super::desk::query_time("to", Some(to))?;
+        query_time("from", Some(from))?;
+        query_time("to", Some(to))?;
         let groups = self.store.stats(merchant_id, from, to, &LIVE).await?;
         let mut by_reason: BTreeMap<Reason, Tally> = BTreeMap::new();
         let mut by_sku: BTreeMap<String, Tally> = BTreeMap::new();
+        // Groups of one reason or SKU in several currencies add up; a shopper's cancelled
+        // requests still count, so the sums are checked rather than trusted.
+        let overflow = || ApiError::internal("a stats tally overflowed");
         for StatsGroup {
             reason,
             sku,
@@ -135,9 +138,6 @@ impl Service {
                 (None, Some(sku)) => by_sku.entry(sku).or_default(),
                 (None, None) => continue,
             };
-            // Groups of one reason or SKU in several currencies add up; a shopper's cancelled
-            // requests still count, so the sums are checked rather than trusted.
-            let overflow = || ApiError::internal("a stats tally overflowed");
             tally.requests = tally.requests.checked_add(requests).ok_or_else(overflow)?;
             tally.units = tally.units.checked_add(units).ok_or_else(overflow)?;
             if live == 0 {

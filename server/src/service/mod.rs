@@ -64,6 +64,24 @@ static LIVE: LazyLock<Vec<State>> = LazyLock::new(|| {
 /// (`recent` of an order snapshot).
 const RECENT_WINDOW: TimeDelta = TimeDelta::days(30);
 
+fn invalid_query(detail: impl Into<String>) -> ApiError {
+    Problem::InvalidQuery {
+        detail: detail.into(),
+    }
+    .into()
+}
+
+/// A query's timestamp, if given, in the years the system keeps; past them the stores' text and
+/// timestamp comparisons would silently find nothing, or fail.
+fn query_time(name: &str, at: Option<DateTime<Utc>>) -> Result<(), ApiError> {
+    match at {
+        Some(at) if !refund_core::in_supported_years(at) => Err(invalid_query(format!(
+            "{name} must fall in the years 1970 to 9999"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The start of the window of a shopper's recent requests, seen from `now`.
 pub fn recent_since(now: DateTime<Utc>) -> DateTime<Utc> {
     now - RECENT_WINDOW

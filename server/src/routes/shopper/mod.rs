@@ -36,9 +36,7 @@ pub fn router(state: &AppState) -> OpenApiRouter<AppState> {
         .routes(routes!(evidence::upload_evidence).layer(DefaultBodyLimit::max(MAX_IMAGE_BYTES)))
         .routes(routes!(evidence::get_evidence, evidence::delete_evidence))
         // Inside the CORS layer, so a store's page can read the 500 a panic becomes.
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            crate::error::panicked,
-        ))
+        .layer(crate::error::catch_panics())
         .layer(cors(state))
 }
 
